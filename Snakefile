@@ -1,0 +1,21 @@
+# ParetoHqD: offline multi-objective alignment with Pareto high-quality data.
+# Config: config/config.yaml (schema: schemas/config.schema.yaml). Rules live in rules/*.smk.
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/models.smk"
+include: "rules/offline.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        "results/offline/scored.parquet",
+        expand(
+            "results/reward_models/{objective}/metrics.json",
+            objective=TRAINED_OBJECTIVES,
+        ),

@@ -1,0 +1,42 @@
+"""Locate the data files of the offline asset packages without importing them.
+
+The packages in requirements-assets.txt are installed with ``--no-deps``; importing some of them
+would pull in their (absent) dependencies, so we only ask the import system where they live.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+
+class AssetNotInstalledError(RuntimeError):
+    """An offline asset package is missing from the environment."""
+
+
+def package_dir(package: str) -> Path:
+    """Return the folder of an installed package, found with ``find_spec`` (never imported)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise AssetNotInstalledError(
+            f"package {package!r} is not installed; run `make install` (it installs "
+            "requirements-assets.txt with --no-deps)"
+        )
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def package_file(package: str, relative: str) -> Path:
+    """Return a file or folder inside an installed package, checking that it exists."""
+    path = package_dir(package) / relative
+    if not path.exists():
+        raise AssetNotInstalledError(f"{relative!r} not found in package {package!r} at {path}")
+    return path
+
+
+def resolve_model_source(source: str) -> str:
+    """Map ``package:<name>[/sub/path]`` to a local folder; any other string (a hub name or a
+    path) is returned unchanged, so hub and embedded models share one loading path."""
+    if not source.startswith("package:"):
+        return source
+    package, _, relative = source.removeprefix("package:").partition("/")
+    return str(package_file(package, relative) if relative else package_dir(package))

@@ -1,0 +1,52 @@
+"""Checks of the workflow config that a JSON schema cannot express, and preference ids."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+SUM_TOLERANCE = 1e-6
+
+
+class ConfigError(ValueError):
+    """The config is invalid; the message names the offending key."""
+
+
+def preference_id(weights: Sequence[float]) -> str:
+    """Dot-free wildcard id of a preference vector: (0.2, 0.8) -> ``p020_080``."""
+    return "p" + "_".join(f"{round(w * 100):03d}" for w in weights)
+
+
+def objective_names(config: dict[str, Any]) -> list[str]:
+    """The objective names, in preference-vector order."""
+    return [objective["name"] for objective in config["objectives"]]
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise ``ConfigError`` naming the key if objectives or preferences are inconsistent."""
+    names = objective_names(config)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"objectives: duplicate name(s) {duplicates}")
+    for i, objective in enumerate(config["objectives"]):
+        if objective.get("scorer", "classifier") == "classifier" and not (
+                objective.get("model") or objective.get("train_recipe")):
+            raise ConfigError(f"objectives[{i}] ({objective['name']}): a classifier needs "
+                              "`model` (hub name or folder) or `train_recipe`")
+    seen: dict[str, int] = {}
+    for i, weights in enumerate(config["preferences"]):
+        key = f"preferences[{i}] = {list(weights)}"
+        if len(weights) != len(names):
+            raise ConfigError(f"{key}: has {len(weights)} entries but there are {len(names)} "
+                              f"objectives {names}")
+        if any(w < 0 for w in weights):
+            raise ConfigError(f"{key}: entries must be >= 0")
+        if abs(sum(weights) - 1.0) > SUM_TOLERANCE:
+            raise ConfigError(f"{key}: entries sum to {sum(weights):.9g}, not 1 "
+                              f"(tolerance {SUM_TOLERANCE})")
+        pid = preference_id(weights)
+        if pid in seen:
+            raise ConfigError(f"{key}: same id {pid!r} as preferences[{seen[pid]}] "
+                              "(duplicate, or equal at two decimals)")
+        seen[pid] = i
+    if config["selection"]["k"] < 1:
+        raise ConfigError(f"selection.k = {config['selection']['k']}: must be >= 1")

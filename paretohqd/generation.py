@@ -1,0 +1,77 @@
+"""Batched, seeded sampling of responses from a causal language model (optionally + LoRA)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+from tqdm.auto import tqdm
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
+
+CHAT = "chat"
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How responses are sampled."""
+
+    temperature: float = 1.0
+    top_p: float = 0.9
+    max_new_tokens: int = 64
+    batch_size: int = 16
+    seed: int = 0
+
+
+def load_policy(model: str, device: torch.device, dtype: torch.dtype,
+                adapter: str | None = None):
+    """Load a causal LM and its tokenizer (left padding); merge a LoRA ``adapter`` if given."""
+    tokenizer = AutoTokenizer.from_pretrained(adapter or model)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    policy = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
+    if adapter is not None:
+        from peft import PeftModel
+
+        policy = PeftModel.from_pretrained(policy, adapter).merge_and_unload()
+    return policy.to(device).eval(), tokenizer
+
+
+def render_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str, prompt_format: str) -> str:
+    """``chat``: the prompt as one user turn through the chat template; ``raw``: as is (for base
+    models without a chat template, e.g. hh-rlhf ``Human:/Assistant:`` transcripts)."""
+    if prompt_format == CHAT:
+        return tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
+                                             tokenize=False, add_generation_prompt=True)
+    return prompt
+
+
+@torch.inference_mode()
+def sample_responses(policy, tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str],
+                     n_samples: int, settings: SamplingSettings,
+                     prompt_format: str = CHAT, desc: str = "generating") -> list[list[str]]:
+    """Return ``n_samples`` sampled responses per prompt, in prompt order.
+
+    Prompts are batched by length to limit padding; each batch reseeds torch from
+    ``settings.seed`` and its index, so the same inputs give the same outputs on CPU.
+    """
+    texts = [render_prompt(tokenizer, p, prompt_format) for p in prompts]
+    order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+    results: list[list[str]] = [[] for _ in texts]
+    device = next(policy.parameters()).device
+    batches = range(0, len(order), settings.batch_size)
+    for number, start in enumerate(tqdm(batches, desc=desc, unit="batch")):
+        index = order[start:start + settings.batch_size]
+        enc = tokenizer([texts[i] for i in index], return_tensors="pt", padding=True,
+                        add_special_tokens=prompt_format != CHAT).to(device)
+        torch.manual_seed(settings.seed * 1_000_003 + number)
+        out = policy.generate(
+            **enc, do_sample=True, temperature=settings.temperature, top_p=settings.top_p,
+            max_new_tokens=settings.max_new_tokens, num_return_sequences=n_samples,
+            pad_token_id=tokenizer.pad_token_id)
+        decoded = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:],
+                                         skip_special_tokens=True)
+        for j, text in enumerate(decoded):
+            results[index[j // n_samples]].append(text.strip())
+    return results

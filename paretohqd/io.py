@@ -1,0 +1,67 @@
+"""Atomic writes and validated reads of the workflow's tables and JSON files."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import pandas as pd
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or malformed; the message names file, column, row."""
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place only if the block succeeds,
+    so a crash never leaves a half-written file that a later run would trust."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a parquet table atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+def write_json(data: Any, path: str | Path) -> None:
+    """Write indented JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def read_table(path: str | Path, required: Sequence[str] = (),
+               nonempty_text: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a parquet or CSV table and check it: it exists, parses, has rows, has the
+    ``required`` columns, and the ``nonempty_text`` columns hold no empty strings."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    except Exception as err:  # the parsers raise many types; the file is the culprit either way
+        raise DataError(f"{path}: cannot be parsed ({type(err).__name__}: {err})") from err
+    if frame.empty:
+        raise DataError(f"{path}: has no rows")
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: missing required column(s) {missing}; has {list(frame.columns)}")
+    for column in nonempty_text:
+        blank = frame.index[frame[column].fillna("").astype(str).str.strip() == ""]
+        if len(blank):
+            raise DataError(f"{path}: column {column!r} is empty in row(s) {list(blank[:10])}")
+    return frame

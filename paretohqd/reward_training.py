@@ -1,0 +1,112 @@
+"""Fine-tune a cross-encoder reward model over (prompt, response) on soft human labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from datasets import Dataset
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import train_test_split
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    Trainer,
+    TrainingArguments,
+)
+
+from paretohqd.assets import resolve_model_source
+from paretohqd.devices import resolve_device
+from paretohqd.reward_data import RECIPES
+from paretohqd.reward_data import conversation_pairs as conversation_pairs_of
+from paretohqd.rewards import ClassifierScorer
+
+
+@dataclass(frozen=True)
+class RewardTrainingSettings:
+    """Hyper-parameters of reward-model fine-tuning."""
+
+    epochs: float = 4.0
+    learning_rate: float = 5.0e-5
+    batch_size: int = 16
+    max_length: int = 256
+    seed: int = 0
+    device: str = "auto"
+
+
+def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
+    data = Dataset.from_pandas(frame[["prompt", "response", "label"]].reset_index(drop=True))
+
+    def encode(batch):
+        enc = tokenizer(batch["prompt"], batch["response"], truncation="longest_first",
+                        max_length=max_length)
+        enc["labels"] = [float(x) for x in batch["label"]]
+        return enc
+
+    return data.map(encode, batched=True, remove_columns=["prompt", "response", "label"])
+
+
+def build_reward_splits(recipe: str, prompts: pd.DataFrame, test_fraction: float,
+                        conversation_pairs: bool, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Human-labelled rows of ``recipe`` split train/test (seeded, stratified on the binary
+    label); for ``pyrit_helpful`` the train part may gain chatterbot reply pairs from the train
+    prompts. The test part holds human-labelled PyRIT rows only."""
+    labelled = RECIPES[recipe]()
+    train, test = train_test_split(labelled, test_size=test_fraction, random_state=seed,
+                                   stratify=binary_targets(labelled["label"]))
+    if recipe == "pyrit_helpful" and conversation_pairs:
+        train_prompts = prompts[prompts["split"] == "train"]
+        refs = train_prompts.assign(reference=train_prompts["references"].map(
+            lambda r: r[0] if len(r) else ""))
+        train = pd.concat([train, conversation_pairs_of(refs, seed)], ignore_index=True)
+    return train.sample(frac=1.0, random_state=seed).reset_index(drop=True), \
+        test.reset_index(drop=True)
+
+
+def binary_targets(labels: pd.Series) -> np.ndarray:
+    """Soft labels to classes for ROC AUC: a pair is good for the objective when label > 0.5."""
+    return (labels.to_numpy(dtype=float) > 0.5).astype(int)
+
+
+def train_reward_model(train: pd.DataFrame, test: pd.DataFrame, base_model: str, output_dir: Path,
+                       scratch_dir: Path, settings: RewardTrainingSettings) -> dict[str, float]:
+    """Train on ``train`` (columns prompt, response, label), save model and tokenizer to
+    ``output_dir`` and return held-out metrics on ``test`` (``roc_auc``, sizes)."""
+    base_model = resolve_model_source(base_model)
+    device = resolve_device(settings.device)
+    torch.manual_seed(settings.seed)
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base_model, num_labels=1, problem_type="regression")
+    args = TrainingArguments(
+        output_dir=str(scratch_dir),
+        num_train_epochs=settings.epochs,
+        learning_rate=settings.learning_rate,
+        per_device_train_batch_size=settings.batch_size,
+        warmup_steps=0.1,
+        weight_decay=0.01,
+        lr_scheduler_type="linear",
+        logging_steps=10,
+        save_strategy="no",
+        report_to=[],
+        seed=settings.seed,
+        use_cpu=device.type == "cpu",
+        disable_tqdm=False,
+    )
+    trainer = Trainer(model=model, args=args, processing_class=tokenizer,
+                      train_dataset=_tokenize(train, tokenizer, settings.max_length))
+    trainer.train()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    trainer.model.save_pretrained(output_dir)
+    tokenizer.save_pretrained(output_dir)
+
+    scorer = ClassifierScorer(str(output_dir), device=device, max_length=settings.max_length)
+    scores = scorer.score(test["prompt"].tolist(), test["response"].tolist(), batch_size=32)
+    return {
+        "roc_auc": float(roc_auc_score(binary_targets(test["label"]), scores)),
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+    }

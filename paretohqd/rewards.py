@@ -1,0 +1,104 @@
+"""Reward scorers: a transformers sequence classifier (local or hub) and VADER sentiment.
+
+Every scorer maps lists of prompts and responses to one float per pair; higher is better.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from paretohqd.assets import resolve_model_source
+
+PAIR = "pair"
+
+
+class Scorer(Protocol):
+    """Anything that scores (prompt, response) pairs."""
+
+    def score(self, prompts: Sequence[str], responses: Sequence[str],
+              batch_size: int = 32) -> np.ndarray: ...
+
+
+class ClassifierScorer:
+    """Reads one logit of an ``AutoModelForSequenceClassification``.
+
+    ``input_format`` is ``pair`` (prompt and response as a text pair, as a cross-encoder expects)
+    or a template with ``{prompt}`` and ``{response}`` fields, rendered into one text (as the
+    paper's GPT-2 reward models expect). ``logit_index`` picks the output column (1 for the
+    "positive class" logit of two-class heads).
+    """
+
+    def __init__(self, model: str, device: torch.device, logit_index: int = 0,
+                 input_format: str = PAIR, max_length: int = 512,
+                 dtype: torch.dtype = torch.float32) -> None:
+        self.tokenizer = AutoTokenizer.from_pretrained(model)
+        if self.tokenizer.pad_token is None:  # GPT-2 style reward models have no pad token
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForSequenceClassification.from_pretrained(model, dtype=dtype)
+        self.model.config.pad_token_id = self.tokenizer.pad_token_id
+        self.model.to(device).eval()
+        n_out = self.model.config.num_labels
+        if not 0 <= logit_index < n_out:
+            raise ValueError(f"reward model {model!r} has {n_out} outputs; logit_index="
+                             f"{logit_index} is out of range")
+        self.device, self.logit_index = device, logit_index
+        self.input_format, self.max_length = input_format, max_length
+
+    def _encode(self, prompts: Sequence[str], responses: Sequence[str]):
+        if self.input_format == PAIR:
+            return self.tokenizer(list(prompts), list(responses), truncation="longest_first",
+                                  max_length=self.max_length, padding=True, return_tensors="pt")
+        texts = [self.input_format.format(prompt=p, response=r) for p, r in zip(prompts, responses)]
+        return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True,
+                              return_tensors="pt")
+
+    @torch.inference_mode()
+    def score(self, prompts: Sequence[str], responses: Sequence[str],
+              batch_size: int = 32) -> np.ndarray:
+        out = []
+        for start in tqdm(range(0, len(prompts), batch_size), desc="scoring", unit="batch",
+                          mininterval=5):
+            enc = self._encode(prompts[start:start + batch_size],
+                               responses[start:start + batch_size]).to(self.device)
+            logits = self.model(**enc).logits.float()
+            out.append(logits[:, self.logit_index].cpu().numpy())
+        return np.concatenate(out) if out else np.zeros(0)
+
+
+class VaderScorer:
+    """VADER compound sentiment of the response, in [-1, 1] (the ``positive`` objective)."""
+
+    def __init__(self) -> None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        self.analyzer = SentimentIntensityAnalyzer()
+
+    def score(self, prompts: Sequence[str], responses: Sequence[str],
+              batch_size: int = 32) -> np.ndarray:
+        return np.array([self.analyzer.polarity_scores(r)["compound"]
+                         for r in tqdm(responses, desc="vader", mininterval=5)], dtype=float)
+
+
+def check_finite(scores: np.ndarray, row_ids: Sequence[str], objective: str) -> None:
+    """Raise if any score is NaN or infinite, naming the offending rows."""
+    bad = [row_ids[i] for i, s in enumerate(scores) if not math.isfinite(float(s))]
+    if bad:
+        shown = ", ".join(bad[:10]) + (" ..." if len(bad) > 10 else "")
+        raise ValueError(f"reward model {objective!r} returned NaN/inf for {len(bad)} rows: {shown}")
+
+
+def build_scorer(spec: dict, device: torch.device, max_length: int = 512) -> Scorer:
+    """Make a scorer from the rule's ``scorer`` params (kind, model, logit_index, input_format)."""
+    if spec["kind"] == "vader":
+        return VaderScorer()
+    if spec["kind"] == "classifier":
+        return ClassifierScorer(resolve_model_source(spec["model"]), device,
+                                logit_index=spec["logit_index"],
+                                input_format=spec["input_format"], max_length=max_length)
+    raise ValueError(f"unknown scorer kind {spec['kind']!r}; expected classifier or vader")

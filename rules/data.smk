@@ -1,0 +1,15 @@
+rule prompts:
+    output:
+        "results/data/prompts.parquet",
+    log:
+        "results/logs/prompts.log",
+    params:
+        source=config["prompts"]["source"],
+        test_fraction=config["prompts"]["test_fraction"],
+        max_train=config["prompts"]["max_train"],
+        max_test=config["prompts"]["max_test"],
+        seed=config["seed"],
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/prompts.py"

@@ -1,0 +1,36 @@
+rule base_model:
+    output:
+        directory(BASE_MODEL_DIR),
+    log:
+        "results/logs/base_model.log",
+    params:
+        source=config["base_model"]["source"],
+        gguf_file=config["base_model"]["gguf_file"],
+    threads: TORCH_THREADS
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/base_model.py"
+
+
+rule reward_model:
+    input:
+        prompts="results/data/prompts.parquet",
+    output:
+        model=directory("results/reward_models/{objective}/model"),
+        metrics="results/reward_models/{objective}/metrics.json",
+    log:
+        "results/logs/reward_model/{objective}.log",
+    benchmark:
+        "results/benchmarks/reward_model/{objective}.tsv"
+    params:
+        recipe=lambda wc: OBJECTIVES[wc.objective]["train_recipe"],
+        training=config["reward_training"],
+        seed=config["seed"],
+        device=config["device"],
+        scratch="scratch/reward_model/{objective}",
+    threads: TORCH_THREADS
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/reward_model.py"

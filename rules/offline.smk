@@ -1,0 +1,67 @@
+rule generate_offline:
+    input:
+        base_model_input,
+        prompts="results/data/prompts.parquet",
+    output:
+        "results/offline/responses/shard{shard}.parquet",
+    log:
+        "results/logs/generate_offline/shard{shard}.log",
+    benchmark:
+        "results/benchmarks/generate_offline/shard{shard}.tsv"
+    params:
+        model=base_model_path(),
+        prompt_format=config["base_model"]["prompt_format"],
+        n_shards=config["offline"]["shards"],
+        samples_per_prompt=config["offline"]["samples_per_prompt"],
+        include_references=config["offline"]["include_references"],
+        sampling=config["generation"],
+        seed=config["seed"],
+        **device_params(),
+    threads: TORCH_THREADS
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/generate_offline.py"
+
+
+rule score:
+    input:
+        reward_model_input,
+        responses="results/{table}/responses/{part}.parquet",
+    output:
+        "results/{table}/scores/{objective}/{part}.parquet",
+    log:
+        "results/logs/score/{table}/{objective}/{part}.log",
+    benchmark:
+        "results/benchmarks/score/{table}/{objective}/{part}.tsv"
+    params:
+        scorer=scorer_params,
+        batch_size=config["scoring"]["batch_size"],
+        max_length=config["scoring"]["max_length"],
+        device=config["device"],
+    threads: TORCH_THREADS
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../workflow_scripts/score.py"
+
+
+rule scored_offline:
+    input:
+        responses=expand("results/offline/responses/shard{shard}.parquet", shard=SHARDS),
+        scores=expand(
+            "results/offline/scores/{objective}/shard{shard}.parquet",
+            objective=OBJECTIVES,
+            shard=SHARDS,
+        ),
+    output:
+        table="results/offline/scored.parquet",
+        stats="results/offline/stats.json",
+    log:
+        "results/logs/scored_offline.log",
+    params:
+        objectives=list(OBJECTIVES),
+    conda:
+        "../envs/core.yaml"
+    script:
+        "../workflow_scripts/scored_offline.py"
