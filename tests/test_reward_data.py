@@ -1,0 +1,47 @@
+import pandas as pd
+
+from paretohqd.reward_data import (
+    conversation_pairs,
+    harmless_labels,
+    helpful_labels,
+    read_commented_csv,
+)
+from paretohqd.reward_training import binary_targets, build_reward_splits
+
+
+def test_commented_csv_with_multiline_fields(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text('# version=1\nobjective,assistant_response,human_score\n'
+                    'ask,"line one\nline two",1\n# trailing comment\nask2,plain,0\n')
+    rows = read_commented_csv(path)
+    assert [r["assistant_response"] for r in rows] == ["line one\nline two", "plain"]
+
+
+def test_pyrit_labels_are_oriented_and_sized():
+    harmless = harmless_labels()
+    helpful = helpful_labels()
+    assert 900 <= len(harmless) <= 1100 and 500 <= len(helpful) <= 620
+    for frame in (harmless, helpful):
+        assert frame["label"].between(0, 1).all()
+        assert 0.3 < binary_targets(frame["label"]).mean() < 0.7
+    # a refusal is never "helpful"
+    refusals = helpful[helpful["response"].str.startswith("I'm sorry, but I can't")]
+    assert len(refusals) and refusals["label"].mean() < 0.2
+
+
+def test_conversation_pairs_mismatch_replies():
+    prompts = pd.DataFrame({"prompt": ["a", "b", "c"], "reference": ["ra", "rb", "rc"]})
+    pairs = conversation_pairs(prompts, seed=0)
+    negatives = pairs[pairs["label"] == 0.0]
+    assert len(pairs) == 6 and len(negatives) == 3
+    own = dict(zip(prompts["prompt"], prompts["reference"]))
+    assert all(own[p] != r for p, r in zip(negatives["prompt"], negatives["response"]))
+
+
+def test_reward_splits_hold_out_only_human_rows():
+    prompts = pd.DataFrame({"prompt": ["hi", "bye"], "references": [["hello"], ["ciao"]],
+                            "split": ["train", "test"]})
+    train, test = build_reward_splits("pyrit_helpful", prompts, 0.2, True, seed=3)
+    assert test["origin"].str.startswith("pyrit/").all()
+    assert set(train.loc[train["origin"] == "chatterbot/reply", "prompt"]) == {"hi"}
+    assert not set(zip(train.prompt, train.response)) & set(zip(test.prompt, test.response))

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+import torch
+
+from paretohqd.rewards import ClassifierScorer, VaderScorer, build_scorer, check_finite
+
+
+def test_vader_prefers_positive_text():
+    scores = VaderScorer().score(["q", "q"], ["I love this, wonderful!", "This is awful and sad."])
+    assert scores[0] > 0.5 > -0.5 > scores[1]
+
+
+def test_classifier_reads_the_configured_logit(tiny_classifier):
+    prompts, responses = ["hello there", "how are you"], ["general kenobi", "fine thanks"]
+    cpu = torch.device("cpu")
+    zero = ClassifierScorer(str(tiny_classifier), cpu, logit_index=0)
+    one = ClassifierScorer(str(tiny_classifier), cpu, logit_index=1)
+    s0, s1 = zero.score(prompts, responses, batch_size=1), one.score(prompts, responses)
+    with torch.inference_mode():
+        enc = zero.tokenizer(prompts, responses, padding=True, return_tensors="pt")
+        logits = zero.model(**enc).logits.numpy()
+    np.testing.assert_allclose(s0, logits[:, 0], atol=1e-5)
+    np.testing.assert_allclose(s1, logits[:, 1], atol=1e-5)
+
+
+def test_classifier_template_format(tiny_classifier):
+    spec = {"kind": "classifier", "model": str(tiny_classifier), "logit_index": 1,
+            "input_format": "Q: {prompt} A: {response}"}
+    scorer = build_scorer(spec, torch.device("cpu"))
+    with torch.inference_mode():
+        enc = scorer.tokenizer(["Q: a A: b"], return_tensors="pt")
+        expected = scorer.model(**enc).logits[:, 1].numpy()
+    np.testing.assert_allclose(scorer.score(["a"], ["b"]), expected, atol=1e-5)
+
+
+def test_logit_index_out_of_range(tiny_classifier):
+    with pytest.raises(ValueError, match="has 2 outputs; logit_index=2"):
+        ClassifierScorer(str(tiny_classifier), torch.device("cpu"), logit_index=2)
+
+
+def test_check_finite_names_rows():
+    with pytest.raises(ValueError, match=r"'helpful' returned NaN/inf for 2 rows: r1, r3"):
+        check_finite(np.array([0.1, np.nan, 0.2, np.inf]), ["r0", "r1", "r2", "r3"], "helpful")
