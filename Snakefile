@@ -1,8 +1,9 @@
 # ParetoHqD: offline multi-objective alignment with Pareto high-quality data.
 # Config: config/config.yaml (schema: schemas/config.schema.yaml). Rules live in rules/*.smk.
+import os
 
 
-configfile: "config/config.yaml"
+configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
 include: "rules/common.smk"

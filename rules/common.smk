@@ -6,8 +6,10 @@ from snakemake.utils import min_version, validate
 # The paretohqd package lives beside the Snakefile: importable here and in every job's script,
 # also in conda envs and on cluster nodes (jobs inherit the environment).
 sys.path.insert(0, workflow.basedir)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p
+    )
 )
 
 from paretohqd.config import check_config, objective_names, preference_id

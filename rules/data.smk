@@ -3,13 +3,13 @@ rule prompts:
         "results/data/prompts.parquet",
     log:
         "results/logs/prompts.log",
+    conda:
+        "../envs/core.yaml"
     params:
         source=config["prompts"]["source"],
         test_fraction=config["prompts"]["test_fraction"],
         max_train=config["prompts"]["max_train"],
         max_test=config["prompts"]["max_test"],
         seed=config["seed"],
-    conda:
-        "../envs/core.yaml"
     script:
         "../workflow_scripts/prompts.py"

@@ -3,12 +3,12 @@ rule base_model:
         directory(BASE_MODEL_DIR),
     log:
         "results/logs/base_model.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
     params:
         source=config["base_model"]["source"],
         gguf_file=config["base_model"]["gguf_file"],
-    threads: TORCH_THREADS
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/base_model.py"
 
@@ -23,14 +23,14 @@ rule reward_model:
         "results/logs/reward_model/{objective}.log",
     benchmark:
         "results/benchmarks/reward_model/{objective}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
     params:
         recipe=lambda wc: OBJECTIVES[wc.objective]["train_recipe"],
         training=config["reward_training"],
         seed=config["seed"],
         device=config["device"],
         scratch="scratch/reward_model/{objective}",
-    threads: TORCH_THREADS
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/reward_model.py"

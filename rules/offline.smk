@@ -8,7 +8,11 @@ rule generate_offline:
         "results/logs/generate_offline/shard{shard}.log",
     benchmark:
         "results/benchmarks/generate_offline/shard{shard}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
     params:
+        **device_params(),
         model=base_model_path(),
         prompt_format=config["base_model"]["prompt_format"],
         n_shards=config["offline"]["shards"],
@@ -16,10 +20,6 @@ rule generate_offline:
         include_references=config["offline"]["include_references"],
         sampling=config["generation"],
         seed=config["seed"],
-        **device_params(),
-    threads: TORCH_THREADS
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/generate_offline.py"
 
@@ -34,14 +34,14 @@ rule score:
         "results/logs/score/{table}/{objective}/{part}.log",
     benchmark:
         "results/benchmarks/score/{table}/{objective}/{part}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
     params:
         scorer=scorer_params,
         batch_size=config["scoring"]["batch_size"],
         max_length=config["scoring"]["max_length"],
         device=config["device"],
-    threads: TORCH_THREADS
-    conda:
-        "../envs/torch.yaml"
     script:
         "../workflow_scripts/score.py"
 
@@ -59,9 +59,9 @@ rule scored_offline:
         stats="results/offline/stats.json",
     log:
         "results/logs/scored_offline.log",
-    params:
-        objectives=list(OBJECTIVES),
     conda:
         "../envs/core.yaml"
+    params:
+        objectives=list(OBJECTIVES),
     script:
         "../workflow_scripts/scored_offline.py"

@@ -1,0 +1,35 @@
+"""Run the real Snakemake CLI on this repository's workflow from the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests/configs/tiny.yaml"
+
+
+def snakemake(*args: str, workdir: Path | None = None,
+              timeout: int = 1800) -> subprocess.CompletedProcess:
+    """``snakemake --snakefile <repo>/Snakefile [--directory workdir] args...``, offline."""
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    if workdir is not None:
+        cmd += ["--directory", str(workdir)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    return subprocess.run([*cmd, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """Parse the 'Job stats' table of a dry run into {rule: count}."""
+    lines = dry_run_output.splitlines()
+    start = lines.index("Job stats:") + 3
+    counts = {}
+    for line in lines[start:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        counts[parts[0]] = int(parts[1])
+    return counts
