@@ -1,0 +1,138 @@
+"""Selection geometry: hand-checkable 2-D/3-D cases and properties (hypothesis)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from paretohqd.selection import (
+    direction_distances,
+    layers_for,
+    normalise,
+    pareto_layers,
+    select,
+)
+
+IDS = [f"r{i:02d}" for i in range(20)]
+
+
+def test_normalise_minmax_and_zscore():
+    points = np.array([[0.0, 10.0], [2.0, 30.0], [4.0, 20.0]])
+    np.testing.assert_allclose(normalise(points, "minmax"), [[0, 0], [0.5, 1], [1, 0.5]])
+    z = normalise(points, "zscore")
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0), 1)
+    np.testing.assert_allclose(normalise(np.ones((3, 2)), "minmax"), 0)
+
+
+def test_pareto_layers_2d():
+    points = np.array([[1, 0], [0, 1], [0.5, 0.5], [0.4, 0.4], [0.1, 0.1], [0.4, 0.4]])
+    np.testing.assert_array_equal(pareto_layers(points), [1, 1, 1, 2, 3, 2])
+
+
+def test_layers_for_auto_and_fixed():
+    layers = np.array([1, 1, 2, 2, 2, 3])
+    assert layers_for(layers, 2, "auto") == 1
+    assert layers_for(layers, 3, "auto") == 2
+    assert layers_for(layers, 99, "auto") == 3
+    assert layers_for(layers, 1, 2) == 2
+
+
+def test_direction_distance_by_hand_2d():
+    low, high = np.zeros(2), np.ones(2)
+    # w = (0.5, 0.5): the ray from (1, 1) towards (0.5, 0.5), i.e. the diagonal downwards.
+    points = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 0.0], [2.0, 2.0]])
+    d = direction_distances(points, [0.5, 0.5], low, high)
+    np.testing.assert_allclose(d, [0, np.sqrt(0.5), 0, np.sqrt(2)], atol=1e-12)  # last: behind the start
+    # w = (1, 0): the ray from (1, 1) straight down the line x = 1.
+    d = direction_distances(np.array([[1.0, 0.2], [0.7, 0.9]]), [1.0, 0.0], low, high)
+    np.testing.assert_allclose(d, [0.0, 0.3], atol=1e-12)
+
+
+def test_direction_distance_by_hand_3d():
+    low, high = np.zeros(3), np.ones(3)
+    d = direction_distances(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]), [0, 0, 1], low, high)
+    # the ray from (1,1,1) towards (0,0,1) lies in the plane z = 1
+    np.testing.assert_allclose(d, [1.0, np.sqrt(0.5)], atol=1e-12)
+
+
+def test_extreme_preference_picks_top_of_objective():
+    rng = np.random.default_rng(0)
+    points = rng.random((20, 2))
+    chosen = select(points, IDS, [1.0, 0.0], k=3, n_layers="auto")
+    front = np.nonzero(pareto_layers(points) == 1)[0]
+    best = front[np.argmax(points[front, 0])]
+    assert best in chosen
+    assert points[chosen, 0].mean() > np.median(points[:, 0])
+
+
+def test_direction_reaches_a_non_convex_front_where_linear_does_not():
+    # a concave (non-convex) front: the balanced point sits below the chord between extremes
+    points = np.array([[1.0, 0.0], [0.0, 1.0], [0.45, 0.45], [0.9, 0.05], [0.05, 0.9]])
+    ids = ["a", "b", "c", "d", "e"]
+    assert ids[select(points, ids, [0.5, 0.5], k=1)[0]] == "c"
+    assert ids[select(points, ids, [0.5, 0.5], k=1, mode="linear")[0]] != "c"
+
+
+def test_ties_broken_by_row_id():
+    points = np.array([[0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+    ids = ["z", "m", "a", "x", "y"]
+    assert [ids[i] for i in select(points, ids, [0.5, 0.5], k=2)] == ["a", "m"]
+    assert [ids[i] for i in select(points, ids, [0.5, 0.5], k=2, mode="linear")] == ["a", "m"]
+
+
+def test_k_larger_than_pool_warns_and_takes_all():
+    points = np.array([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.warns(UserWarning, match="k=5 exceeds the candidate pool of 2"):
+        assert len(select(points, ["a", "b"], [0.5, 0.5], k=5, n_layers=1)) == 2
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        select(points, ["a", "b"], [0.5, 0.5], k=0)
+
+
+reward_arrays = arrays(np.float64, st.tuples(st.integers(4, 30), st.integers(2, 3)),
+                       elements=st.floats(-5, 5, allow_nan=False, width=32))
+
+
+@st.composite
+def weights_for(draw, m):
+    raw = np.array(draw(st.lists(st.integers(0, 10), min_size=m, max_size=m)), dtype=float)
+    if raw.sum() == 0:
+        raw[0] = 1
+    return raw / raw.sum()
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), points=reward_arrays)
+def test_selection_invariant_to_rescaling_under_minmax(data, points):
+    w = data.draw(weights_for(points.shape[1]))
+    k = data.draw(st.integers(1, len(points)))
+    ids = [f"r{i:03d}" for i in range(len(points))]
+    scale = data.draw(st.floats(0.1, 100))
+    shift = data.draw(st.floats(-10, 10))
+    rescaled = points.copy()
+    rescaled[:, 0] = rescaled[:, 0] * scale + shift
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = select(points, ids, w, k, n_layers="auto")
+        b = select(rescaled, ids, w, k, n_layers="auto")
+    assert sorted(a) == sorted(b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), points=reward_arrays)
+def test_selection_deterministic_unique_and_from_the_pool(data, points):
+    w = data.draw(weights_for(points.shape[1]))
+    ids = [f"r{i:03d}" for i in range(len(points))]
+    k = data.draw(st.integers(1, len(points)))
+    n_layers = data.draw(st.sampled_from(["auto", 1, 2]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = select(points, ids, w, k, n_layers=n_layers)
+        again = select(points[::-1].copy(), ids[::-1], w, k, n_layers=n_layers)
+    assert len(set(first)) == len(first) <= k
+    assert sorted(ids[i] for i in first) == sorted(ids[::-1][i] for i in again)
+    layers = pareto_layers(normalise(points, "minmax"))
+    assert layers[first].max() <= layers_for(layers, k, n_layers)
