@@ -1,0 +1,72 @@
+"""The achieved fronts: table, hypervolume in a stated normalisation, and plots."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import moocore  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def normalised(points: np.ndarray, low: Sequence[float], high: Sequence[float]) -> np.ndarray:
+    """Map mean-reward points to the offline data's [min, max] box: low -> 0, high -> 1."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    return (np.asarray(points, dtype=float) - low) / np.where(high > low, high - low, 1.0)
+
+
+def hypervolume(points: np.ndarray, reference: Sequence[float]) -> float:
+    """Hypervolume (maximising) dominated by ``points`` above ``reference`` (moocore); points
+    that do not strictly dominate the reference add nothing."""
+    points = np.atleast_2d(np.asarray(points, dtype=float))
+    reference = np.asarray(reference, dtype=float)
+    inside = points[(points > reference).all(axis=1)]
+    return float(moocore.hypervolume(inside, ref=reference, maximise=True)) if len(inside) else 0.0
+
+
+def method_metrics(front: pd.DataFrame, objectives: Sequence[str], low: Sequence[float],
+                   high: Sequence[float], reference: Sequence[float]) -> dict[str, dict]:
+    """Per method: hypervolume of its points (normalised), mean collapse rate, point count."""
+    out = {}
+    for method, rows in front.groupby("method", sort=False):
+        points = normalised(rows[list(objectives)].to_numpy(), low, high)
+        out[method] = {"hypervolume": hypervolume(points, reference),
+                       "collapse_rate": float(rows["collapse_rate"].mean()),
+                       "n_points": int(len(rows))}
+    return out
+
+
+def plot_front(front: pd.DataFrame, objectives: Sequence[str], paths: Sequence[str]) -> None:
+    """Scatter every method's mean-reward points and join each method's non-dominated ones;
+    one panel per pair of objectives."""
+    pairs = [(a, b) for i, a in enumerate(objectives) for b in objectives[i + 1:]]
+    fig, axes = plt.subplots(1, len(pairs), figsize=(5.5 * len(pairs), 4.8), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, (x, y) in zip(axes[0], pairs):
+        for i, (method, rows) in enumerate(front.groupby("method", sort=False)):
+            colour = colours[i % len(colours)]
+            xy = rows[[x, y]].to_numpy()
+            marker = "*" if len(rows) == 1 else "o"
+            ax.scatter(xy[:, 0], xy[:, 1], color=colour, marker=marker, s=70, label=method,
+                       zorder=3)
+            best = xy[moocore.is_nondominated(xy, maximise=True)]
+            best = best[np.argsort(best[:, 0])]
+            if len(best) > 1:
+                ax.plot(best[:, 0], best[:, 1], color=colour, alpha=0.6, zorder=2)
+            for (px, py), pid in zip(xy, rows["pref_id"]):
+                if pid != "none":
+                    ax.annotate(pid, (px, py), fontsize=6, alpha=0.7,
+                                textcoords="offset points", xytext=(3, 3))
+        ax.set_xlabel(f"mean {x} reward")
+        ax.set_ylabel(f"mean {y} reward")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("Achieved fronts: one point per (method, preference)")
+    fig.tight_layout()
+    for path in paths:
+        fig.savefig(path, dpi=150)
+    plt.close(fig)

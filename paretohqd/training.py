@@ -1,0 +1,114 @@
+"""Supervised fine-tuning of a LoRA adapter with TRL's SFTTrainer (loss on the response only).
+
+Checkpoints go to a scratch folder outside the rule's output, so a killed job resumes from its
+last checkpoint; the final adapter and tokenizer are written to the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+from datasets import Dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.trainer_utils import get_last_checkpoint
+
+from paretohqd.devices import resolve_device
+from paretohqd.generation import CHAT
+
+
+@dataclass(frozen=True)
+class SFTSettings:
+    """Hyper-parameters of one fine-tuning run."""
+
+    steps: int = 200
+    batch_size: int = 8
+    learning_rate: float = 1.414e-4
+    lora_r: int = 64
+    lora_alpha: int = 128
+    lora_dropout: float = 0.05
+    max_length: int = 512
+    save_steps: int = 50
+    seed: int = 0
+    device: str = "auto"
+    dtype: str = "auto"
+
+
+def sft_dataset(rows: pd.DataFrame, prompt_format: str) -> Dataset:
+    """prompt/completion rows: chat messages for ``chat`` models (the trainer applies the chat
+    template and masks the prompt), plain strings for ``raw`` ones."""
+    if prompt_format == CHAT:
+        records = {"prompt": [[{"role": "user", "content": p}] for p in rows["prompt"]],
+                   "completion": [[{"role": "assistant", "content": r}] for r in rows["response"]]}
+    else:
+        records = {"prompt": rows["prompt"].tolist(),
+                   "completion": [" " + r for r in rows["response"]]}
+    return Dataset.from_dict(records)
+
+
+def _precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
+    """bf16 mixed precision where the device supports it (CPU included), else fp16 on CUDA."""
+    if settings.dtype == "float32":
+        return {"bf16": False, "fp16": False}
+    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        return {"bf16": False, "fp16": True}
+    return {"bf16": True, "fp16": False}
+
+
+def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpoint_dir: Path,
+                  settings: SFTSettings, prompt_format: str = CHAT,
+                  init_adapter: str | None = None) -> dict[str, float]:
+    """Fine-tune a LoRA adapter on ``rows`` (columns prompt, response); start from
+    ``init_adapter`` (stage 2) or a fresh LoRA (stage 1). Returns loss and timing."""
+    from peft import LoraConfig, PeftModel
+    from trl import SFTConfig, SFTTrainer
+
+    device = resolve_device(settings.device)
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
+    peft_config = None
+    if init_adapter is not None:
+        model = PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
+    else:
+        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha,
+                                 lora_dropout=settings.lora_dropout, target_modules="all-linear",
+                                 task_type="CAUSAL_LM")
+    args = SFTConfig(
+        output_dir=str(checkpoint_dir),
+        max_steps=settings.steps,
+        per_device_train_batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        lr_scheduler_type="linear",
+        warmup_steps=0.03,
+        max_length=settings.max_length,
+        completion_only_loss=True,
+        gradient_checkpointing=False,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=1,
+        logging_steps=max(1, min(10, settings.steps // 5)),
+        report_to=[],
+        seed=settings.seed,
+        data_seed=settings.seed,
+        use_cpu=device.type == "cpu",
+        **_precision(settings, device),
+    )
+    trainer = SFTTrainer(model=model, args=args, train_dataset=sft_dataset(rows, prompt_format),
+                         processing_class=tokenizer, peft_config=peft_config)
+    last = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=last)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    trainer.save_model(str(output_dir))
+    tokenizer.save_pretrained(str(output_dir))
+    metrics = {"train_loss": float(result.training_loss), "steps": int(result.global_step),
+               "examples": int(len(rows)), "seconds": time.perf_counter() - started,
+               "resumed_from": last}
+    (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
