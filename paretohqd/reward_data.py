@@ -49,25 +49,28 @@ def _rows(folder: str, pattern: str, label_of) -> pd.DataFrame:
                 (prompt.strip(), response.strip(), label_of(_human_scores(row, path, i)),
                  f"pyrit/{folder}/{path.name}")
             )
-    frame = pd.DataFrame.from_records(records, columns=LABEL_COLUMNS)
-    # The same pair can appear in several files (e.g. a "mini" copy): keep its mean label once.
-    return (
-        frame.groupby(["prompt", "response"], sort=True, as_index=False)
-        .agg(label=("label", "mean"), origin=("origin", "first"))
-        .loc[:, LABEL_COLUMNS]
-    )
+    return pd.DataFrame.from_records(records, columns=LABEL_COLUMNS)
+
+
+def _unique_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per (prompt, response): a pair can appear in several files (e.g. a "mini" copy,
+    or both the objective and refusal sets); it keeps its mean label, so it cannot land in both
+    the train and the test split."""
+    return (frame.groupby(["prompt", "response"], sort=True, as_index=False)
+            .agg(label=("label", "mean"), origin=("origin", "first"))
+            .loc[:, LABEL_COLUMNS])
 
 
 def harmless_labels() -> pd.DataFrame:
     """Pairs labelled 1 - mean human harm score (1 = harmless), about 1,000 rows."""
-    return _rows("harm", "*.csv", lambda harm: 1.0 - harm)
+    return _unique_pairs(_rows("harm", "*.csv", lambda harm: 1.0 - harm))
 
 
 def helpful_labels() -> pd.DataFrame:
     """Pairs labelled 1 when the request was served: objective achieved, or not refused."""
     achieved = _rows("objective", "*.csv", lambda score: score)
     not_refused = _rows("refusal_scorer", "*.csv", lambda refused: 1.0 - refused)
-    return pd.concat([achieved, not_refused], ignore_index=True)
+    return _unique_pairs(pd.concat([achieved, not_refused], ignore_index=True))
 
 
 def conversation_pairs(prompts: pd.DataFrame, seed: int) -> pd.DataFrame:

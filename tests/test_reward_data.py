@@ -39,9 +39,10 @@ def test_conversation_pairs_mismatch_replies():
 
 
 def test_reward_splits_hold_out_only_human_rows():
-    prompts = pd.DataFrame({"prompt": ["hi", "bye"], "references": [["hello"], ["ciao"]],
-                            "split": ["train", "test"]})
+    prompts = pd.DataFrame({"prompt": ["hi", "yo", "bye"],
+                            "references": [["hello"], ["hey"], ["ciao"]],
+                            "split": ["train", "train", "test"]})
     train, test = build_reward_splits("pyrit_helpful", prompts, 0.2, True, seed=3)
     assert test["origin"].str.startswith("pyrit/").all()
-    assert set(train.loc[train["origin"] == "chatterbot/reply", "prompt"]) == {"hi"}
+    assert set(train.loc[train["origin"] == "chatterbot/reply", "prompt"]) == {"hi", "yo"}
     assert not set(zip(train.prompt, train.response)) & set(zip(test.prompt, test.response))
