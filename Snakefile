@@ -10,10 +10,23 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/offline.smk"
+include: "rules/paretohqd.smk"
+include: "rules/evaluation.smk"
 
 
 rule all:
     default_target: True
+    input:
+        "results/summary/front.csv",
+        "results/summary/metrics.json",
+        "results/summary/front.png",
+        expand(
+            "results/reward_models/{objective}/metrics.json",
+            objective=TRAINED_OBJECTIVES,
+        ),
+
+
+rule offline_data:
     input:
         "results/offline/scored.parquet",
         expand(

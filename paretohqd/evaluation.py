@@ -25,9 +25,12 @@ def is_collapsed(text: str, min_words: int = MIN_WORDS,
     return len(text.split()) < min_words or repeated_ngram_share(text) > max_repeated_share
 
 
-def evaluation_point(table: pd.DataFrame, objectives: Sequence[str]) -> dict[str, float]:
+def evaluation_point(table: pd.DataFrame, objectives: Sequence[str], min_words: int = MIN_WORDS,
+                     max_repeated_share: float = MAX_REPEATED_SHARE) -> dict[str, float]:
     """Mean reward per objective, collapse rate and size of one model's scored test responses."""
     point = {name: float(table[name].mean()) for name in objectives}
-    point["collapse_rate"] = float(table["response"].fillna("").map(is_collapsed).mean())
+    collapsed = table["response"].fillna("").map(
+        lambda text: is_collapsed(text, min_words, max_repeated_share))
+    point["collapse_rate"] = float(collapsed.mean())
     point["n_eval"] = int(len(table))
     return point

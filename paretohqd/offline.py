@@ -22,11 +22,22 @@ def shard_prompts(prompts: pd.DataFrame, shard: int, n_shards: int,
     return part.iloc[shard::n_shards].reset_index(drop=True)
 
 
+def sample_prompts(prompts: pd.DataFrame, n: int | None, seed: int,
+                   split: str = "train") -> pd.DataFrame:
+    """A seeded sample of ``n`` prompts of ``split`` (all of them when ``n`` is None or larger),
+    in prompt-id order."""
+    part = prompts[prompts["split"] == split]
+    if n is not None and n < len(part):
+        part = part.sample(n=n, random_state=seed)
+    return part.sort_values("prompt_id").reset_index(drop=True)
+
+
 def response_rows(prompts: pd.DataFrame, samples: Sequence[Sequence[str]], source: str,
                   include_references: bool = False) -> pd.DataFrame:
     """One row per (prompt, response) with a stable ``row_id``: ``<prompt_id>-h<i>`` for human
-    references, ``<prompt_id>-<tag><j>`` for the j-th sample of a model tagged by ``source``."""
-    tag = "b" if source == BASE_MODEL else source
+    references, ``<prompt_id>-b<j>`` for the j-th base-model sample and
+    ``<prompt_id>-<source>-<j>`` for other models' samples."""
+    tag = "b" if source == BASE_MODEL else f"{source}-"
     records = []
     for prompt_row, responses in zip(prompts.itertuples(index=False), samples, strict=True):
         if include_references:

@@ -11,6 +11,7 @@ from typing import Sequence
 
 import moocore
 import numpy as np
+import pandas as pd
 
 MINMAX, ZSCORE = "minmax", "zscore"
 DIRECTION, LINEAR = "direction", "linear"
@@ -96,3 +97,32 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
         warnings.warn(f"k={k} exceeds the candidate pool of {len(candidates)} points; "
                       f"selecting all {len(candidates)}", stacklevel=2)
     return _take(key, row_ids, candidates, k)
+
+
+def select_rows(table: pd.DataFrame, objectives: Sequence[str], weights: Sequence[float], k: int,
+                mode: str = DIRECTION, n_layers: int | str = "auto",
+                normalisation: str = MINMAX) -> pd.DataFrame:
+    """The selected rows of a scored table, nearest first, with their ``layer`` (Pareto layer
+    in normalised space) and ``rank`` (selection order)."""
+    points = table[list(objectives)].to_numpy(dtype=float)
+    chosen = select(points, table["row_id"].tolist(), weights, k, mode, n_layers, normalisation)
+    layers = pareto_layers(normalise(points, normalisation))
+    rows = table.iloc[chosen].copy()
+    rows["layer"] = layers[chosen]
+    rows["rank"] = np.arange(len(chosen))
+    return rows.reset_index(drop=True)
+
+
+def representatives(preferences: dict[str, Sequence[float]], n_objectives: int) -> list[str]:
+    """Ids of the M+1 stage-2 generators: for each objective the configured preference nearest
+    its extreme (one-hot) vector, then the one nearest the balanced vector; duplicates dropped,
+    ties broken by id."""
+    ids = sorted(preferences)
+    vectors = np.array([preferences[i] for i in ids], dtype=float)
+    targets = [*np.eye(n_objectives), np.full(n_objectives, 1.0 / n_objectives)]
+    chosen: list[str] = []
+    for target in targets:
+        nearest = ids[int(np.argmin(np.round(np.linalg.norm(vectors - target, axis=1), 12)))]
+        if nearest not in chosen:
+            chosen.append(nearest)
+    return chosen

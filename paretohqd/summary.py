@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import matplotlib
@@ -11,6 +12,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import moocore  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+from paretohqd.evaluation import evaluation_point  # noqa: E402
+from paretohqd.io import atomic_path, read_table  # noqa: E402
 
 
 def normalised(points: np.ndarray, low: Sequence[float], high: Sequence[float]) -> np.ndarray:
@@ -40,9 +44,66 @@ def method_metrics(front: pd.DataFrame, objectives: Sequence[str], low: Sequence
     return out
 
 
-def plot_front(front: pd.DataFrame, objectives: Sequence[str], paths: Sequence[str]) -> None:
+def build_front(points: Sequence, objectives: Sequence[str], response_paths: Sequence[str],
+                score_paths: Sequence[str], collapse: dict) -> pd.DataFrame:
+    """One row per evaluated model: ``method``, ``pref_id``, ``w_<objective>``, the mean reward
+    of each objective, ``collapse_rate`` and ``n_eval``.
+
+    ``points`` lists (method, pref_id, weights or None); ``response_paths`` has one file per
+    point in the same order, ``score_paths`` one per (point, objective), objectives innermost.
+    """
+    m = len(objectives)
+    if len(response_paths) != len(points) or len(score_paths) != len(points) * m:
+        raise ValueError("summary inputs do not line up with the evaluated points")
+    rows = []
+    for i, (method, pref_id, weights) in enumerate(points):
+        table = read_table(response_paths[i], required=["row_id", "response"])
+        for objective, path in zip(objectives, score_paths[i * m:(i + 1) * m]):
+            scores = read_table(path, required=["row_id", "score"]).set_index("row_id")["score"]
+            table[objective] = table["row_id"].map(scores)
+            if table[objective].isna().any():
+                raise ValueError(f"{path}: scores missing for some rows of {response_paths[i]}")
+        row = {"method": method, "pref_id": pref_id}
+        row.update({f"w_{o}": (float(w) if weights is not None else float("nan"))
+                    for o, w in zip(objectives, weights if weights is not None else [None] * m)})
+        row.update(evaluation_point(table, objectives, **collapse))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def benchmark_seconds(paths: Sequence[str]) -> float:
+    """Total wall-clock seconds (column ``s``) of Snakemake benchmark files."""
+    return float(sum(pd.read_csv(p, sep="\t")["s"].sum() for p in paths))
+
+
+def build_metrics(front: pd.DataFrame, objectives: Sequence[str], stats: dict,
+                  reference: float, costs: dict[str, dict[str, list[str]]]) -> dict:
+    """metrics.json: objectives, the normalisation (offline data min/max), the reference point
+    and per method hypervolume, collapse rate and compute seconds."""
+    low = [stats["rewards"][o]["min"] for o in objectives]
+    high = [stats["rewards"][o]["max"] for o in objectives]
+    ref = [float(reference)] * len(objectives)
+    methods = method_metrics(front, objectives, low, high, ref)
+    for method, entry in methods.items():
+        cost = costs.get(method, {"train": [], "generate": []})
+        entry["train_seconds"] = benchmark_seconds(cost["train"])
+        entry["generate_seconds"] = benchmark_seconds(cost["generate"])
+        entry["total_seconds"] = entry["train_seconds"] + entry["generate_seconds"]
+    return {"objectives": list(objectives), "normalisation": {"min": low, "max": high},
+            "reference_point": ref, "methods": methods}
+
+
+def save_figure(fig, paths: Sequence[str]) -> None:
+    """Save a figure to every path (format from the suffix), atomically."""
+    for path in paths:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=150)
+    plt.close(fig)
+
+
+def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
     """Scatter every method's mean-reward points and join each method's non-dominated ones;
-    one panel per pair of objectives."""
+    one panel per pair of objectives. Returns the figure."""
     pairs = [(a, b) for i, a in enumerate(objectives) for b in objectives[i + 1:]]
     fig, axes = plt.subplots(1, len(pairs), figsize=(5.5 * len(pairs), 4.8), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -67,6 +128,4 @@ def plot_front(front: pd.DataFrame, objectives: Sequence[str], paths: Sequence[s
     axes[0][0].legend(fontsize=8)
     fig.suptitle("Achieved fronts: one point per (method, preference)")
     fig.tight_layout()
-    for path in paths:
-        fig.savefig(path, dpi=150)
-    plt.close(fig)
+    return fig

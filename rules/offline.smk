@@ -12,16 +12,20 @@ rule generate_offline:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
-        **device_params(),
-        model=base_model_path(),
-        prompt_format=config["base_model"]["prompt_format"],
-        n_shards=config["offline"]["shards"],
+        prompts=lambda wc: {
+            "split": "train",
+            "shard": int(wc.shard),
+            "n_shards": config["offline"]["shards"],
+        },
         samples_per_prompt=config["offline"]["samples_per_prompt"],
         include_references=config["offline"]["include_references"],
+        source="base-model",
+        keep_empty=False,
         sampling=config["generation"],
-        seed=config["seed"],
+        seed=lambda wc: config["seed"] + int(wc.shard),
+        **policy_params(),
     script:
-        "../workflow_scripts/generate_offline.py"
+        "../workflow_scripts/generate.py"
 
 
 rule score:
@@ -64,4 +68,4 @@ rule scored_offline:
     params:
         objectives=list(OBJECTIVES),
     script:
-        "../workflow_scripts/scored_offline.py"
+        "../workflow_scripts/scored_table.py"

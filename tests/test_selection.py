@@ -3,6 +3,7 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,9 @@ from paretohqd.selection import (
     layers_for,
     normalise,
     pareto_layers,
+    representatives,
     select,
+    select_rows,
 )
 
 IDS = [f"r{i:02d}" for i in range(20)]
@@ -136,3 +139,20 @@ def test_selection_deterministic_unique_and_from_the_pool(data, points):
     assert sorted(ids[i] for i in first) == sorted(ids[::-1][i] for i in again)
     layers = pareto_layers(normalise(points, "minmax"))
     assert layers[first].max() <= layers_for(layers, k, n_layers)
+
+
+def test_select_rows_reports_layer_and_rank():
+    table = pd.DataFrame({"row_id": ["a", "b", "c", "d"], "x": [1.0, 0.0, 0.5, 0.2],
+                          "y": [0.0, 1.0, 0.5, 0.2]})
+    rows = select_rows(table, ["x", "y"], [0.5, 0.5], k=2, n_layers=2)
+    assert rows["row_id"].tolist() == ["c", "d"]
+    assert rows["layer"].tolist() == [1, 2] and rows["rank"].tolist() == [0, 1]
+
+
+def test_representatives_are_extremes_then_balanced():
+    prefs = {"p000_100": [0, 1], "p025_075": [0.25, 0.75], "p050_050": [0.5, 0.5],
+             "p100_000": [1, 0]}
+    assert representatives(prefs, 2) == ["p100_000", "p000_100", "p050_050"]
+    three = {"a": [1, 0, 0], "b": [0, 1, 0], "c": [0.1, 0.1, 0.8], "d": [0.4, 0.3, 0.3]}
+    assert representatives(three, 3) == ["a", "b", "c", "d"]
+    assert representatives({"x": [0.5, 0.5]}, 2) == ["x"]

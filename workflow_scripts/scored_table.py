@@ -1,4 +1,4 @@
-"""Join the offline responses and every objective's scores into one table."""
+"""Join response shards and every objective's scores into one scored table (+ stats)."""
 
 from paretohqd.io import write_json, write_table
 from paretohqd.offline import scored_table, table_stats
@@ -8,6 +8,6 @@ log = start(snakemake)
 objectives = snakemake.params.objectives
 table = scored_table(snakemake.input.responses, snakemake.input.scores, objectives)
 stats = table_stats(table, objectives)
-log.info("scored offline data: %s", stats)
+log.info("scored table: %s", stats)
 write_table(table, snakemake.output.table)
 write_json(stats, snakemake.output.stats)

@@ -1,0 +1,36 @@
+"""Sample responses for a set of prompts from the base model, optionally with a LoRA adapter.
+
+The rule's ``prompts`` param picks the prompts: a shard of the train split, or a seeded sample
+of a split. Serves offline data, stage-2 data and evaluation alike.
+"""
+
+from paretohqd.devices import resolve_device, resolve_dtype
+from paretohqd.generation import SamplingSettings, load_policy, sample_responses
+from paretohqd.io import read_table, write_table
+from paretohqd.offline import response_rows, sample_prompts, shard_prompts
+from paretohqd.runtime import start
+
+log = start(snakemake)
+p = snakemake.params
+pick = p.prompts
+table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "split"])
+if "shard" in pick:
+    prompts = shard_prompts(table, pick["shard"], pick["n_shards"], pick["split"])
+else:
+    prompts = sample_prompts(table, pick["n"], p.seed, pick["split"])
+samples = [[] for _ in range(len(prompts))]
+if p.samples_per_prompt > 0:
+    device = resolve_device(p.device)
+    adapter = snakemake.input.get("adapter")
+    policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
+    settings = SamplingSettings(seed=p.seed, **p.sampling)
+    samples = sample_responses(policy, tokenizer, prompts["prompt"].tolist(),
+                               p.samples_per_prompt, settings, p.prompt_format)
+rows = response_rows(prompts, samples, p.source, include_references=p.include_references)
+if not p.keep_empty:
+    rows = rows[rows["response"].str.strip() != ""]
+if rows.empty:
+    raise ValueError(f"{snakemake.output[0]}: generation yielded no non-empty response "
+                     f"for {len(prompts)} prompts")
+log.info("%d prompts, %d responses", len(prompts), len(rows))
+write_table(rows, snakemake.output[0])

@@ -1,0 +1,26 @@
+"""Select one preference's training rows from a scored table (Pareto layers + direction)."""
+
+import warnings
+
+import pandas as pd
+
+from paretohqd.io import read_table, write_table
+from paretohqd.selection import select_rows
+from paretohqd.runtime import start
+
+log = start(snakemake)
+s = snakemake.params.selection
+table = read_table(snakemake.input.table, required=["row_id", "prompt", "response",
+                                                    *s["objectives"]])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    rows = select_rows(table, s["objectives"], s["weights"], s["k"], s["mode"], s["layers"],
+                       s["normalisation"])
+for warning in caught:
+    log.warning("%s", warning.message)
+if "mix" in snakemake.input.keys():
+    earlier = read_table(snakemake.input.mix, required=["row_id", "prompt", "response"])
+    rows = pd.concat([rows, earlier], ignore_index=True).drop_duplicates("row_id")
+log.info("selected %d rows for w=%s (%s); mean rewards %s", len(rows), s["weights"], s["mode"],
+         rows[s["objectives"]].mean().round(4).to_dict())
+write_table(rows, snakemake.output[0])
