@@ -6,9 +6,11 @@ last checkpoint; the final adapter and tokenizer are written to the output folde
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -59,6 +61,25 @@ def _precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
     return {"bf16": True, "fp16": False}
 
 
+def prepare_checkpoints(checkpoint_dir: Path, fingerprint: str) -> str | None:
+    """The last checkpoint to resume from, or None. Checkpoints written for other settings or
+    data (a different ``fingerprint``) are deleted rather than resumed."""
+    stamp = checkpoint_dir / "fingerprint.txt"
+    if checkpoint_dir.is_dir() and (not stamp.is_file() or stamp.read_text() != fingerprint):
+        shutil.rmtree(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint)
+    return get_last_checkpoint(str(checkpoint_dir))
+
+
+def run_fingerprint(settings: SFTSettings, rows: pd.DataFrame, base_model: str,
+                    init_adapter: str | None) -> str:
+    """Hash of everything a resumed run must share with the interrupted one."""
+    data = pd.util.hash_pandas_object(rows[["prompt", "response"]], index=False).to_numpy()
+    payload = json.dumps([asdict(settings), base_model, init_adapter], sort_keys=True).encode()
+    return hashlib.sha256(payload + data.tobytes()).hexdigest()
+
+
 def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpoint_dir: Path,
                   settings: SFTSettings, prompt_format: str = CHAT,
                   init_adapter: str | None = None) -> dict[str, float]:
@@ -101,7 +122,8 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
     )
     trainer = SFTTrainer(model=model, args=args, train_dataset=sft_dataset(rows, prompt_format),
                          processing_class=tokenizer, peft_config=peft_config)
-    last = get_last_checkpoint(str(checkpoint_dir)) if checkpoint_dir.is_dir() else None
+    last = prepare_checkpoints(checkpoint_dir,
+                               run_fingerprint(settings, rows, base_model, init_adapter))
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=last)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -111,4 +133,5 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
                "examples": int(len(rows)), "seconds": time.perf_counter() - started,
                "resumed_from": last}
     (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    shutil.rmtree(checkpoint_dir)  # the adapter is saved; a later re-run must start afresh
     return metrics

@@ -66,6 +66,12 @@ def reward_model_input(wildcards):
     return []
 
 
+def score_threads(wildcards):
+    """Offline shards are large; stage-2 and evaluation tables are small enough that two
+    single-threaded scoring jobs side by side finish sooner than one with all cores."""
+    return TORCH_THREADS if wildcards.table == "offline" else 1
+
+
 def scorer_params(wildcards):
     """Only what scoring one objective needs, so other objectives' edits do not re-run it."""
     objective = OBJECTIVES[wildcards.objective]
@@ -155,7 +161,9 @@ def method_costs():
     beyond the shared offline data (stage-2 generation and scoring for ParetoHqD)."""
     stage1 = [f"results/benchmarks/sft_stage1/{p}.tsv" for p in PREFERENCES]
     stage2_train = [f"results/benchmarks/sft_stage2/{p}.tsv" for p in PREFERENCES]
-    stage2_data = [f"results/benchmarks/generate_stage2/{p}.tsv" for p in REPRESENTATIVES]
+    stage2_data = [
+        f"results/benchmarks/generate_stage2/{p}.tsv" for p in REPRESENTATIVES
+    ]
     stage2_data += [
         f"results/benchmarks/score/stage2/{o}/{p}.tsv"
         for o in OBJECTIVES

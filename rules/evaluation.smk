@@ -17,6 +17,7 @@ rule generate_eval:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
+        **policy_params(),
         prompts={"split": "test", "n": None},
         samples_per_prompt=1,
         include_references=False,
@@ -24,7 +25,6 @@ rule generate_eval:
         keep_empty=True,
         sampling=eval_sampling(),
         seed=config["seed"],
-        **policy_params(),
     script:
         "../workflow_scripts/generate.py"
 

@@ -12,6 +12,7 @@ rule generate_offline:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
+        **policy_params(),
         prompts=lambda wc: {
             "split": "train",
             "shard": int(wc.shard),
@@ -23,7 +24,6 @@ rule generate_offline:
         keep_empty=False,
         sampling=config["generation"],
         seed=lambda wc: config["seed"] + int(wc.shard),
-        **policy_params(),
     script:
         "../workflow_scripts/generate.py"
 
@@ -40,7 +40,7 @@ rule score:
         "results/benchmarks/score/{table}/{objective}/{part}.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: TORCH_THREADS
+    threads: score_threads
     params:
         scorer=scorer_params,
         batch_size=config["scoring"]["batch_size"],

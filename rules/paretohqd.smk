@@ -30,10 +30,10 @@ rule sft_stage1:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
+        **policy_params(),
         sft=sft_params(config["sft"]["steps"]),
         checkpoints="scratch/paretohqd/{pref}/stage1",
         seed=config["seed"],
-        **policy_params(),
     script:
         "../workflow_scripts/sft.py"
 
@@ -53,6 +53,7 @@ rule generate_stage2:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
+        **policy_params(),
         prompts={"split": "train", "n": config["stage2"]["prompts"]},
         samples_per_prompt=config["stage2"]["samples_per_prompt"],
         include_references=False,
@@ -60,14 +61,15 @@ rule generate_stage2:
         keep_empty=False,
         sampling=config["generation"],
         seed=config["seed"],
-        **policy_params(),
     script:
         "../workflow_scripts/generate.py"
 
 
 rule scored_stage2:
     input:
-        responses=expand("results/stage2/responses/{pref}.parquet", pref=REPRESENTATIVES),
+        responses=expand(
+            "results/stage2/responses/{pref}.parquet", pref=REPRESENTATIVES
+        ),
         scores=expand(
             "results/stage2/scores/{objective}/{pref}.parquet",
             objective=OBJECTIVES,
@@ -116,9 +118,9 @@ rule sft_stage2:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
+        **policy_params(),
         sft=sft_params(STAGE2_STEPS),
         checkpoints="scratch/paretohqd/{pref}/stage2",
         seed=config["seed"],
-        **policy_params(),
     script:
         "../workflow_scripts/sft.py"
