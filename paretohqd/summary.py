@@ -13,6 +13,7 @@ import moocore  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from paretohqd.benchmarks import benchmark_seconds  # noqa: E402
 from paretohqd.evaluation import evaluation_point  # noqa: E402
 from paretohqd.io import atomic_path, read_table  # noqa: E402
 
@@ -69,11 +70,6 @@ def build_front(points: Sequence, objectives: Sequence[str], response_paths: Seq
         row.update(evaluation_point(table, objectives, **collapse))
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def benchmark_seconds(paths: Sequence[str]) -> float:
-    """Total wall-clock seconds (column ``s``) of Snakemake benchmark files."""
-    return float(sum(pd.read_csv(p, sep="\t")["s"].sum() for p in paths))
 
 
 def build_metrics(front: pd.DataFrame, objectives: Sequence[str], stats: dict,

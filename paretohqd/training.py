@@ -109,7 +109,7 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
         warmup_steps=0.03,
         max_length=settings.max_length,
         completion_only_loss=True,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
         save_strategy="steps",
         save_steps=settings.save_steps,
         save_total_limit=1,

@@ -18,7 +18,12 @@ rule reward_model:
         prompts="results/data/prompts.parquet",
     output:
         model=directory("results/reward_models/{objective}/model"),
-        metrics="results/reward_models/{objective}/metrics.json",
+        metrics=report(
+            "results/reward_models/{objective}/metrics.json",
+            caption="../report/reward_model.rst",
+            category="Reward models",
+            labels={"objective": "{objective}"},
+        ),
     log:
         "results/logs/reward_model/{objective}.log",
     benchmark:

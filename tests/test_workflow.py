@@ -37,8 +37,15 @@ def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, s
     assert result.returncode == 0, result.stdout + result.stderr
     counts = job_counts(result.stdout)
     assert counts["generate_offline"] == shards
-    assert counts["score"] == objectives * shards
-    assert counts["scored_offline"] == 1
+    n_prefs = {"config/hh_rlhf_3obj.yaml": 13, "config/config.yaml": 5}.get(configfile, 11)
+    n_reps = objectives + 1
+    evaluated = 1 + 2 * n_prefs  # base + stage-1 and final model per preference
+    assert counts["score"] == objectives * (shards + n_reps + evaluated)
+    assert counts["generate_eval"] == evaluated
+    for rule in ("select_stage1", "sft_stage1", "select_stage2", "sft_stage2"):
+        assert counts[rule] == n_prefs
+    assert counts["generate_stage2"] == n_reps
+    assert counts["scored_offline"] == counts["scored_stage2"] == counts["summary"] == 1
     paper_scale = configfile != "config/config.yaml"
     assert ("base_model" in counts) != paper_scale  # hub models load directly
     assert ("reward_model" in counts) != paper_scale
@@ -52,12 +59,18 @@ def test_bad_preference_fails_before_any_job(tmp_path):
     assert "preferences[0] = [0.5, 0.6]: entries sum to 1.1" in result.stdout + result.stderr
 
 
-@pytest.mark.e2e
-def test_tiny_slice_end_to_end_up_to_scored_table(tmp_path):
-    result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One real run of the whole workflow on the tiny slice (two preferences)."""
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    results = tmp_path / "results"
+    return workdir
 
+
+@pytest.mark.e2e
+def test_tiny_run_scored_offline_data(tiny_run):
+    results = tiny_run / "results"
     prompts = pd.read_parquet(results / "data/prompts.parquet")
     assert prompts["split"].value_counts().to_dict() == {"train": 4, "test": 2}
 
@@ -81,5 +94,47 @@ def test_tiny_slice_end_to_end_up_to_scored_table(tmp_path):
     assert (results / "models/base/model.safetensors").is_file()
     assert (results / "benchmarks/generate_offline/shard0.tsv").is_file()
 
-    again = snakemake("-n", "--cores", "2", "--configfile", str(TINY), workdir=tmp_path)
+
+@pytest.mark.e2e
+def test_tiny_run_both_stages_and_summary(tiny_run):
+    results = tiny_run / "results"
+    prefs = ["p000_100", "p100_000"]
+    for pref in prefs:
+        stage1 = pd.read_parquet(results / f"paretohqd/{pref}/stage1/data.parquet")
+        stage2 = pd.read_parquet(results / f"paretohqd/{pref}/stage2/data.parquet")
+        assert len(stage1) == 4 and len(stage2) == 2  # k and k // 2
+        assert stage1["rank"].tolist() == [0, 1, 2, 3] and "layer" in stage1
+        for stage in ("stage1", "stage2"):
+            assert (results / f"paretohqd/{pref}/{stage}/adapter/adapter_config.json").is_file()
+            assert (results / f"benchmarks/sft_{stage}/{pref}.tsv").is_file()
+    assert not list((tiny_run / "scratch/paretohqd").glob("*/*/checkpoint-*"))
+    pool = pd.read_parquet(results / "stage2/scored.parquet")
+    assert set(pool["source"]) == set(prefs)  # both extremes generate; balanced is one of them
+
+    front = pd.read_csv(results / "summary/front.csv")
+    assert front.columns.tolist() == ["method", "pref_id", "w_harmless", "w_helpful",
+                                      "harmless", "helpful", "collapse_rate", "n_eval"]
+    assert sorted(zip(front["method"], front["pref_id"])) == sorted(
+        [("base", "none")] + [(m, p) for m in ("paretohqd_stage1", "paretohqd") for p in prefs])
+    assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
+
+    metrics = json.loads((results / "summary/metrics.json").read_text())
+    stats = json.loads((results / "offline/stats.json").read_text())
+    assert metrics["objectives"] == ["harmless", "helpful"]
+    assert metrics["normalisation"]["min"] == [stats["rewards"][o]["min"]
+                                               for o in metrics["objectives"]]
+    assert len(metrics["reference_point"]) == 2
+    for method in ("base", "paretohqd_stage1", "paretohqd"):
+        entry = metrics["methods"][method]
+        assert set(entry) >= {"hypervolume", "collapse_rate", "train_seconds",
+                              "generate_seconds", "total_seconds"}
+    assert metrics["methods"]["paretohqd"]["total_seconds"] > \
+        metrics["methods"]["paretohqd_stage1"]["total_seconds"] > 0
+    assert (results / "summary/front.png").stat().st_size > 1000
+    assert (results / "summary/front.svg").is_file()
+
+    again = snakemake("-n", "--cores", "2", "--configfile", str(TINY), workdir=tiny_run)
     assert "Nothing to be done" in again.stdout + again.stderr
+    report = snakemake("--report", "report.html", "--configfile", str(TINY), workdir=tiny_run)
+    assert report.returncode == 0, report.stderr[-2000:]
+    assert "front.png" in (tiny_run / "report.html").read_text(errors="ignore")

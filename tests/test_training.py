@@ -1,0 +1,84 @@
+"""Real TRL SFTTrainer steps with a PEFT LoRA adapter on a tiny Llama."""
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+from peft import PeftModel
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from paretohqd.generation import SamplingSettings, load_policy, sample_responses
+from paretohqd.training import SFTSettings, prepare_checkpoints, sft_dataset, train_adapter
+
+ROWS = pd.DataFrame({"prompt": ["What is 2+2?", "Name a colour.", "Say hi.", "Count to 3."],
+                     "response": ["4.", "Blue.", "Hi!", "1, 2, 3."]})
+SETTINGS = SFTSettings(steps=3, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
+                       max_length=64, save_steps=1, seed=0, device="cpu", dtype="float32")
+
+
+def test_sft_dataset_formats():
+    chat = sft_dataset(ROWS, "chat")[0]
+    assert chat["prompt"] == [{"role": "user", "content": "What is 2+2?"}]
+    assert chat["completion"] == [{"role": "assistant", "content": "4."}]
+    raw = sft_dataset(ROWS, "raw")[1]
+    assert raw == {"prompt": "Name a colour.", "completion": " Blue."}
+
+
+def test_train_adapter_then_continue_it(tiny_causal_lm, tmp_path):
+    out, ckpt = tmp_path / "stage1", tmp_path / "ckpt1"
+    metrics = train_adapter(str(tiny_causal_lm), ROWS, out, ckpt, SETTINGS)
+    assert metrics["steps"] == 3 and metrics["resumed_from"] is None
+    assert torch.isfinite(torch.tensor(metrics["train_loss"]))
+    assert (out / "adapter_config.json").is_file() and not ckpt.exists()
+    assert json.loads((out / "train_metrics.json").read_text())["examples"] == 4
+
+    base = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
+    tuned = PeftModel.from_pretrained(base, out)
+    lora_b = [p for n, p in tuned.named_parameters() if "lora_B" in n]
+    assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # training moved the adapter
+
+    stage2 = tmp_path / "stage2"
+    train_adapter(str(tiny_causal_lm), ROWS.iloc[:2], stage2, tmp_path / "ckpt2", SETTINGS,
+                  init_adapter=str(out))
+    policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32,
+                                    adapter=str(stage2))
+    answers = sample_responses(policy, tokenizer, ["Hi?", "Why?"], 2,
+                               SamplingSettings(max_new_tokens=4, batch_size=2))
+    assert [len(a) for a in answers] == [2, 2]
+
+
+def test_stale_checkpoints_are_not_resumed(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    (ckpt / "checkpoint-2").mkdir(parents=True)
+    (ckpt / "fingerprint.txt").write_text("old settings")
+    assert prepare_checkpoints(ckpt, "new settings") is None
+    assert not (ckpt / "checkpoint-2").exists()
+    (ckpt / "checkpoint-3").mkdir()
+    assert prepare_checkpoints(ckpt, "new settings").endswith("checkpoint-3")
+
+
+def test_completion_only_loss_masks_the_prompt(tiny_causal_lm):
+    from trl import SFTConfig, SFTTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
+    args = SFTConfig(output_dir="/tmp/unused", use_cpu=True, max_length=64, report_to=[],
+                     completion_only_loss=True, activation_checkpointing=False, bf16=False)
+    trainer = SFTTrainer(model=model, args=args, train_dataset=sft_dataset(ROWS, "chat"),
+                         processing_class=tokenizer)
+    batch = trainer.data_collator([trainer.train_dataset[0]])
+    ids, labels = batch["input_ids"][0], batch["labels"][0]
+    trained_mask = labels != -100
+    assert 0 < int(trained_mask.sum()) < len(ids)  # the response trains, the prompt does not
+    trained = tokenizer.decode(ids[trained_mask])
+    assert "4." in trained and "2+2" not in trained
+
+
+@pytest.mark.parametrize("fmt", ["chat", "raw"])
+def test_generation_is_seeded(tiny_causal_lm, fmt):
+    policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32)
+    settings = SamplingSettings(max_new_tokens=5, batch_size=2, seed=7)
+    first = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
+    again = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
+    assert first == again and [len(x) for x in first] == [2, 2, 2]
