@@ -3,6 +3,8 @@ rule base_model:
         directory(BASE_MODEL_DIR),
     log:
         "results/logs/base_model.log",
+    benchmark:
+        "results/benchmarks/base_model/base_model.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
