@@ -11,6 +11,7 @@ include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/offline.smk"
 include: "rules/paretohqd.smk"
+include: "rules/baselines.smk"
 include: "rules/evaluation.smk"
 
 

@@ -125,3 +125,37 @@ def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
     fig.suptitle("Achieved fronts: one point per (method, preference)")
     fig.tight_layout()
     return fig
+
+
+def comparison_table(metrics: dict) -> pd.DataFrame:
+    """One row per method: hypervolume, collapse rate, train / generate / total seconds and the
+    ratio of its total compute to ParetoHqD's (empty when ParetoHqD did not run)."""
+    table = pd.DataFrame.from_dict(metrics["methods"], orient="index")
+    table.index.name = "method"
+    reference = metrics["methods"].get("paretohqd", {}).get("total_seconds")
+    table["compute_vs_paretohqd"] = (table["total_seconds"] / reference
+                                     if reference else float("nan"))
+    columns = ["hypervolume", "collapse_rate", "train_seconds", "generate_seconds",
+               "total_seconds", "compute_vs_paretohqd", "n_points"]
+    return table[columns].reset_index()
+
+
+def comparison_markdown(table: pd.DataFrame, metrics: dict) -> str:
+    """The comparison as a markdown table, with the normalisation and reference point."""
+    header = ("| method | hypervolume | collapse rate | train s | generate s | total s "
+              "| compute / ParetoHqD | points |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    lines = [header]
+    for row in table.itertuples(index=False):
+        ratio = "" if pd.isna(row.compute_vs_paretohqd) else f"{row.compute_vs_paretohqd:.2f}"
+        lines.append(f"| {row.method} | {row.hypervolume:.4f} | {row.collapse_rate:.3f} "
+                     f"| {row.train_seconds:.1f} | {row.generate_seconds:.1f} "
+                     f"| {row.total_seconds:.1f} | {ratio} | {row.n_points} |")
+    norm = metrics["normalisation"]
+    bounds = ", ".join(f"{o} [{lo:.4g}, {hi:.4g}]" for o, lo, hi in
+                       zip(metrics["objectives"], norm["min"], norm["max"]))
+    lines.append("")
+    lines.append(f"Hypervolume after mapping each objective's offline-data min to 0 and max to 1 "
+                 f"({bounds}); reference point {metrics['reference_point']}. Compute is "
+                 "wall-clock seconds of each method's own training and data generation; the "
+                 "shared offline data, reward models and evaluation are not included.")
+    return "\n".join(lines) + "\n"

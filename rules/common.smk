@@ -40,7 +40,9 @@ wildcard_constraints:
     table=r"[a-z0-9_]+(/[a-z0-9_]+)*",
     part=r"[A-Za-z0-9_]+",
     pref=r"p\d{3}(_\d{3})+|none",
+    gen=r"p\d{3}(_\d{3})+|shared",
     method=r"[a-z0-9_]+",
+    variant=r"paretohqd(_linear|_fulldata)?",
 
 
 def base_model_input(wildcards):
@@ -94,10 +96,40 @@ def policy_params():
     }
 
 
-# ---- ParetoHqD -------------------------------------------------------------------------
-REPRESENTATIVES = representatives(PREFERENCES, len(OBJECTIVES))
+# ---- methods ------------------------------------------------------------------------------
+METHODS = config["methods"]
+NO_PREFERENCE = "none"
+SHARED = "shared"
+# ParetoHqD and its ablations share one rule chain; each variant differs in stage-1 data.
+VARIANTS = [
+    m for m in ("paretohqd", "paretohqd_linear", "paretohqd_fulldata") if m in METHODS
+]
 STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
 STAGE2_STEPS = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
+SFT_ADAPTER = "results/sft/adapter"
+
+
+def needs_sft_baseline():
+    return "sft" in METHODS or "paretohqd_fulldata" in METHODS
+
+
+def selection_mode(variant):
+    return "linear" if variant == "paretohqd_linear" else config["selection"]["mode"]
+
+
+def stage1_adapter(variant, pref):
+    """paretohqd_fulldata's stage 1 is the preference-blind SFT on the whole offline data."""
+    if variant == "paretohqd_fulldata":
+        return SFT_ADAPTER
+    return f"results/{variant}/{pref}/stage1/adapter"
+
+
+def stage2_generators(variant):
+    """Who writes a variant's stage-2 pool: the M+1 representative stage-1 models, or the one
+    shared stage-1 model of paretohqd_fulldata."""
+    if variant == "paretohqd_fulldata":
+        return [SHARED]
+    return representatives(PREFERENCES, len(OBJECTIVES))
 
 
 def selection_params(wildcards, k):
@@ -105,16 +137,30 @@ def selection_params(wildcards, k):
         "objectives": list(OBJECTIVES),
         "weights": PREFERENCES[wildcards.pref],
         "k": k,
-        "mode": config["selection"]["mode"],
+        "mode": selection_mode(wildcards.variant),
+        "layers": config["selection"]["layers"],
+        "normalisation": config["selection"]["normalisation"],
+    }
+
+
+def objective_selection_params(wildcards):
+    """Rewarded soups: the top-k rows of one objective (w . r with a one-hot w)."""
+    return {
+        "objectives": list(OBJECTIVES),
+        "weights": [float(name == wildcards.objective) for name in OBJECTIVES],
+        "k": config["selection"]["k"],
+        "mode": "linear",
         "layers": config["selection"]["layers"],
         "normalisation": config["selection"]["normalisation"],
     }
 
 
 def stage2_selection_input(wildcards):
-    inputs = {"table": "results/stage2/scored.parquet"}
-    if config["stage2"]["mix_stage1"]:
-        inputs["mix"] = f"results/paretohqd/{wildcards.pref}/stage1/data.parquet"
+    inputs = {"table": f"results/{wildcards.variant}/stage2_pool/scored.parquet"}
+    if config["stage2"]["mix_stage1"] and wildcards.variant != "paretohqd_fulldata":
+        inputs["mix"] = (
+            f"results/{wildcards.variant}/{wildcards.pref}/stage1/data.parquet"
+        )
     return inputs
 
 
@@ -123,21 +169,28 @@ def sft_params(steps):
 
 
 # ---- evaluation and summary --------------------------------------------------------------
-# method -> where its adapter for a preference lives (None: the untuned base model)
-METHOD_ADAPTERS = {
-    "base": None,
-    "paretohqd_stage1": "results/paretohqd/{pref}/stage1/adapter",
-    "paretohqd": "results/paretohqd/{pref}/stage2/adapter",
-}
-NO_PREFERENCE = "none"
+def method_adapters():
+    """Evaluated method -> adapter path pattern per preference (None: the untuned base;
+    a path without {pref}: one preference-blind model)."""
+    adapters = {"base": None}
+    if "paretohqd" in METHODS:
+        adapters["paretohqd_stage1"] = "results/paretohqd/{pref}/stage1/adapter"
+    for variant in VARIANTS:
+        adapters[variant] = f"results/{variant}/{{pref}}/stage2/adapter"
+    if "sft" in METHODS:
+        adapters["sft"] = SFT_ADAPTER
+    if "rewarded_soups" in METHODS:
+        adapters["rewarded_soups"] = "results/rewarded_soups/{pref}/adapter"
+    return adapters
 
 
 def method_prefs(method):
-    return [NO_PREFERENCE] if METHOD_ADAPTERS[method] is None else list(PREFERENCES)
+    pattern = method_adapters()[method]
+    return list(PREFERENCES) if pattern and "{pref}" in pattern else [NO_PREFERENCE]
 
 
 def eval_adapter_input(wildcards):
-    pattern = METHOD_ADAPTERS[wildcards.method]
+    pattern = method_adapters()[wildcards.method]
     return {} if pattern is None else {"adapter": pattern.format(pref=wildcards.pref)}
 
 
@@ -151,29 +204,44 @@ def eval_points():
     """[(method, pref_id, weights or None)] for every evaluated model."""
     return [
         (method, pref, PREFERENCES.get(pref))
-        for method in METHOD_ADAPTERS
+        for method in method_adapters()
         for pref in method_prefs(method)
     ]
 
 
+def bench(rule, *parts):
+    return os.path.join("results", "benchmarks", rule, *parts) + ".tsv"
+
+
 def method_costs():
-    """Benchmark files whose wall time each method is charged: training and data generation
-    beyond the shared offline data (stage-2 generation and scoring for ParetoHqD)."""
-    stage1 = [f"results/benchmarks/sft_stage1/{p}.tsv" for p in PREFERENCES]
-    stage2_train = [f"results/benchmarks/sft_stage2/{p}.tsv" for p in PREFERENCES]
-    stage2_data = [
-        f"results/benchmarks/generate_stage2/{p}.tsv" for p in REPRESENTATIVES
-    ]
-    stage2_data += [
-        f"results/benchmarks/score/stage2/{o}/{p}.tsv"
-        for o in OBJECTIVES
-        for p in REPRESENTATIVES
-    ]
-    return {
-        "base": {"train": [], "generate": []},
-        "paretohqd_stage1": {"train": stage1, "generate": []},
-        "paretohqd": {"train": stage1 + stage2_train, "generate": stage2_data},
-    }
+    """Benchmark files whose wall time each method is charged: its training, and its data
+    generation beyond the shared offline data (e.g. ParetoHqD's stage-2 pool)."""
+    costs = {"base": {"train": [], "generate": []}}
+    sft_full = [bench("sft_full", "sft")]
+    if "sft" in METHODS:
+        costs["sft"] = {"train": sft_full, "generate": []}
+    if "rewarded_soups" in METHODS:
+        per_objective = [bench("sft_objective", o) for o in OBJECTIVES]
+        soups = [bench("soup", p) for p in PREFERENCES]
+        costs["rewarded_soups"] = {"train": per_objective + soups, "generate": []}
+    for variant in VARIANTS:
+        stage1 = (
+            sft_full
+            if variant == "paretohqd_fulldata"
+            else [bench("sft_stage1", variant, p) for p in PREFERENCES]
+        )
+        stage2 = [bench("sft_stage2", variant, p) for p in PREFERENCES]
+        gens = stage2_generators(variant)
+        pool = [bench("generate_stage2", variant, g) for g in gens]
+        pool += [
+            bench("score", variant, "stage2_pool", o, g)
+            for o in OBJECTIVES
+            for g in gens
+        ]
+        costs[variant] = {"train": stage1 + stage2, "generate": pool}
+        if variant == "paretohqd":
+            costs["paretohqd_stage1"] = {"train": stage1, "generate": []}
+    return costs
 
 
 def summary_input(wildcards):

@@ -41,6 +41,12 @@ rule summary:
             category="Front",
         ),
         svg="results/summary/front.svg",
+        comparison_csv="results/summary/comparison.csv",
+        comparison_md=report(
+            "results/summary/comparison.md",
+            caption="../report/comparison.rst",
+            category="Front",
+        ),
     log:
         "results/logs/summary.log",
     conda:

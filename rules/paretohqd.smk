@@ -1,13 +1,14 @@
-# ParetoHqD per preference: select -> SFT (stage 1) -> stage-2 data -> select -> SFT (stage 2).
+# ParetoHqD and its ablations (paretohqd_linear, paretohqd_fulldata) per preference:
+# select -> SFT (stage 1) -> stage-2 pool from representative models -> select -> SFT (stage 2).
 
 
 rule select_stage1:
     input:
         table="results/offline/scored.parquet",
     output:
-        "results/paretohqd/{pref}/stage1/data.parquet",
+        "results/{variant}/{pref}/stage1/data.parquet",
     log:
-        "results/logs/select_stage1/{pref}.log",
+        "results/logs/select_stage1/{variant}/{pref}.log",
     conda:
         "../envs/core.yaml"
     params:
@@ -19,20 +20,20 @@ rule select_stage1:
 rule sft_stage1:
     input:
         base_model_input,
-        data="results/paretohqd/{pref}/stage1/data.parquet",
+        data="results/{variant}/{pref}/stage1/data.parquet",
     output:
-        directory("results/paretohqd/{pref}/stage1/adapter"),
+        directory("results/{variant}/{pref}/stage1/adapter"),
     log:
-        "results/logs/sft_stage1/{pref}.log",
+        "results/logs/sft_stage1/{variant}/{pref}.log",
     benchmark:
-        "results/benchmarks/sft_stage1/{pref}.tsv"
+        "results/benchmarks/sft_stage1/{variant}/{pref}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
         **policy_params(),
         sft=sft_params(config["sft"]["steps"]),
-        checkpoints="scratch/paretohqd/{pref}/stage1",
+        checkpoints="scratch/{variant}/{pref}/stage1",
         seed=config["seed"],
     script:
         "../workflow_scripts/sft.py"
@@ -42,13 +43,13 @@ rule generate_stage2:
     input:
         base_model_input,
         prompts="results/data/prompts.parquet",
-        adapter="results/paretohqd/{pref}/stage1/adapter",
+        adapter=lambda wc: stage1_adapter(wc.variant, wc.gen),
     output:
-        "results/stage2/responses/{pref}.parquet",
+        "results/{variant}/stage2_pool/responses/{gen}.parquet",
     log:
-        "results/logs/generate_stage2/{pref}.log",
+        "results/logs/generate_stage2/{variant}/{gen}.log",
     benchmark:
-        "results/benchmarks/generate_stage2/{pref}.tsv"
+        "results/benchmarks/generate_stage2/{variant}/{gen}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
@@ -57,7 +58,7 @@ rule generate_stage2:
         prompts={"split": "train", "n": config["stage2"]["prompts"]},
         samples_per_prompt=config["stage2"]["samples_per_prompt"],
         include_references=False,
-        source=lambda wc: wc.pref,
+        source=lambda wc: wc.gen,
         keep_empty=False,
         sampling=config["generation"],
         seed=config["seed"],
@@ -67,19 +68,22 @@ rule generate_stage2:
 
 rule scored_stage2:
     input:
-        responses=expand(
-            "results/stage2/responses/{pref}.parquet", pref=REPRESENTATIVES
+        responses=lambda wc: expand(
+            "results/{variant}/stage2_pool/responses/{gen}.parquet",
+            variant=wc.variant,
+            gen=stage2_generators(wc.variant),
         ),
-        scores=expand(
-            "results/stage2/scores/{objective}/{pref}.parquet",
+        scores=lambda wc: expand(
+            "results/{variant}/stage2_pool/scores/{objective}/{gen}.parquet",
+            variant=wc.variant,
             objective=OBJECTIVES,
-            pref=REPRESENTATIVES,
+            gen=stage2_generators(wc.variant),
         ),
     output:
-        table="results/stage2/scored.parquet",
-        stats="results/stage2/stats.json",
+        table="results/{variant}/stage2_pool/scored.parquet",
+        stats="results/{variant}/stage2_pool/stats.json",
     log:
-        "results/logs/scored_stage2.log",
+        "results/logs/scored_stage2/{variant}.log",
     conda:
         "../envs/core.yaml"
     params:
@@ -92,9 +96,9 @@ rule select_stage2:
     input:
         unpack(stage2_selection_input),
     output:
-        "results/paretohqd/{pref}/stage2/data.parquet",
+        "results/{variant}/{pref}/stage2/data.parquet",
     log:
-        "results/logs/select_stage2/{pref}.log",
+        "results/logs/select_stage2/{variant}/{pref}.log",
     conda:
         "../envs/core.yaml"
     params:
@@ -106,21 +110,21 @@ rule select_stage2:
 rule sft_stage2:
     input:
         base_model_input,
-        data="results/paretohqd/{pref}/stage2/data.parquet",
-        adapter="results/paretohqd/{pref}/stage1/adapter",
+        data="results/{variant}/{pref}/stage2/data.parquet",
+        adapter=lambda wc: stage1_adapter(wc.variant, wc.pref),
     output:
-        directory("results/paretohqd/{pref}/stage2/adapter"),
+        directory("results/{variant}/{pref}/stage2/adapter"),
     log:
-        "results/logs/sft_stage2/{pref}.log",
+        "results/logs/sft_stage2/{variant}/{pref}.log",
     benchmark:
-        "results/benchmarks/sft_stage2/{pref}.tsv"
+        "results/benchmarks/sft_stage2/{variant}/{pref}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
     params:
         **policy_params(),
         sft=sft_params(STAGE2_STEPS),
-        checkpoints="scratch/paretohqd/{pref}/stage2",
+        checkpoints="scratch/{variant}/{pref}/stage2",
         seed=config["seed"],
     script:
         "../workflow_scripts/sft.py"

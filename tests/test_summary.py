@@ -8,6 +8,8 @@ from paretohqd.benchmarks import benchmark_seconds, rule_times
 from paretohqd.summary import (
     build_front,
     build_metrics,
+    comparison_markdown,
+    comparison_table,
     hypervolume,
     normalised,
     plot_front,
@@ -95,3 +97,22 @@ def test_rule_times_groups_by_rule(tmp_path):
     table = rule_times(tmp_path).set_index("rule")
     assert table.loc["sft_stage1"].tolist() == [2, 6, 3, 40]
     assert table.loc["score", "jobs"] == 1
+
+
+def test_comparison_table_ratio_and_markdown():
+    metrics = {"objectives": ["a", "b"], "normalisation": {"min": [0, 1], "max": [2, 3]},
+               "reference_point": [0.0, 0.0],
+               "methods": {
+                   "base": {"hypervolume": 0.1, "collapse_rate": 0.0, "n_points": 1,
+                            "train_seconds": 0, "generate_seconds": 0, "total_seconds": 0},
+                   "paretohqd": {"hypervolume": 0.5, "collapse_rate": 0.1, "n_points": 5,
+                                 "train_seconds": 30, "generate_seconds": 10,
+                                 "total_seconds": 40},
+                   "sft": {"hypervolume": 0.3, "collapse_rate": 0.2, "n_points": 1,
+                           "train_seconds": 100, "generate_seconds": 0, "total_seconds": 100}}}
+    table = comparison_table(metrics)
+    assert table.set_index("method")["compute_vs_paretohqd"].to_dict() == {
+        "base": 0.0, "paretohqd": 1.0, "sft": 2.5}
+    text = comparison_markdown(table, metrics)
+    assert "| sft | 0.3000 | 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |" in text
+    assert "reference point [0.0, 0.0]" in text and "a [0, 2]" in text

@@ -106,16 +106,31 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
         assert stage1["rank"].tolist() == [0, 1, 2, 3] and "layer" in stage1
         for stage in ("stage1", "stage2"):
             assert (results / f"paretohqd/{pref}/{stage}/adapter/adapter_config.json").is_file()
-            assert (results / f"benchmarks/sft_{stage}/{pref}.tsv").is_file()
+            assert (results / f"benchmarks/sft_{stage}/paretohqd/{pref}.tsv").is_file()
     assert not list((tiny_run / "scratch/paretohqd").glob("*/*/checkpoint-*"))
-    pool = pd.read_parquet(results / "stage2/scored.parquet")
+    pool = pd.read_parquet(results / "paretohqd/stage2_pool/scored.parquet")
     assert set(pool["source"]) == set(prefs)  # both extremes generate; balanced is one of them
+    fulldata_pool = pd.read_parquet(results / "paretohqd_fulldata/stage2_pool/scored.parquet")
+    assert set(fulldata_pool["source"]) == {"shared"}  # one generator: the SFT model
+    assert (results / "sft/adapter/adapter_config.json").is_file()
+    for pref in prefs:
+        linear = pd.read_parquet(results / f"paretohqd_linear/{pref}/stage1/data.parquet")
+        assert len(linear) == 4
+        assert (results / f"paretohqd_fulldata/{pref}/stage2/adapter/adapter_config.json").is_file()
+        assert not (results / f"paretohqd_fulldata/{pref}/stage1").exists()
+        assert (results / f"rewarded_soups/{pref}/adapter/adapter_config.json").is_file()
+    for objective in ("harmless", "helpful"):
+        top = pd.read_parquet(results / f"rewarded_soups/objectives/{objective}/data.parquet")
+        offline = pd.read_parquet(results / "offline/scored.parquet")
+        assert top[objective].min() >= offline[objective].nlargest(4).min()
 
     front = pd.read_csv(results / "summary/front.csv")
     assert front.columns.tolist() == ["method", "pref_id", "w_harmless", "w_helpful",
                                       "harmless", "helpful", "collapse_rate", "n_eval"]
+    per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_linear", "paretohqd_fulldata",
+                "rewarded_soups")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
-        [("base", "none")] + [(m, p) for m in ("paretohqd_stage1", "paretohqd") for p in prefs])
+        [("base", "none"), ("sft", "none")] + [(m, p) for m in per_pref for p in prefs])
     assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
 
     metrics = json.loads((results / "summary/metrics.json").read_text())
@@ -124,17 +139,38 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert metrics["normalisation"]["min"] == [stats["rewards"][o]["min"]
                                                for o in metrics["objectives"]]
     assert len(metrics["reference_point"]) == 2
-    for method in ("base", "paretohqd_stage1", "paretohqd"):
+    for method in ("base", "sft", *per_pref):
         entry = metrics["methods"][method]
         assert set(entry) >= {"hypervolume", "collapse_rate", "train_seconds",
                               "generate_seconds", "total_seconds"}
-    assert metrics["methods"]["paretohqd"]["total_seconds"] > \
-        metrics["methods"]["paretohqd_stage1"]["total_seconds"] > 0
+    methods = metrics["methods"]
+    assert methods["paretohqd"]["total_seconds"] > methods["paretohqd_stage1"]["total_seconds"] > 0
+    assert methods["paretohqd_fulldata"]["train_seconds"] > methods["sft"]["train_seconds"] > 0
     assert (results / "summary/front.png").stat().st_size > 1000
     assert (results / "summary/front.svg").is_file()
+    comparison = pd.read_csv(results / "summary/comparison.csv").set_index("method")
+    assert comparison.loc["paretohqd", "compute_vs_paretohqd"] == 1.0
+    assert set(comparison.index) == set(metrics["methods"])
+    assert "reference point" in (results / "summary/comparison.md").read_text()
 
     again = snakemake("-n", "--cores", "2", "--configfile", str(TINY), workdir=tiny_run)
     assert "Nothing to be done" in again.stdout + again.stderr
     report = snakemake("--report", "report.html", "--configfile", str(TINY), workdir=tiny_run)
     assert report.returncode == 0, report.stderr[-2000:]
     assert "front.png" in (tiny_run / "report.html").read_text(errors="ignore")
+
+
+def test_compare_config_dag_has_every_method(tmp_path):
+    result = snakemake("-n", "--configfile", str(ROOT / "config/compare.yaml"), workdir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = job_counts(result.stdout)
+    n_prefs = 5
+    # base, sft (one model each) + paretohqd_stage1, paretohqd, _linear, _fulldata and
+    # rewarded_soups per preference
+    assert counts["generate_eval"] == 2 + 5 * n_prefs
+    assert counts["sft_objective"] == 2 and counts["soup"] == n_prefs
+    assert counts["sft_full"] == 1
+    assert counts["sft_stage1"] == 2 * n_prefs  # fulldata's stage 1 is the SFT model
+    assert counts["sft_stage2"] == counts["select_stage2"] == 3 * n_prefs
+    assert counts["generate_stage2"] == 3 + 3 + 1  # M+1 representatives twice, one shared
+    assert counts["scored_stage2"] == 3

@@ -1,0 +1,41 @@
+"""Rewarded-soup interpolation against hand-computed weight updates."""
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from paretohqd.soups import soup_adapter
+
+
+def _random_adapter(base, path, seed):
+    torch.manual_seed(seed)
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
+                           LoraConfig(r=2, lora_alpha=4, target_modules=["q_proj", "v_proj"]))
+    for name, param in model.named_parameters():
+        if "lora_" in name:
+            torch.nn.init.normal_(param, std=0.5)
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(base).save_pretrained(path)
+
+
+def _delta(base, adapter, module="model.layers.0.self_attn.q_proj"):
+    """The adapter's weight update of one layer: merged weight minus base weight."""
+    plain = AutoModelForCausalLM.from_pretrained(base)
+    before = plain.get_submodule(module).weight.detach().clone()
+    merged = PeftModel.from_pretrained(plain, adapter).merge_and_unload()
+    return merged.get_submodule(module).weight.detach() - before
+
+
+def test_soup_interpolates_weight_updates(tiny_causal_lm, tmp_path):
+    base = str(tiny_causal_lm)
+    a, b = tmp_path / "a", tmp_path / "b"
+    _random_adapter(base, a, 1)
+    _random_adapter(base, b, 2)
+    delta_a, delta_b = _delta(base, a), _delta(base, b)
+    assert delta_a.abs().sum() > 0 and not torch.allclose(delta_a, delta_b)
+
+    for weights in ([0.3, 0.7], [1.0, 0.0], [0.0, 1.0]):
+        out = tmp_path / f"soup_{weights[0]}"
+        soup_adapter(base, [str(a), str(b)], weights, out)
+        expected = weights[0] * delta_a + weights[1] * delta_b
+        torch.testing.assert_close(_delta(base, out), expected, atol=1e-5, rtol=1e-4)

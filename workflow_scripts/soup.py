@@ -1,0 +1,11 @@
+"""Interpolate the per-objective LoRA adapters with one preference's weights."""
+
+from pathlib import Path
+
+from paretohqd.runtime import start
+from paretohqd.soups import soup_adapter
+
+log = start(snakemake)
+soup_adapter(snakemake.params.model, list(snakemake.input.adapters), snakemake.params.weights,
+             Path(snakemake.output[0]))
+log.info("soup of %s with weights %s", list(snakemake.input.adapters), snakemake.params.weights)
