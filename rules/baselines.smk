@@ -80,3 +80,41 @@ rule soup:
         model=base_model_path(),
     script:
         "../workflow_scripts/soup.py"
+
+
+rule ric_data:
+    input:
+        table="results/offline/scored.parquet",
+    output:
+        data="results/ric/data.parquet",
+        stats="results/ric/stats.json",
+    log:
+        "results/logs/ric_data.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        objectives=list(OBJECTIVES),
+    script:
+        "../workflow_scripts/ric_data.py"
+
+
+rule sft_ric:
+    input:
+        base_model_input,
+        data="results/ric/data.parquet",
+    output:
+        directory("results/ric/adapter"),
+    log:
+        "results/logs/sft_ric.log",
+    benchmark:
+        "results/benchmarks/sft_ric/ric.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
+    params:
+        **policy_params(),
+        sft=sft_params(config["baselines"]["ric_steps"]),
+        checkpoints="scratch/ric",
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/sft.py"

@@ -181,17 +181,34 @@ def method_adapters():
         adapters["sft"] = SFT_ADAPTER
     if "rewarded_soups" in METHODS:
         adapters["rewarded_soups"] = "results/rewarded_soups/{pref}/adapter"
+    if "ric" in METHODS:
+        adapters["ric"] = "results/ric/adapter"
     return adapters
+
+
+# methods whose one model is steered per preference at inference, not trained per preference
+CONDITIONED = {"ric"}
 
 
 def method_prefs(method):
     pattern = method_adapters()[method]
-    return list(PREFERENCES) if pattern and "{pref}" in pattern else [NO_PREFERENCE]
+    per_pref = method in CONDITIONED or (pattern and "{pref}" in pattern)
+    return list(PREFERENCES) if per_pref else [NO_PREFERENCE]
 
 
 def eval_adapter_input(wildcards):
     pattern = method_adapters()[wildcards.method]
-    return {} if pattern is None else {"adapter": pattern.format(pref=wildcards.pref)}
+    inputs = {} if pattern is None else {"adapter": pattern.format(pref=wildcards.pref)}
+    if wildcards.method == "ric":
+        inputs["ric_stats"] = "results/ric/stats.json"
+    return inputs
+
+
+def eval_conditioning(wildcards):
+    """RiC: the preference whose desired rewards are written into every prompt."""
+    if wildcards.method not in CONDITIONED:
+        return None
+    return {"objectives": list(OBJECTIVES), "weights": PREFERENCES[wildcards.pref]}
 
 
 def eval_sampling():
@@ -220,6 +237,8 @@ def method_costs():
     sft_full = [bench("sft_full", "sft")]
     if "sft" in METHODS:
         costs["sft"] = {"train": sft_full, "generate": []}
+    if "ric" in METHODS:
+        costs["ric"] = {"train": [bench("sft_ric", "ric")], "generate": []}
     if "rewarded_soups" in METHODS:
         per_objective = [bench("sft_objective", o) for o in OBJECTIVES]
         soups = [bench("soup", p) for p in PREFERENCES]

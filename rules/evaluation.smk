@@ -23,6 +23,7 @@ rule generate_eval:
         include_references=False,
         source="eval",
         keep_empty=True,
+        conditioning=eval_conditioning,
         sampling=eval_sampling(),
         seed=config["seed"],
     script:

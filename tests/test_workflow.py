@@ -59,6 +59,11 @@ def test_bad_preference_fails_before_any_job(tmp_path):
     assert "preferences[0] = [0.5, 0.6]: entries sum to 1.1" in result.stdout + result.stderr
 
 
+def prompts_of(results, split):
+    prompts = pd.read_parquet(results / "data/prompts.parquet")
+    return prompts.loc[prompts["split"] == split, "prompt"].tolist()
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """One real run of the whole workflow on the tiny slice (two preferences)."""
@@ -119,6 +124,12 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
         assert (results / f"paretohqd_fulldata/{pref}/stage2/adapter/adapter_config.json").is_file()
         assert not (results / f"paretohqd_fulldata/{pref}/stage1").exists()
         assert (results / f"rewarded_soups/{pref}/adapter/adapter_config.json").is_file()
+    ric = pd.read_parquet(results / "ric/data.parquet")
+    assert ric["prompt"].str.contains(r" <harmless> -?\d+\.\d\d <helpful> -?\d+\.\d\d$").all()
+    ric_eval = pd.read_parquet(results / "eval/ric/responses/p100_000.parquet")
+    plain = set(prompts_of(results, "test"))
+    assert set(ric_eval["prompt"]) == plain  # scored against the plain prompt
+    assert "RiC targets" in (results / "logs/generate_eval/ric/p100_000.log").read_text()
     for objective in ("harmless", "helpful"):
         top = pd.read_parquet(results / f"rewarded_soups/objectives/{objective}/data.parquet")
         offline = pd.read_parquet(results / "offline/scored.parquet")
@@ -128,7 +139,7 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert front.columns.tolist() == ["method", "pref_id", "w_harmless", "w_helpful",
                                       "harmless", "helpful", "collapse_rate", "n_eval"]
     per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_linear", "paretohqd_fulldata",
-                "rewarded_soups")
+                "rewarded_soups", "ric")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
         [("base", "none"), ("sft", "none")] + [(m, p) for m in per_pref for p in prefs])
     assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
@@ -165,9 +176,10 @@ def test_compare_config_dag_has_every_method(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     counts = job_counts(result.stdout)
     n_prefs = 5
-    # base, sft (one model each) + paretohqd_stage1, paretohqd, _linear, _fulldata and
-    # rewarded_soups per preference
-    assert counts["generate_eval"] == 2 + 5 * n_prefs
+    # base, sft (one model each) + paretohqd_stage1, paretohqd, _linear, _fulldata,
+    # rewarded_soups and ric per preference
+    assert counts["generate_eval"] == 2 + 6 * n_prefs
+    assert counts["sft_ric"] == counts["ric_data"] == 1
     assert counts["sft_objective"] == 2 and counts["soup"] == n_prefs
     assert counts["sft_full"] == 1
     assert counts["sft_stage1"] == 2 * n_prefs  # fulldata's stage 1 is the SFT model

@@ -1,13 +1,19 @@
 """Sample responses for a set of prompts from the base model, optionally with a LoRA adapter.
 
 The rule's ``prompts`` param picks the prompts: a shard of the train split, or a seeded sample
-of a split. Serves offline data, stage-2 data and evaluation alike.
+of a split. Serves offline data, stage-2 data and evaluation alike. With ``conditioning`` (RiC)
+the model sees each prompt followed by the preference's desired rewards; the rows keep the
+plain prompt, which is what the reward models score.
 """
+
+import json
+from pathlib import Path
 
 from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.io import read_table, write_table
 from paretohqd.offline import response_rows, sample_prompts, shard_prompts
+from paretohqd.ric import conditioned_prompt, desired_scores
 from paretohqd.runtime import start
 
 log = start(snakemake)
@@ -23,9 +29,15 @@ if p.samples_per_prompt > 0:
     device = resolve_device(p.device)
     adapter = snakemake.input.get("adapter")
     policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
+    texts = prompts["prompt"].tolist()
+    if p.conditioning:
+        stats = json.loads(Path(snakemake.input.ric_stats).read_text())
+        targets = desired_scores(p.conditioning["weights"], p.conditioning["objectives"], stats)
+        log.info("RiC targets %s", targets)
+        texts = [conditioned_prompt(text, targets) for text in texts]
     settings = SamplingSettings(seed=p.seed, **p.sampling)
-    samples = sample_responses(policy, tokenizer, prompts["prompt"].tolist(),
-                               p.samples_per_prompt, settings, p.prompt_format)
+    samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,
+                               p.prompt_format)
 rows = response_rows(prompts, samples, p.source, include_references=p.include_references)
 if not p.keep_empty:
     rows = rows[rows["response"].str.strip() != ""]

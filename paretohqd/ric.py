@@ -1,0 +1,44 @@
+"""Rewards-in-Context (RiC): rewards written into the prompt, preferences mapped to targets.
+
+Training rows carry each objective's z-scored reward (train mean and std) after the prompt, e.g.
+``What is AI? <harmless> 0.70 <helpful> -1.20``; at inference a preference w asks for the
+targets ``r_min + w * (r_max - r_min)`` (per objective, in the same z-score space).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+
+def reward_stats(table: pd.DataFrame, objectives: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Per objective: train mean and std, and the min and max of the z-scored rewards."""
+    stats = {}
+    for name in objectives:
+        mean, std = float(table[name].mean()), float(table[name].std(ddof=0)) or 1.0
+        z = (table[name] - mean) / std
+        stats[name] = {"mean": mean, "std": std, "min": float(z.min()), "max": float(z.max())}
+    return stats
+
+
+def conditioned_prompt(prompt: str, scores: dict[str, float]) -> str:
+    """The prompt followed by ``<objective> score`` for every objective, two decimals."""
+    return prompt + " " + " ".join(f"<{name}> {value:.2f}" for name, value in scores.items())
+
+
+def training_rows(table: pd.DataFrame, objectives: Sequence[str],
+                  stats: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Every scored row with its own z-scored rewards written into its prompt."""
+    rows = table[["row_id", "prompt", "response"]].copy()
+    z = {name: (table[name] - stats[name]["mean"]) / stats[name]["std"] for name in objectives}
+    rows["prompt"] = [conditioned_prompt(p, {n: float(z[n].iloc[i]) for n in objectives})
+                      for i, p in enumerate(table["prompt"])]
+    return rows
+
+
+def desired_scores(weights: Sequence[float], objectives: Sequence[str],
+                   stats: dict[str, dict[str, float]]) -> dict[str, float]:
+    """RiC's linear preference-to-reward map: target_i = min_i + w_i * (max_i - min_i)."""
+    return {name: stats[name]["min"] + w * (stats[name]["max"] - stats[name]["min"])
+            for name, w in zip(objectives, weights, strict=True)}

@@ -1,0 +1,34 @@
+import pandas as pd
+import pytest
+
+from paretohqd.ric import conditioned_prompt, desired_scores, reward_stats, training_rows
+
+TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
+                      "response": ["x", "y", "z"], "h": [1.0, 2.0, 3.0], "u": [0.0, 0.0, 3.0]})
+
+
+def test_stats_by_hand():
+    stats = reward_stats(TABLE, ["h", "u"])
+    # h: mean 2, population std sqrt(2/3); z = -1.2247, 0, 1.2247
+    assert stats["h"]["mean"] == 2.0
+    assert stats["h"]["std"] == pytest.approx((2 / 3) ** 0.5)
+    assert stats["h"]["min"] == pytest.approx(-1.224745, abs=1e-6)
+    # u: mean 1, std sqrt(2); z = -0.7071, -0.7071, 1.4142
+    assert stats["u"]["max"] == pytest.approx(2 ** 0.5)
+
+
+def test_prompt_formatting_by_hand():
+    assert conditioned_prompt("What is AI?", {"harmless": 0.7, "helpful": -1.2}) == \
+        "What is AI? <harmless> 0.70 <helpful> -1.20"
+    rows = training_rows(TABLE, ["h", "u"], reward_stats(TABLE, ["h", "u"]))
+    assert rows["prompt"].tolist() == ["Hi? <h> -1.22 <u> -0.71", "Bye? <h> 0.00 <u> -0.71",
+                                       "Why? <h> 1.22 <u> 1.41"]
+    assert rows["response"].tolist() == ["x", "y", "z"]
+
+
+def test_preference_to_targets_by_hand():
+    stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0}}
+    assert desired_scores([0.25, 0.75], ["h", "u"], stats) == {"h": 0.0, "u": -0.5}
+    assert desired_scores([1.0, 0.0], ["h", "u"], stats) == {"h": 3.0, "u": -2.0}
+    with pytest.raises(ValueError):
+        desired_scores([1.0], ["h", "u"], stats)
