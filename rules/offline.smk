@@ -22,7 +22,6 @@ rule generate_offline:
         include_references=config["offline"]["include_references"],
         source="base-model",
         keep_empty=False,
-        conditioning=None,
         sampling=config["generation"],
         seed=lambda wc: config["seed"] + int(wc.shard),
     script:

@@ -60,7 +60,6 @@ rule generate_stage2:
         include_references=False,
         source=lambda wc: wc.gen,
         keep_empty=False,
-        conditioning=None,
         sampling=config["generation"],
         seed=config["seed"],
     script:

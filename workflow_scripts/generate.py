@@ -30,9 +30,10 @@ if p.samples_per_prompt > 0:
     adapter = snakemake.input.get("adapter")
     policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
     texts = prompts["prompt"].tolist()
-    if p.conditioning:
+    if p.get("conditioning"):
         stats = json.loads(Path(snakemake.input.ric_stats).read_text())
-        targets = desired_scores(p.conditioning["weights"], p.conditioning["objectives"], stats)
+        conditioning = p.get("conditioning")
+        targets = desired_scores(conditioning["weights"], conditioning["objectives"], stats)
         log.info("RiC targets %s", targets)
         texts = [conditioned_prompt(text, targets) for text in texts]
     settings = SamplingSettings(seed=p.seed, **p.sampling)
