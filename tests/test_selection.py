@@ -95,8 +95,10 @@ def test_k_larger_than_pool_warns_and_takes_all():
         select(points, ["a", "b"], [0.5, 0.5], k=0)
 
 
+# Rewards on a quarter grid: rescaling can then not lose a difference to float absorption
+# (1e-32 + 10 == 10), which would make a varying objective constant.
 reward_arrays = arrays(np.float64, st.tuples(st.integers(4, 30), st.integers(2, 3)),
-                       elements=st.floats(-5, 5, allow_nan=False, width=32))
+                       elements=st.integers(-20, 20).map(lambda v: v / 4))
 
 
 @st.composite
