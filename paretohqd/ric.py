@@ -2,13 +2,16 @@
 
 Training rows carry each objective's z-scored reward (train mean and std) after the prompt, e.g.
 ``What is AI? <harmless> 0.70 <helpful> -1.20``; at inference a preference w asks for the
-targets ``r_min + w * (r_max - r_min)`` (per objective, in the same z-score space).
+targets ``r_min + w * (r_max - r_min)`` (per objective, in the same z-score space). The optional
+online stage asks the trained model for random targets and keeps what scores high on any
+objective (multi-objective rejection sampling).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 
@@ -42,3 +45,18 @@ def desired_scores(weights: Sequence[float], objectives: Sequence[str],
     """RiC's linear preference-to-reward map: target_i = min_i + w_i * (max_i - min_i)."""
     return {name: stats[name]["min"] + w * (stats[name]["max"] - stats[name]["min"])
             for name, w in zip(objectives, weights, strict=True)}
+
+
+def random_preferences(n: int, n_objectives: int, seed: int) -> np.ndarray:
+    """``n`` seeded preference vectors drawn uniformly from the simplex (Dirichlet(1, ..., 1)),
+    the random desired rewards of RiC's online stage."""
+    return np.random.default_rng(seed).dirichlet(np.ones(n_objectives), size=n)
+
+
+def rejection_sample(table: pd.DataFrame, objectives: Sequence[str],
+                     quantile: float) -> pd.DataFrame:
+    """Multi-objective rejection sampling: the rows whose reward reaches the ``quantile`` of its
+    objective (over ``table``) for at least one objective."""
+    thresholds = table[list(objectives)].quantile(quantile)
+    keep = (table[list(objectives)] >= thresholds).any(axis=1)
+    return table[keep].reset_index(drop=True)

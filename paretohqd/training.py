@@ -1,4 +1,5 @@
-"""Supervised fine-tuning of a LoRA adapter with TRL's SFTTrainer (loss on the response only).
+"""LoRA fine-tuning with TRL trainers: SFT here (loss on the response only), and the pieces the
+MODPO and MORLHF trainers share (trainer arguments, LoRA, resumable checkpoints).
 
 Checkpoints go to a scratch folder outside the rule's output, so a killed job resumes from its
 last checkpoint; the final adapter and tokenizer are written to the output folder.
@@ -52,13 +53,55 @@ def sft_dataset(rows: pd.DataFrame, prompt_format: str) -> Dataset:
     return Dataset.from_dict(records)
 
 
-def _precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
+def precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
     """bf16 mixed precision where the device supports it (CPU included), else fp16 on CUDA."""
     if settings.dtype == "float32":
         return {"bf16": False, "fp16": False}
     if device.type == "cuda" and not torch.cuda.is_bf16_supported():
         return {"bf16": False, "fp16": True}
     return {"bf16": True, "fp16": False}
+
+
+def lora_config(settings: SFTSettings):
+    """A fresh LoRA on every linear layer of a causal LM."""
+    from peft import LoraConfig
+
+    return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha,
+                      lora_dropout=settings.lora_dropout, target_modules="all-linear",
+                      task_type="CAUSAL_LM")
+
+
+def trainer_args(settings: SFTSettings, checkpoint_dir: Path) -> dict:
+    """The TrainingArguments every trainer here shares: steps, batch, optimiser schedule,
+    checkpointing, seeds, device and precision."""
+    device = resolve_device(settings.device)
+    return dict(
+        output_dir=str(checkpoint_dir),
+        max_steps=settings.steps,
+        per_device_train_batch_size=settings.batch_size,
+        activation_checkpointing=False,
+        learning_rate=settings.learning_rate,
+        lr_scheduler_type="linear",
+        warmup_steps=0.03,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=1,
+        logging_steps=max(1, min(10, settings.steps // 5)),
+        report_to=[],
+        seed=settings.seed,
+        data_seed=settings.seed,
+        use_cpu=device.type == "cpu",
+        **precision(settings, device),
+    )
+
+
+def load_base(base_model: str):
+    """The base causal LM in float32 (mixed precision comes from the trainer) and its
+    tokenizer, with a pad token."""
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32), tokenizer
 
 
 def prepare_checkpoints(checkpoint_dir: Path, fingerprint: str) -> str | None:
@@ -72,12 +115,30 @@ def prepare_checkpoints(checkpoint_dir: Path, fingerprint: str) -> str | None:
     return get_last_checkpoint(str(checkpoint_dir))
 
 
-def run_fingerprint(settings: SFTSettings, rows: pd.DataFrame, base_model: str,
-                    init_adapter: str | None) -> str:
-    """Hash of everything a resumed run must share with the interrupted one."""
-    data = pd.util.hash_pandas_object(rows[["prompt", "response"]], index=False).to_numpy()
-    payload = json.dumps([asdict(settings), base_model, init_adapter], sort_keys=True).encode()
-    return hashlib.sha256(payload + data.tobytes()).hexdigest()
+def run_fingerprint(settings: object, data: pd.DataFrame) -> str:
+    """Hash of everything a resumed run must share with the interrupted one: the JSON-able
+    ``settings`` and the training data."""
+    rows = pd.util.hash_pandas_object(data, index=False).to_numpy()
+    payload = json.dumps(settings, sort_keys=True, default=str).encode()
+    return hashlib.sha256(payload + rows.tobytes()).hexdigest()
+
+
+def fit(trainer, tokenizer, output_dir: Path, checkpoint_dir: Path,
+        fingerprint: str, examples: int) -> dict[str, float]:
+    """Train (resuming a matching checkpoint), save the adapter and tokenizer to
+    ``output_dir`` with ``train_metrics.json``, then delete the checkpoints."""
+    last = prepare_checkpoints(checkpoint_dir, fingerprint)
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=last)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    trainer.save_model(str(output_dir))
+    tokenizer.save_pretrained(str(output_dir))
+    metrics = {"train_loss": float(result.training_loss), "steps": int(result.global_step),
+               "examples": int(examples), "seconds": time.perf_counter() - started,
+               "resumed_from": last}
+    (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    shutil.rmtree(checkpoint_dir)  # the adapter is saved; a later re-run must start afresh
+    return metrics
 
 
 def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpoint_dir: Path,
@@ -85,53 +146,19 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
                   init_adapter: str | None = None) -> dict[str, float]:
     """Fine-tune a LoRA adapter on ``rows`` (columns prompt, response); start from
     ``init_adapter`` (stage 2) or a fresh LoRA (stage 1). Returns loss and timing."""
-    from peft import LoraConfig, PeftModel
+    from peft import PeftModel
     from trl import SFTConfig, SFTTrainer
 
-    device = resolve_device(settings.device)
-    tokenizer = AutoTokenizer.from_pretrained(base_model)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
+    model, tokenizer = load_base(base_model)
     peft_config = None
     if init_adapter is not None:
         model = PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
     else:
-        peft_config = LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha,
-                                 lora_dropout=settings.lora_dropout, target_modules="all-linear",
-                                 task_type="CAUSAL_LM")
-    args = SFTConfig(
-        output_dir=str(checkpoint_dir),
-        max_steps=settings.steps,
-        per_device_train_batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate,
-        lr_scheduler_type="linear",
-        warmup_steps=0.03,
-        max_length=settings.max_length,
-        completion_only_loss=True,
-        activation_checkpointing=False,
-        save_strategy="steps",
-        save_steps=settings.save_steps,
-        save_total_limit=1,
-        logging_steps=max(1, min(10, settings.steps // 5)),
-        report_to=[],
-        seed=settings.seed,
-        data_seed=settings.seed,
-        use_cpu=device.type == "cpu",
-        **_precision(settings, device),
-    )
+        peft_config = lora_config(settings)
+    args = SFTConfig(max_length=settings.max_length, completion_only_loss=True,
+                     **trainer_args(settings, checkpoint_dir))
     trainer = SFTTrainer(model=model, args=args, train_dataset=sft_dataset(rows, prompt_format),
                          processing_class=tokenizer, peft_config=peft_config)
-    last = prepare_checkpoints(checkpoint_dir,
-                               run_fingerprint(settings, rows, base_model, init_adapter))
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=last)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    trainer.save_model(str(output_dir))
-    tokenizer.save_pretrained(str(output_dir))
-    metrics = {"train_loss": float(result.training_loss), "steps": int(result.global_step),
-               "examples": int(len(rows)), "seconds": time.perf_counter() - started,
-               "resumed_from": last}
-    (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    shutil.rmtree(checkpoint_dir)  # the adapter is saved; a later re-run must start afresh
-    return metrics
+    fingerprint = run_fingerprint([asdict(settings), base_model, init_adapter],
+                                  rows[["prompt", "response"]])
+    return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(rows))

@@ -16,7 +16,7 @@ rule sft_full:
     threads: TORCH_THREADS
     params:
         **policy_params(),
-        sft=sft_params(config["baselines"]["sft_steps"]),
+        sft=sft_params(BASELINES["sft_steps"]),
         checkpoints="scratch/sft",
         seed=config["seed"],
     script:
@@ -113,8 +113,142 @@ rule sft_ric:
     threads: TORCH_THREADS
     params:
         **policy_params(),
-        sft=sft_params(config["baselines"]["ric_steps"]),
+        sft=sft_params(BASELINES["ric_steps"]),
         checkpoints="scratch/ric",
         seed=config["seed"],
     script:
         "../workflow_scripts/sft.py"
+
+
+# RiC's online stage: multi-objective rejection sampling, then more fine-tuning.
+rule generate_ric_online:
+    input:
+        base_model_input,
+        prompts="results/data/prompts.parquet",
+        adapter="results/ric/adapter",
+        ric_stats="results/ric/stats.json",
+    output:
+        "results/ric/online/responses/pool.parquet",
+    log:
+        "results/logs/generate_ric_online.log",
+    benchmark:
+        "results/benchmarks/generate_ric_online/ric.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
+    params:
+        **policy_params(),
+        prompts={"split": "train", "n": BASELINES["ric_online_prompts"]},
+        samples_per_prompt=1,
+        include_references=False,
+        source="ric_online",
+        keep_empty=False,
+        conditioning={"objectives": list(OBJECTIVES), "random": True},
+        sampling=config["generation"],
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/generate.py"
+
+
+rule ric_online_data:
+    input:
+        responses="results/ric/online/responses/pool.parquet",
+        scores=expand(
+            "results/ric/online/scores/{objective}/pool.parquet", objective=OBJECTIVES
+        ),
+        stats="results/ric/stats.json",
+    output:
+        "results/ric/online/data.parquet",
+    log:
+        "results/logs/ric_online_data.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        objectives=list(OBJECTIVES),
+        quantile=BASELINES["ric_online_quantile"],
+    script:
+        "../workflow_scripts/ric_online_data.py"
+
+
+rule sft_ric_online:
+    input:
+        base_model_input,
+        data="results/ric/online/data.parquet",
+        adapter="results/ric/adapter",
+    output:
+        directory("results/ric/online/adapter"),
+    log:
+        "results/logs/sft_ric_online.log",
+    benchmark:
+        "results/benchmarks/sft_ric_online/ric.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
+    params:
+        **policy_params(),
+        sft=sft_params(BASELINES["ric_online_steps"]),
+        checkpoints="scratch/ric_online",
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/sft.py"
+
+
+rule train_modpo:
+    input:
+        base_model_input,
+        data="results/offline/scored.parquet",
+    output:
+        directory("results/modpo/{pref}/adapter"),
+    log:
+        "results/logs/train_modpo/{pref}.log",
+    benchmark:
+        "results/benchmarks/train_modpo/{pref}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
+    params:
+        **policy_params(),
+        sft=sft_params(BASELINES["modpo_steps"]),
+        beta=BASELINES["modpo_beta"],
+        objectives=list(OBJECTIVES),
+        weights=lambda wc: PREFERENCES[wc.pref],
+        normalisation=config["selection"]["normalisation"],
+        checkpoints="scratch/modpo/{pref}",
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/modpo.py"
+
+
+rule train_morlhf:
+    input:
+        base_model_input,
+        all_reward_models,
+        prompts="results/data/prompts.parquet",
+        stats="results/offline/stats.json",
+    output:
+        directory("results/morlhf/{pref}/adapter"),
+    log:
+        "results/logs/train_morlhf/{pref}.log",
+    benchmark:
+        "results/benchmarks/train_morlhf/{pref}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: TORCH_THREADS
+    params:
+        **policy_params(),
+        sft=sft_params(BASELINES["morlhf_steps"]),
+        morlhf={
+            "num_generations": BASELINES["morlhf_generations"],
+            "prompts_per_step": BASELINES["morlhf_prompts_per_step"],
+            "kl_beta": BASELINES["morlhf_kl_beta"],
+            "temperature": config["generation"]["temperature"],
+            "top_p": config["generation"]["top_p"],
+            "max_new_tokens": config["generation"]["max_new_tokens"],
+        },
+        scorers={name: scorer_spec(name) for name in OBJECTIVES},
+        scoring=config["scoring"],
+        weights=lambda wc: PREFERENCES[wc.pref],
+        checkpoints="scratch/morlhf/{pref}",
+        seed=config["seed"],
+    script:
+        "../workflow_scripts/morlhf.py"

@@ -74,16 +74,26 @@ def score_threads(wildcards):
     return TORCH_THREADS if wildcards.table == "offline" else 1
 
 
-def scorer_params(wildcards):
-    """Only what scoring one objective needs, so other objectives' edits do not re-run it."""
-    objective = OBJECTIVES[wildcards.objective]
-    model = objective["model"] or reward_model_dir(wildcards.objective)
+def scorer_spec(name):
+    """How to score one objective: scorer kind, model, logit and input format."""
+    objective = OBJECTIVES[name]
+    model = objective["model"] or reward_model_dir(name)
     return {
         "kind": objective["scorer"],
         "model": model if objective["scorer"] == "classifier" else None,
         "logit_index": objective["logit_index"],
         "input_format": objective["input_format"],
     }
+
+
+def scorer_params(wildcards):
+    """Only what scoring one objective needs, so other objectives' edits do not re-run it."""
+    return scorer_spec(wildcards.objective)
+
+
+def all_reward_models(wildcards):
+    """Every workflow-trained reward model (for rules that score with all objectives)."""
+    return [reward_model_dir(name) for name in TRAINED_OBJECTIVES]
 
 
 def policy_params():
@@ -107,6 +117,8 @@ VARIANTS = [
 STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
 STAGE2_STEPS = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
 SFT_ADAPTER = "results/sft/adapter"
+BASELINES = config["baselines"]
+RIC_ADAPTER = "results/ric/online/adapter" if BASELINES["ric_online"] else "results/ric/adapter"
 
 
 def needs_sft_baseline():
@@ -182,7 +194,10 @@ def method_adapters():
     if "rewarded_soups" in METHODS:
         adapters["rewarded_soups"] = "results/rewarded_soups/{pref}/adapter"
     if "ric" in METHODS:
-        adapters["ric"] = "results/ric/adapter"
+        adapters["ric"] = RIC_ADAPTER
+    for method in ("modpo", "morlhf"):
+        if method in METHODS:
+            adapters[method] = f"results/{method}/{{pref}}/adapter"
     return adapters
 
 
@@ -239,6 +254,15 @@ def method_costs():
         costs["sft"] = {"train": sft_full, "generate": []}
     if "ric" in METHODS:
         costs["ric"] = {"train": [bench("sft_ric", "ric")], "generate": []}
+        if BASELINES["ric_online"]:
+            costs["ric"]["train"].append(bench("sft_ric_online", "ric"))
+            costs["ric"]["generate"] = [bench("generate_ric_online", "ric")] + [
+                bench("score", "ric", "online", o, "pool") for o in OBJECTIVES
+            ]
+    # MORLHF's generation happens inside its GRPO steps, so it is charged as training
+    for method, rule in (("modpo", "train_modpo"), ("morlhf", "train_morlhf")):
+        if method in METHODS:
+            costs[method] = {"train": [bench(rule, p) for p in PREFERENCES], "generate": []}
     if "rewarded_soups" in METHODS:
         per_objective = [bench("sft_objective", o) for o in OBJECTIVES]
         soups = [bench("soup", p) for p in PREFERENCES]

@@ -1,7 +1,10 @@
 import pandas as pd
 import pytest
 
-from paretohqd.ric import conditioned_prompt, desired_scores, reward_stats, training_rows
+import numpy as np
+
+from paretohqd.ric import (conditioned_prompt, desired_scores, random_preferences,
+                         rejection_sample, reward_stats, training_rows)
 
 TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
                       "response": ["x", "y", "z"], "h": [1.0, 2.0, 3.0], "u": [0.0, 0.0, 3.0]})
@@ -32,3 +35,19 @@ def test_preference_to_targets_by_hand():
     assert desired_scores([1.0, 0.0], ["h", "u"], stats) == {"h": 3.0, "u": -2.0}
     with pytest.raises(ValueError):
         desired_scores([1.0], ["h", "u"], stats)
+
+
+def test_random_preferences_are_seeded_points_of_the_simplex():
+    weights = random_preferences(50, 3, seed=7)
+    assert weights.shape == (50, 3) and (weights >= 0).all()
+    assert np.allclose(weights.sum(axis=1), 1.0)
+    assert np.array_equal(weights, random_preferences(50, 3, seed=7))
+    assert not np.array_equal(weights, random_preferences(50, 3, seed=8))
+
+
+def test_rejection_sampling_keeps_rows_above_the_quantile_of_any_objective():
+    table = pd.DataFrame({"row_id": list("abcde"), "h": [1.0, 2.0, 3.0, 4.0, 5.0],
+                          "u": [5.0, 1.0, 2.0, 3.0, 0.0]})
+    # 0.7 quantiles (linear interpolation): h 3.8 -> d, e pass; u 2.8 -> a, d pass
+    kept = rejection_sample(table, ["h", "u"], 0.7)
+    assert kept["row_id"].tolist() == ["a", "d", "e"]

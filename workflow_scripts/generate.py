@@ -2,8 +2,9 @@
 
 The rule's ``prompts`` param picks the prompts: a shard of the train split, or a seeded sample
 of a split. Serves offline data, stage-2 data and evaluation alike. With ``conditioning`` (RiC)
-the model sees each prompt followed by the preference's desired rewards; the rows keep the
-plain prompt, which is what the reward models score.
+the model sees each prompt followed by the desired rewards of the preference (or of a random
+one per prompt, for RiC's online stage); the rows keep the plain prompt, which is what the
+reward models score.
 """
 
 import json
@@ -13,7 +14,7 @@ from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.io import read_table, write_table
 from paretohqd.offline import response_rows, sample_prompts, shard_prompts
-from paretohqd.ric import conditioned_prompt, desired_scores
+from paretohqd.ric import conditioned_prompt, desired_scores, random_preferences
 from paretohqd.runtime import start
 
 log = start(snakemake)
@@ -30,12 +31,17 @@ if p.samples_per_prompt > 0:
     adapter = snakemake.input.get("adapter")
     policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
     texts = prompts["prompt"].tolist()
-    if p.get("conditioning"):
+    conditioning = p.get("conditioning")
+    if conditioning:
         stats = json.loads(Path(snakemake.input.ric_stats).read_text())
-        conditioning = p.get("conditioning")
-        targets = desired_scores(conditioning["weights"], conditioning["objectives"], stats)
-        log.info("RiC targets %s", targets)
-        texts = [conditioned_prompt(text, targets) for text in texts]
+        objectives = conditioning["objectives"]
+        if conditioning.get("random"):
+            weights = random_preferences(len(texts), len(objectives), p.seed)
+        else:
+            weights = [conditioning["weights"]] * len(texts)
+            log.info("RiC targets %s", desired_scores(weights[0], objectives, stats))
+        texts = [conditioned_prompt(text, desired_scores(w, objectives, stats))
+                 for text, w in zip(texts, weights, strict=True)]
     settings = SamplingSettings(seed=p.seed, **p.sampling)
     samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,
                                p.prompt_format)

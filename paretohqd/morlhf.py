@@ -1,0 +1,82 @@
+"""MORLHF: online RL on the weighted reward sum w . r, one run per preference, with TRL's GRPO.
+
+Every objective's scorer is a GRPO reward function, min-max normalised with the offline data's
+reward range (the space the selection and the summary use), and GRPO's ``reward_weights`` are w,
+so each completion's reward is w . r before GRPO's per-group normalisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from datasets import Dataset
+
+from paretohqd.generation import CHAT
+from paretohqd.rewards import Scorer
+from paretohqd.training import SFTSettings, fit, load_base, lora_config, run_fingerprint, trainer_args
+
+
+@dataclass(frozen=True)
+class MORLHFSettings:
+    """GRPO settings beyond the fine-tuning ones; an optimiser step takes
+    ``prompts_per_step * num_generations`` completions."""
+
+    num_generations: int = 4
+    prompts_per_step: int = 2
+    kl_beta: float = 0.0
+    temperature: float = 1.0
+    top_p: float = 0.9
+    max_new_tokens: int = 128
+
+
+def message_text(message: str | list[dict]) -> str:
+    """The text of a plain prompt/completion, or of the last message of a conversation."""
+    return message if isinstance(message, str) else message[-1]["content"]
+
+
+def reward_function(name: str, scorer: Scorer, low: float, high: float,
+                    batch_size: int) -> Callable[..., list[float]]:
+    """A GRPO reward function: the scorer's rewards, min-max normalised with [low, high]."""
+    span = high - low if high > low else 1.0
+
+    def reward(prompts: list, completions: list, **_: object) -> list[float]:
+        scores = scorer.score([message_text(p) for p in prompts],
+                              [message_text(c) for c in completions], batch_size)
+        return ((np.asarray(scores, dtype=float) - low) / span).tolist()
+
+    reward.__name__ = name
+    return reward
+
+
+def prompt_dataset(prompts: Sequence[str], prompt_format: str) -> Dataset:
+    """GRPO's prompt-only dataset (chat messages for ``chat`` models)."""
+    if prompt_format == CHAT:
+        return Dataset.from_dict({"prompt": [[{"role": "user", "content": p}] for p in prompts]})
+    return Dataset.from_dict({"prompt": list(prompts)})
+
+
+def train_morlhf(base_model: str, prompts: pd.DataFrame, weights: Sequence[float],
+                 rewards: list[Callable[..., list[float]]], output_dir: Path,
+                 checkpoint_dir: Path, settings: SFTSettings, morlhf: MORLHFSettings,
+                 prompt_format: str) -> dict[str, float]:
+    """GRPO on a fresh LoRA of the base model with reward w . r over ``rewards``."""
+    from trl import GRPOConfig, GRPOTrainer
+
+    model, tokenizer = load_base(base_model)
+    batch = morlhf.prompts_per_step * morlhf.num_generations
+    args = GRPOConfig(
+        reward_weights=list(weights), multi_objective_aggregation="sum_then_normalize",
+        num_generations=morlhf.num_generations, max_completion_length=morlhf.max_new_tokens,
+        temperature=morlhf.temperature, top_p=morlhf.top_p, beta=morlhf.kl_beta,
+        **{**trainer_args(settings, checkpoint_dir), "per_device_train_batch_size": batch})
+    trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=args,
+                          train_dataset=prompt_dataset(prompts["prompt"].tolist(), prompt_format),
+                          processing_class=tokenizer, peft_config=lora_config(settings))
+    fingerprint = run_fingerprint(
+        [asdict(settings), asdict(morlhf), base_model, list(weights),
+         [r.__name__ for r in rewards]], prompts[["prompt"]])
+    return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(prompts))
