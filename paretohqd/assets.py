@@ -7,6 +7,7 @@ would pull in their (absent) dependencies, so we only ask the import system wher
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 
@@ -40,3 +41,31 @@ def resolve_model_source(source: str) -> str:
         return source
     package, _, relative = source.removeprefix("package:").partition("/")
     return str(package_file(package, relative) if relative else package_dir(package))
+
+
+class ModelSourceError(RuntimeError):
+    """A configured model folder does not exist, or a hub model cannot be fetched offline."""
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
+
+
+def check_model_source(source: str, role: str = "model") -> str:
+    """Resolve ``source`` like :func:`resolve_model_source` and fail early, naming it, when it
+    is a missing folder, or a hub name absent from the local cache while HF_HUB_OFFLINE is set."""
+    resolved = resolve_model_source(source)
+    if Path(resolved).exists():
+        return resolved
+    if resolved.startswith(("/", ".", "~")) or resolved.count("/") > 1:
+        raise ModelSourceError(f"{role} {source!r}: folder {resolved} does not exist")
+    if _offline():
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(resolved, "config.json"), str):
+            raise ModelSourceError(
+                f"{role} {source!r} is a hub name that is not in the local Hugging Face cache, "
+                f"and HF_HUB_OFFLINE=1 forbids downloading it: download it once with network "
+                f"(`hf download {resolved}`), unset HF_HUB_OFFLINE, or set the config to a "
+                f"local folder")
+    return resolved

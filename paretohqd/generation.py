@@ -9,6 +9,8 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
+from paretohqd.assets import check_model_source
+
 CHAT = "chat"
 
 
@@ -26,6 +28,7 @@ class SamplingSettings:
 def load_policy(model: str, device: torch.device, dtype: torch.dtype,
                 adapter: str | None = None):
     """Load a causal LM and its tokenizer (left padding); merge a LoRA ``adapter`` if given."""
+    model = check_model_source(model, "base model")
     tokenizer = AutoTokenizer.from_pretrained(adapter or model)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:

@@ -45,9 +45,10 @@ def write_json(data: Any, path: str | Path) -> None:
 
 
 def read_table(path: str | Path, required: Sequence[str] = (),
-               nonempty_text: Sequence[str] = ()) -> pd.DataFrame:
+               nonempty_text: Sequence[str] = (), unique: Sequence[str] = ()) -> pd.DataFrame:
     """Read a parquet or CSV table and check it: it exists, parses, has rows, has the
-    ``required`` columns, and the ``nonempty_text`` columns hold no empty strings."""
+    ``required`` columns, the ``nonempty_text`` columns hold no empty strings, and no two rows
+    share their ``unique`` columns."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
@@ -64,4 +65,9 @@ def read_table(path: str | Path, required: Sequence[str] = (),
         blank = frame.index[frame[column].fillna("").astype(str).str.strip() == ""]
         if len(blank):
             raise DataError(f"{path}: column {column!r} is empty in row(s) {list(blank[:10])}")
+    if unique:
+        repeated = frame.index[frame.duplicated(list(unique), keep=False)]
+        if len(repeated):
+            raise DataError(f"{path}: duplicate rows {list(repeated[:10])} (same "
+                            f"{list(unique)})")
     return frame

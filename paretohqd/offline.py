@@ -50,6 +50,16 @@ def response_rows(prompts: pd.DataFrame, samples: Sequence[Sequence[str]], sourc
     return pd.DataFrame.from_records(records, columns=RESPONSE_COLUMNS)
 
 
+def drop_empty_responses(rows: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The rows with a non-blank response; an error naming ``where`` if none is left (a model
+    that only emits end-of-sequence must not silently yield an empty training set)."""
+    kept = rows[rows["response"].str.strip() != ""]
+    if kept.empty:
+        raise ValueError(f"{where}: generation yielded no non-empty response for "
+                         f"{rows['prompt_id'].nunique()} prompts ({len(rows)} samples)")
+    return kept
+
+
 def merge_scores(responses: pd.DataFrame, scores: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Join each objective's ``row_id -> score`` table onto the responses as a column named by
     the objective; every row must have every score."""
@@ -67,12 +77,13 @@ def scored_table(response_paths: Sequence[str], score_paths: Sequence[str],
                  objectives: Sequence[str]) -> pd.DataFrame:
     """Read response shards and per-objective score shards (``.../<objective>/<part>.parquet``)
     into one table with a column per objective."""
-    responses = pd.concat([read_table(p, required=RESPONSE_COLUMNS, nonempty_text=["response"])
+    responses = pd.concat([read_table(p, required=RESPONSE_COLUMNS, nonempty_text=["response"],
+                                      unique=["row_id"])
                            for p in response_paths], ignore_index=True)
     duplicated = responses["row_id"][responses["row_id"].duplicated()]
     if len(duplicated):
         raise ValueError(f"duplicate row ids across shards: {sorted(set(duplicated))[:10]}")
-    scores = {name: pd.concat([read_table(p, required=["row_id", "score"])
+    scores = {name: pd.concat([read_table(p, required=["row_id", "score"], unique=["row_id"])
                                for p in score_paths if Path(p).parent.name == name],
                               ignore_index=True)
               for name in objectives}

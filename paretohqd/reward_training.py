@@ -18,7 +18,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from paretohqd.assets import resolve_model_source
+from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device
 from paretohqd.reward_data import RECIPES
 from paretohqd.reward_data import conversation_pairs as conversation_pairs_of
@@ -75,7 +75,7 @@ def train_reward_model(train: pd.DataFrame, test: pd.DataFrame, base_model: str,
                        scratch_dir: Path, settings: RewardTrainingSettings) -> dict[str, float]:
     """Train on ``train`` (columns prompt, response, label), save model and tokenizer to
     ``output_dir`` and return held-out metrics on ``test`` (``roc_auc``, sizes)."""
-    base_model = resolve_model_source(base_model)
+    base_model = check_model_source(base_model, "reward_training.base")
     device = resolve_device(settings.device)
     torch.manual_seed(settings.seed)
     tokenizer = AutoTokenizer.from_pretrained(base_model)

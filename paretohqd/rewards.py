@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from paretohqd.assets import resolve_model_source
+from paretohqd.assets import check_model_source
 
 PAIR = "pair"
 RESPONSE_FIRST_PAIR = "response_pair"
@@ -102,7 +102,7 @@ def build_scorer(spec: dict, device: torch.device, max_length: int = 512) -> Sco
     if spec["kind"] == "vader":
         return VaderScorer()
     if spec["kind"] == "classifier":
-        return ClassifierScorer(resolve_model_source(spec["model"]), device,
+        return ClassifierScorer(check_model_source(spec["model"], "reward model"), device,
                                 logit_index=spec["logit_index"],
                                 input_format=spec["input_format"], max_length=max_length)
     raise ValueError(f"unknown scorer kind {spec['kind']!r}; expected classifier or vader")

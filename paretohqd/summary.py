@@ -58,9 +58,11 @@ def build_front(points: Sequence, objectives: Sequence[str], response_paths: Seq
         raise ValueError("summary inputs do not line up with the evaluated points")
     rows = []
     for i, (method, pref_id, weights) in enumerate(points):
-        table = read_table(response_paths[i], required=["row_id", "response"])
+        table = read_table(response_paths[i], required=["row_id", "response"],
+                           unique=["row_id"])
         for objective, path in zip(objectives, score_paths[i * m:(i + 1) * m]):
-            scores = read_table(path, required=["row_id", "score"]).set_index("row_id")["score"]
+            scores = read_table(path, required=["row_id", "score"], unique=["row_id"])
+            scores = scores.set_index("row_id")["score"]
             table[objective] = table["row_id"].map(scores)
             if table[objective].isna().any():
                 raise ValueError(f"{path}: scores missing for some rows of {response_paths[i]}")

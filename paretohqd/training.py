@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -17,9 +18,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 from datasets import Dataset
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device
 from paretohqd.generation import CHAT
 
@@ -51,6 +53,21 @@ def sft_dataset(rows: pd.DataFrame, prompt_format: str) -> Dataset:
         records = {"prompt": rows["prompt"].tolist(),
                    "completion": [" " + r for r in rows["response"]]}
     return Dataset.from_dict(records)
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
+
+
+class StopOnNonFiniteLoss(TrainerCallback):
+    """Fail the job as soon as a logged loss is NaN or infinite, instead of saving garbage."""
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise NonFiniteLossError(
+                f"training loss became {loss} by step {state.global_step}: lower "
+                f"sft.learning_rate or check the training data; no adapter was written")
 
 
 def precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
@@ -88,6 +105,7 @@ def trainer_args(settings: SFTSettings, checkpoint_dir: Path) -> dict:
         save_total_limit=1,
         logging_steps=max(1, min(10, settings.steps // 5)),
         report_to=[],
+        logging_nan_inf_filter=False,  # a NaN loss must reach StopOnNonFiniteLoss
         seed=settings.seed,
         data_seed=settings.seed,
         use_cpu=device.type == "cpu",
@@ -98,6 +116,7 @@ def trainer_args(settings: SFTSettings, checkpoint_dir: Path) -> dict:
 def load_base(base_model: str):
     """The base causal LM in float32 (mixed precision comes from the trainer) and its
     tokenizer, with a pad token."""
+    base_model = check_model_source(base_model, "base model")
     tokenizer = AutoTokenizer.from_pretrained(base_model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -105,12 +124,16 @@ def load_base(base_model: str):
 
 
 def prepare_checkpoints(checkpoint_dir: Path, fingerprint: str) -> str | None:
-    """The last checkpoint to resume from, or None. Checkpoints written for other settings or
-    data (a different ``fingerprint``) are deleted rather than resumed."""
+    """The last complete checkpoint to resume from, or None. Checkpoints written for other
+    settings or data (a different ``fingerprint``) are deleted rather than resumed, and so are
+    partial ones (a job killed while saving: the trainer writes ``trainer_state.json`` last)."""
     stamp = checkpoint_dir / "fingerprint.txt"
     if checkpoint_dir.is_dir() and (not stamp.is_file() or stamp.read_text() != fingerprint):
         shutil.rmtree(checkpoint_dir)
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    for checkpoint in checkpoint_dir.glob("checkpoint-*"):
+        if not (checkpoint / "trainer_state.json").is_file():
+            shutil.rmtree(checkpoint)
     stamp.write_text(fingerprint)
     return get_last_checkpoint(str(checkpoint_dir))
 
@@ -127,17 +150,22 @@ def fit(trainer, tokenizer, output_dir: Path, checkpoint_dir: Path,
         fingerprint: str, examples: int) -> dict[str, float]:
     """Train (resuming a matching checkpoint), save the adapter and tokenizer to
     ``output_dir`` with ``train_metrics.json``, then delete the checkpoints."""
-    last = prepare_checkpoints(checkpoint_dir, fingerprint)
+    trainer.add_callback(StopOnNonFiniteLoss())
+    main = trainer.is_world_process_zero()  # under accelerate launch, rank 0 does the I/O
+    if main:
+        prepare_checkpoints(checkpoint_dir, fingerprint)
+    trainer.accelerator.wait_for_everyone()
+    last = get_last_checkpoint(str(checkpoint_dir))
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=last)
-    output_dir.mkdir(parents=True, exist_ok=True)
     trainer.save_model(str(output_dir))
-    tokenizer.save_pretrained(str(output_dir))
     metrics = {"train_loss": float(result.training_loss), "steps": int(result.global_step),
                "examples": int(examples), "seconds": time.perf_counter() - started,
                "resumed_from": last}
-    (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    shutil.rmtree(checkpoint_dir)  # the adapter is saved; a later re-run must start afresh
+    if main:
+        tokenizer.save_pretrained(str(output_dir))
+        (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        shutil.rmtree(checkpoint_dir)  # the adapter is saved; a later re-run must start afresh
     return metrics
 
 

@@ -14,9 +14,12 @@ rule sft_full:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=TRAIN_GPUS,
     params:
         **policy_params(),
         sft=sft_params(BASELINES["sft_steps"]),
+        launch=launch_params(),
         checkpoints="scratch/sft",
         seed=config["seed"],
     script:
@@ -51,9 +54,12 @@ rule sft_objective:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=TRAIN_GPUS,
     params:
         **policy_params(),
         sft=sft_params(config["sft"]["steps"]),
+        launch=launch_params(),
         checkpoints="scratch/rewarded_soups/{objective}",
         seed=config["seed"],
     script:
@@ -111,9 +117,12 @@ rule sft_ric:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=TRAIN_GPUS,
     params:
         **policy_params(),
         sft=sft_params(BASELINES["ric_steps"]),
+        launch=launch_params(),
         checkpoints="scratch/ric",
         seed=config["seed"],
     script:
@@ -136,6 +145,8 @@ rule generate_ric_online:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
     params:
         **policy_params(),
         prompts={"split": "train", "n": BASELINES["ric_online_prompts"]},
@@ -184,9 +195,12 @@ rule sft_ric_online:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=TRAIN_GPUS,
     params:
         **policy_params(),
         sft=sft_params(BASELINES["ric_online_steps"]),
+        launch=launch_params(),
         checkpoints="scratch/ric_online",
         seed=config["seed"],
     script:
@@ -206,6 +220,8 @@ rule train_modpo:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
     params:
         **policy_params(),
         sft=sft_params(BASELINES["modpo_steps"]),
@@ -234,6 +250,8 @@ rule train_morlhf:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
     params:
         **policy_params(),
         sft=sft_params(BASELINES["morlhf_steps"]),

@@ -30,6 +30,11 @@ SHARDS = list(range(config["offline"]["shards"]))
 PREFERENCES = {preference_id(w): w for w in config["preferences"]}
 # Torch rules ask for this many threads; Snakemake lowers it to --cores on a workstation.
 TORCH_THREADS = 8
+# With device cuda, torch rules ask for GPUs: queued by a `gpu` resource limit on a
+# workstation, requested from SLURM on a cluster. Training rules take one per process.
+GPUS = 1 if config["device"].startswith("cuda") else 0
+TRAIN_PROCESSES = config["accelerate"]["num_processes"]
+TRAIN_GPUS = GPUS * TRAIN_PROCESSES
 
 BASE_MODEL_DIR = "results/models/base"
 
@@ -118,7 +123,9 @@ STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
 STAGE2_STEPS = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
 SFT_ADAPTER = "results/sft/adapter"
 BASELINES = config["baselines"]
-RIC_ADAPTER = "results/ric/online/adapter" if BASELINES["ric_online"] else "results/ric/adapter"
+RIC_ADAPTER = (
+    "results/ric/online/adapter" if BASELINES["ric_online"] else "results/ric/adapter"
+)
 
 
 def needs_sft_baseline():
@@ -178,6 +185,11 @@ def stage2_selection_input(wildcards):
 
 def sft_params(steps):
     return {**config["sft"], "steps": steps}
+
+
+def launch_params():
+    """How training rules run: in-process, or under `accelerate launch` with N processes."""
+    return {"num_processes": TRAIN_PROCESSES}
 
 
 # ---- evaluation and summary --------------------------------------------------------------
@@ -260,9 +272,12 @@ def method_costs():
                 bench("score", "ric", "online", o, "pool") for o in OBJECTIVES
             ]
     # MORLHF's generation happens inside its GRPO steps, so it is charged as training
-    for method, rule in (("modpo", "train_modpo"), ("morlhf", "train_morlhf")):
+    for method, trainer in (("modpo", "train_modpo"), ("morlhf", "train_morlhf")):
         if method in METHODS:
-            costs[method] = {"train": [bench(rule, p) for p in PREFERENCES], "generate": []}
+            costs[method] = {
+                "train": [bench(trainer, p) for p in PREFERENCES],
+                "generate": [],
+            }
     if "rewarded_soups" in METHODS:
         per_objective = [bench("sft_objective", o) for o in OBJECTIVES]
         soups = [bench("soup", p) for p in PREFERENCES]

@@ -16,6 +16,8 @@ rule generate_eval:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
     params:
         **policy_params(),
         prompts={"split": "test", "n": None},

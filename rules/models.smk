@@ -33,6 +33,8 @@ rule reward_model:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
     params:
         recipe=lambda wc: OBJECTIVES[wc.objective]["train_recipe"],
         training=config["reward_training"],

@@ -11,6 +11,8 @@ rule generate_offline:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
     params:
         **policy_params(),
         prompts=lambda wc: {
@@ -41,6 +43,8 @@ rule score:
     conda:
         "../envs/torch.yaml"
     threads: score_threads
+    resources:
+        gpu=GPUS,
     params:
         scorer=scorer_params,
         batch_size=config["scoring"]["batch_size"],

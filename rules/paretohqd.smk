@@ -30,9 +30,12 @@ rule sft_stage1:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=TRAIN_GPUS,
     params:
         **policy_params(),
         sft=sft_params(config["sft"]["steps"]),
+        launch=launch_params(),
         checkpoints="scratch/{variant}/{pref}/stage1",
         seed=config["seed"],
     script:
@@ -53,6 +56,8 @@ rule generate_stage2:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
     params:
         **policy_params(),
         prompts={"split": "train", "n": config["stage2"]["prompts"]},
@@ -121,9 +126,12 @@ rule sft_stage2:
     conda:
         "../envs/torch.yaml"
     threads: TORCH_THREADS
+    resources:
+        gpu=TRAIN_GPUS,
     params:
         **policy_params(),
         sft=sft_params(STAGE2_STEPS),
+        launch=launch_params(),
         checkpoints="scratch/{variant}/{pref}/stage2",
         seed=config["seed"],
     script:

@@ -66,3 +66,14 @@ def tiny_causal_lm(tmp_path_factory) -> Path:
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """One real run of the whole workflow, every method, on the tiny slice (two preferences)."""
+    from workflow_runner import TINY, snakemake
+
+    workdir = tmp_path_factory.mktemp("tiny_run")
+    result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir

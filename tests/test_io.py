@@ -30,3 +30,10 @@ def test_read_table_errors_name_the_culprit(tmp_path):
     write_table(pd.DataFrame({"prompt": []}), empty)
     with pytest.raises(DataError, match="has no rows"):
         read_table(empty)
+
+
+def test_duplicate_rows_are_named(tmp_path):
+    path = tmp_path / "dup.parquet"
+    write_table(pd.DataFrame({"row_id": ["a", "b", "a"], "x": [1, 2, 3]}), path)
+    with pytest.raises(DataError, match=r"dup.parquet: duplicate rows \[0, 2\] \(same \['row_id'\]\)"):
+        read_table(path, unique=["row_id"])

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from paretohqd.offline import BASE_MODEL, merge_scores, response_rows, shard_prompts
+from paretohqd.offline import (BASE_MODEL, drop_empty_responses, merge_scores, response_rows,
+                               shard_prompts)
 
 
 def _prompts(n=7):
@@ -36,3 +37,13 @@ def test_merge_scores_requires_every_row():
     assert merged.set_index("row_id")["x"].to_dict() == {"id0-b0": 1.0, "id1-b0": 2.0}
     with pytest.raises(ValueError, match="'y' has no score for rows \\['id1-b0'\\]"):
         merge_scores(rows, {"y": good.iloc[1:]})
+
+
+def test_only_empty_generations_are_an_error_naming_the_output():
+    rows = response_rows(pd.DataFrame({"prompt_id": ["p1", "p2"], "prompt": ["a", "b"],
+                                       "references": [[], []]}), [[" ", ""], ["\n", "ok"]],
+                         source="p100_000")
+    assert drop_empty_responses(rows, "pool.parquet")["response"].tolist() == ["ok"]
+    with pytest.raises(ValueError, match=r"pool.parquet: generation yielded no non-empty "
+                                         r"response for 2 prompts \(3 samples\)"):
+        drop_empty_responses(rows[rows["response"] != "ok"], "pool.parquet")

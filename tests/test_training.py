@@ -9,7 +9,8 @@ from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from paretohqd.generation import SamplingSettings, load_policy, sample_responses
-from paretohqd.training import SFTSettings, prepare_checkpoints, sft_dataset, train_adapter
+from paretohqd.training import (NonFiniteLossError, SFTSettings, prepare_checkpoints,
+                                sft_dataset, train_adapter)
 
 ROWS = pd.DataFrame({"prompt": ["What is 2+2?", "Name a colour.", "Say hi.", "Count to 3."],
                      "response": ["4.", "Blue.", "Hi!", "1, 2, 3."]})
@@ -55,7 +56,26 @@ def test_stale_checkpoints_are_not_resumed(tmp_path):
     assert prepare_checkpoints(ckpt, "new settings") is None
     assert not (ckpt / "checkpoint-2").exists()
     (ckpt / "checkpoint-3").mkdir()
+    (ckpt / "checkpoint-3/trainer_state.json").write_text("{}")
     assert prepare_checkpoints(ckpt, "new settings").endswith("checkpoint-3")
+
+
+def test_partial_checkpoints_are_not_resumed(tmp_path):
+    """A job killed while saving checkpoint-4 leaves it without trainer_state.json."""
+    ckpt = tmp_path / "ckpt"
+    for step in (2, 4):
+        (ckpt / f"checkpoint-{step}").mkdir(parents=True)
+    (ckpt / "checkpoint-2/trainer_state.json").write_text("{}")
+    (ckpt / "fingerprint.txt").write_text("same")
+    assert prepare_checkpoints(ckpt, "same").endswith("checkpoint-2")
+    assert not (ckpt / "checkpoint-4").exists()
+
+
+def test_nan_loss_stops_training_without_an_adapter(tiny_causal_lm, tmp_path):
+    settings = SFTSettings(**{**SETTINGS.__dict__, "learning_rate": 1e12, "steps": 6})
+    with pytest.raises(NonFiniteLossError, match="learning_rate"):
+        train_adapter(str(tiny_causal_lm), ROWS, tmp_path / "out", tmp_path / "ckpt", settings)
+    assert not (tmp_path / "out/adapter_config.json").exists()
 
 
 def test_completion_only_loss_masks_the_prompt(tiny_causal_lm):

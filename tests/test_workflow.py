@@ -64,15 +64,6 @@ def prompts_of(results, split):
     return prompts.loc[prompts["split"] == split, "prompt"].tolist()
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    """One real run of the whole workflow on the tiny slice (two preferences)."""
-    workdir = tmp_path_factory.mktemp("tiny_run")
-    result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=workdir)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return workdir
-
-
 @pytest.mark.e2e
 def test_tiny_run_scored_offline_data(tiny_run):
     results = tiny_run / "results"
@@ -84,7 +75,7 @@ def test_tiny_run_scored_offline_data(tiny_run):
                                    "harmless", "helpful"]
     assert table["row_id"].is_unique
     assert set(table["prompt_id"]) == set(prompts.loc[prompts.split == "train", "prompt_id"])
-    assert (table["source"] == "base-model").sum() == 4  # one sample per train prompt
+    assert (table["source"] == "base-model").sum() == 8  # two samples per train prompt
     expected_human = prompts.loc[prompts.split == "train", "references"].map(len).sum()
     assert (table["source"] == "human").sum() == expected_human
     assert table[["harmless", "helpful"]].notna().all().all()
@@ -130,6 +121,14 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     plain = set(prompts_of(results, "test"))
     assert set(ric_eval["prompt"]) == plain  # scored against the plain prompt
     assert "RiC targets" in (results / "logs/generate_eval/ric/p100_000.log").read_text()
+    online = pd.read_parquet(results / "ric/online/data.parquet")  # rejection-sampled rows
+    assert 1 <= len(online) <= 3 and online["prompt"].str.contains("<helpful>").all()
+    assert (results / "ric/online/adapter/adapter_config.json").is_file()
+    for method in ("modpo", "morlhf"):
+        for pref in prefs:
+            adapter = results / f"{method}/{pref}/adapter"
+            assert json.loads((adapter / "train_metrics.json").read_text())["steps"] == 1
+    assert "preference pairs" in (results / "logs/train_modpo/p000_100.log").read_text()
     for objective in ("harmless", "helpful"):
         top = pd.read_parquet(results / f"rewarded_soups/objectives/{objective}/data.parquet")
         offline = pd.read_parquet(results / "offline/scored.parquet")
@@ -139,7 +138,7 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert front.columns.tolist() == ["method", "pref_id", "w_harmless", "w_helpful",
                                       "harmless", "helpful", "collapse_rate", "n_eval"]
     per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_linear", "paretohqd_fulldata",
-                "rewarded_soups", "ric")
+                "rewarded_soups", "ric", "modpo", "morlhf")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
         [("base", "none"), ("sft", "none")] + [(m, p) for m in per_pref for p in prefs])
     assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
@@ -177,9 +176,11 @@ def test_compare_config_dag_has_every_method(tmp_path):
     counts = job_counts(result.stdout)
     n_prefs = 5
     # base, sft (one model each) + paretohqd_stage1, paretohqd, _linear, _fulldata,
-    # rewarded_soups and ric per preference
-    assert counts["generate_eval"] == 2 + 6 * n_prefs
+    # rewarded_soups, ric, modpo and morlhf per preference
+    assert counts["generate_eval"] == 2 + 8 * n_prefs
     assert counts["sft_ric"] == counts["ric_data"] == 1
+    assert counts["generate_ric_online"] == counts["sft_ric_online"] == 1
+    assert counts["train_modpo"] == counts["train_morlhf"] == n_prefs
     assert counts["sft_objective"] == 2 and counts["soup"] == n_prefs
     assert counts["sft_full"] == 1
     assert counts["sft_stage1"] == 2 * n_prefs  # fulldata's stage 1 is the SFT model

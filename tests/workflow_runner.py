@@ -33,3 +33,10 @@ def job_counts(dry_run_output: str) -> dict[str, int]:
             break
         counts[parts[0]] = int(parts[1])
     return counts
+
+
+def planned_outputs(dry_run_output: str) -> list[str]:
+    """Every output path of the jobs a dry run lists."""
+    return [path.strip() for line in dry_run_output.splitlines()
+            if line.strip().startswith("output:")
+            for path in line.split("output:", 1)[1].split(",")]

@@ -13,14 +13,15 @@ from pathlib import Path
 from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.io import read_table, write_table
-from paretohqd.offline import response_rows, sample_prompts, shard_prompts
+from paretohqd.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
 from paretohqd.ric import conditioned_prompt, desired_scores, random_preferences
 from paretohqd.runtime import start
 
 log = start(snakemake)
 p = snakemake.params
 pick = p.prompts
-table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "split"])
+table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "split"],
+                   unique=["prompt_id"])
 if "shard" in pick:
     prompts = shard_prompts(table, pick["shard"], pick["n_shards"], pick["split"])
 else:
@@ -47,9 +48,6 @@ if p.samples_per_prompt > 0:
                                p.prompt_format)
 rows = response_rows(prompts, samples, p.source, include_references=p.include_references)
 if not p.keep_empty:
-    rows = rows[rows["response"].str.strip() != ""]
-if rows.empty:
-    raise ValueError(f"{snakemake.output[0]}: generation yielded no non-empty response "
-                     f"for {len(prompts)} prompts")
+    rows = drop_empty_responses(rows, snakemake.output[0])
 log.info("%d prompts, %d responses", len(prompts), len(rows))
 write_table(rows, snakemake.output[0])

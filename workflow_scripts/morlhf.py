@@ -20,7 +20,8 @@ device = resolve_device(p.device)
 rewards = [reward_function(name, build_scorer(spec, device, p.scoring["max_length"]),
                            ranges[name]["min"], ranges[name]["max"], p.scoring["batch_size"])
            for name, spec in p.scorers.items()]
-table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "split"])
+table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "split"],
+                   unique=["prompt_id"])
 prompts = sample_prompts(table, settings.steps * morlhf.prompts_per_step, p.seed, "train")
 log.info("GRPO on %d train prompts, %d completions per step", len(prompts),
          morlhf.prompts_per_step * morlhf.num_generations)

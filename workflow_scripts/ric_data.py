@@ -6,7 +6,8 @@ from paretohqd.runtime import start
 
 log = start(snakemake)
 objectives = snakemake.params.objectives
-table = read_table(snakemake.input.table, required=["row_id", "prompt", "response", *objectives])
+table = read_table(snakemake.input.table, required=["row_id", "prompt", "response", *objectives],
+                   unique=["row_id"])
 stats = reward_stats(table, objectives)
 rows = training_rows(table, objectives, stats)
 log.info("%d RiC rows; reward stats %s", len(rows), stats)

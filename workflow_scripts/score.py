@@ -9,7 +9,8 @@ from paretohqd.runtime import start
 
 log = start(snakemake)
 p = snakemake.params
-rows = read_table(snakemake.input.responses, required=["row_id", "prompt", "response"])
+rows = read_table(snakemake.input.responses, required=["row_id", "prompt", "response"],
+                  unique=["row_id"])
 scorer = build_scorer(p.scorer, resolve_device(p.device), p.max_length)
 scores = scorer.score(rows["prompt"].tolist(), rows["response"].tolist(), p.batch_size)
 check_finite(scores, rows["row_id"].tolist(), snakemake.wildcards.objective)

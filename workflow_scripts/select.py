@@ -11,7 +11,7 @@ from paretohqd.runtime import start
 log = start(snakemake)
 s = snakemake.params.selection
 table = read_table(snakemake.input.table, required=["row_id", "prompt", "response",
-                                                    *s["objectives"]])
+                                                    *s["objectives"]], unique=["row_id"])
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     rows = select_rows(table, s["objectives"], s["weights"], s["k"], s["mode"], s["layers"],

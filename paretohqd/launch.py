@@ -1,0 +1,59 @@
+"""Run a LoRA SFT job in this process, or across GPUs under ``accelerate launch``.
+
+With one process the trainer runs here. With N > 1 the job's arguments go to a JSON file and
+``accelerate launch --multi_gpu --num_processes N -m paretohqd.launch <file>`` starts N
+data-parallel copies of this module, which read the file and train (rank 0 writes the output).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from paretohqd.training import SFTSettings, train_adapter
+
+
+def accelerate_command(num_processes: int, spec_path: Path) -> list[str]:
+    """The ``accelerate launch`` command line of an N-process run of ``spec_path``."""
+    return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+            "--num_processes", str(num_processes), "--num_machines", "1",
+            "--mixed_precision", "no",  # the trainer sets bf16/fp16 itself
+            "-m", "paretohqd.launch", str(spec_path)]
+
+
+def job_spec(base_model: str, data_path: str, output_dir: Path, checkpoint_dir: Path,
+             settings: SFTSettings, prompt_format: str, init_adapter: str | None) -> dict:
+    """The JSON-able arguments of one SFT job."""
+    return {"base_model": base_model, "data_path": data_path, "output_dir": str(output_dir),
+            "checkpoint_dir": str(checkpoint_dir), "settings": asdict(settings),
+            "prompt_format": prompt_format, "init_adapter": init_adapter}
+
+
+def run_spec(spec: dict) -> dict[str, float]:
+    """Train as ``spec`` says (what each launched process does)."""
+    from paretohqd.io import read_table
+
+    rows = read_table(spec["data_path"], required=["prompt", "response"],
+                      nonempty_text=["prompt", "response"])
+    return train_adapter(spec["base_model"], rows, Path(spec["output_dir"]),
+                         Path(spec["checkpoint_dir"]), SFTSettings(**spec["settings"]),
+                         spec["prompt_format"], spec["init_adapter"])
+
+
+def run_sft(spec: dict, num_processes: int) -> dict[str, float]:
+    """Run the job in-process (one process) or under ``accelerate launch`` (several)."""
+    if num_processes <= 1:
+        return run_spec(spec)
+    with tempfile.TemporaryDirectory() as folder:
+        spec_path = Path(folder) / "job.json"
+        spec_path.write_text(json.dumps(spec))
+        subprocess.run(accelerate_command(num_processes, spec_path), check=True)
+    return json.loads((Path(spec["output_dir"]) / "train_metrics.json").read_text())
+
+
+if __name__ == "__main__":
+    run_spec(json.loads(Path(sys.argv[1]).read_text()))

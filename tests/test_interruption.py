@@ -1,0 +1,88 @@
+"""Interruption: SIGKILL mid-training resumes from the last checkpoint and ends with the same
+adapter; a workflow killed mid-generation re-runs only the unfinished shard."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from paretohqd.launch import job_spec, run_spec
+from paretohqd.training import SFTSettings
+from workflow_runner import ROOT, TINY, job_counts, snakemake
+
+SETTINGS = SFTSettings(steps=300, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
+                       max_length=64, save_steps=10, seed=0, device="cpu", dtype="float32")
+
+
+def wait_for(predicate, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert process.poll() is None, "the job ended before it could be killed"
+        assert time.monotonic() < deadline, "timed out waiting for the job"
+        time.sleep(0.02)
+
+
+def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path):
+    data = tmp_path / "data.parquet"
+    pd.DataFrame({"prompt": [f"Question {i}?" for i in range(8)],
+                  "response": [f"Answer number {i}." for i in range(8)]}).to_parquet(data)
+
+    def spec(name: str) -> dict:
+        return job_spec(str(tiny_causal_lm), str(data), tmp_path / name / "adapter",
+                        tmp_path / name / "ckpt", SETTINGS, "chat", None)
+
+    run_spec(spec("straight"))
+
+    killed = spec("killed")
+    spec_path = tmp_path / "killed.json"
+    spec_path.write_text(json.dumps(killed))
+    process = subprocess.Popen([sys.executable, "-m", "paretohqd.launch", str(spec_path)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    checkpoints = Path(killed["checkpoint_dir"])
+    wait_for(lambda: (checkpoints / "checkpoint-20/trainer_state.json").is_file(), process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not Path(killed["output_dir"]).exists()  # no adapter from the killed run
+
+    metrics = run_spec(killed)
+    resumed = int(metrics["resumed_from"].rsplit("-", 1)[1])
+    assert 20 <= resumed < SETTINGS.steps and metrics["steps"] == SETTINGS.steps
+    straight = load_file(tmp_path / "straight/adapter/adapter_model.safetensors")
+    again = load_file(tmp_path / "killed/adapter/adapter_model.safetensors")
+    assert straight.keys() == again.keys()
+    for name, tensor in straight.items():
+        torch.testing.assert_close(again[name], tensor, rtol=1e-4, atol=1e-6, msg=name)
+
+
+@pytest.mark.e2e
+def test_killed_workflow_reruns_only_the_unfinished_shard(tmp_path):
+    overlay = tmp_path / "two_shards.yaml"
+    overlay.write_text("offline: {shards: 2}\n")
+    shards = [f"results/offline/responses/shard{i}.parquet" for i in (0, 1)]
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+           "--directory", str(tmp_path), "--cores", "1", "--configfile", str(TINY),
+           str(overlay), *shards]
+    process = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True,
+                               env={**os.environ, "HF_HUB_OFFLINE": "1"},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = [tmp_path / shard for shard in shards]
+    wait_for(lambda: any(path.is_file() for path in done), process)
+    os.killpg(process.pid, signal.SIGKILL)  # snakemake and its running job
+    process.wait()
+    finished = [path for path in done if path.is_file()]
+    assert len(finished) == 1
+
+    result = snakemake("-n", "--cores", "1", "--configfile", str(TINY), str(overlay), *shards,
+                       workdir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert job_counts(result.stdout) == {"generate_offline": 1}
+    unfinished = next(shard for shard, path in zip(shards, done) if not path.is_file())
+    assert f"output: {unfinished}" in result.stdout
