@@ -68,3 +68,11 @@ def test_classifier_needs_model_or_recipe(config):
 def test_schema_rejects_bad_values_naming_the_key(repo_root, patch, culprit):
     with pytest.raises(WorkflowError, match=culprit):
         validate(patch, str(repo_root / "schemas/config.schema.yaml"))
+
+
+def test_multi_process_needs_cuda(config):
+    config["accelerate"]["num_processes"] = 2
+    with pytest.raises(ConfigError, match="accelerate.num_processes = 2 needs device: cuda"):
+        check_config(config)
+    config["device"] = "cuda"
+    check_config(config)
