@@ -34,13 +34,14 @@ def pareto_layers(points: np.ndarray) -> np.ndarray:
     return moocore.pareto_rank(np.asarray(points, dtype=float), maximise=True) + 1
 
 
-def layers_for(layers: np.ndarray, k: int, n_layers: int | str) -> int:
+def layers_for(layers: np.ndarray, k: int, n_layers: int | str, pool_factor: float = 1.0) -> int:
     """The number of layers forming the pool: ``n_layers`` itself, or for ``auto`` the fewest
-    layers holding at least ``k`` points (all layers if none do)."""
+    layers holding at least ``pool_factor * k`` points (all layers if none do), so that
+    different preferences can find different points near their directions."""
     if n_layers != "auto":
         return int(n_layers)
     counts = np.cumsum(np.bincount(layers)[1:])
-    enough = np.nonzero(counts >= k)[0]
+    enough = np.nonzero(counts >= pool_factor * k)[0]
     return int(enough[0] + 1) if len(enough) else int(layers.max())
 
 
@@ -73,11 +74,12 @@ def _take(order_key: np.ndarray, row_ids: Sequence[str], candidates: np.ndarray,
 
 def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float], k: int,
            mode: str = DIRECTION, n_layers: int | str = "auto",
-           normalisation: str = MINMAX) -> np.ndarray:
+           normalisation: str = MINMAX, pool_factor: float = 1.0) -> np.ndarray:
     """Indices of the ``k`` selected points for preference ``weights``.
 
-    ``direction``: the ``k`` points of the first ``n_layers`` Pareto layers nearest the
-    preference direction, in normalised reward space. ``linear``: the top ``k`` by ``w . r``
+    ``direction``: the ``k`` points of the first ``n_layers`` Pareto layers (``auto``: enough
+    layers for ``pool_factor * k`` points) nearest the preference direction, in normalised
+    reward space. ``linear``: the top ``k`` by ``w . r``
     over all points (the ablation). Ties are broken by row id, so selection is deterministic.
     """
     if k < 1:
@@ -88,7 +90,7 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
         key = -(normalised @ np.asarray(weights, dtype=float))
     elif mode == DIRECTION:
         layers = pareto_layers(normalised)
-        candidates = np.nonzero(layers <= layers_for(layers, k, n_layers))[0]
+        candidates = np.nonzero(layers <= layers_for(layers, k, n_layers, pool_factor))[0]
         key = direction_distances(normalised, weights, normalised.min(axis=0),
                                   normalised.max(axis=0))
     else:
@@ -101,11 +103,12 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
 
 def select_rows(table: pd.DataFrame, objectives: Sequence[str], weights: Sequence[float], k: int,
                 mode: str = DIRECTION, n_layers: int | str = "auto",
-                normalisation: str = MINMAX) -> pd.DataFrame:
+                normalisation: str = MINMAX, pool_factor: float = 1.0) -> pd.DataFrame:
     """The selected rows of a scored table, nearest first, with their ``layer`` (Pareto layer
     in normalised space) and ``rank`` (selection order)."""
     points = table[list(objectives)].to_numpy(dtype=float)
-    chosen = select(points, table["row_id"].tolist(), weights, k, mode, n_layers, normalisation)
+    chosen = select(points, table["row_id"].tolist(), weights, k, mode, n_layers, normalisation,
+                    pool_factor)
     layers = pareto_layers(normalise(points, normalisation))
     rows = table.iloc[chosen].copy()
     rows["layer"] = layers[chosen]

@@ -152,7 +152,7 @@ def stage2_generators(variant):
 
 
 def selection_params(wildcards, k):
-    return {
+    params = {
         "objectives": list(OBJECTIVES),
         "weights": PREFERENCES[wildcards.pref],
         "k": k,
@@ -160,6 +160,9 @@ def selection_params(wildcards, k):
         "layers": config["selection"]["layers"],
         "normalisation": config["selection"]["normalisation"],
     }
+    if params["mode"] == "direction":  # the linear ablation ranks all rows
+        params["pool_factor"] = config["selection"]["pool_factor"]
+    return params
 
 
 def objective_selection_params(wildcards):

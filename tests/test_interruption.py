@@ -18,7 +18,7 @@ from paretohqd.launch import job_spec, run_spec
 from paretohqd.training import SFTSettings
 from workflow_runner import ROOT, TINY, job_counts, snakemake
 
-SETTINGS = SFTSettings(steps=300, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
+SETTINGS = SFTSettings(steps=60, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
                        max_length=64, save_steps=10, seed=0, device="cpu", dtype="float32")
 
 

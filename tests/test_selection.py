@@ -42,6 +42,8 @@ def test_layers_for_auto_and_fixed():
     assert layers_for(layers, 3, "auto") == 2
     assert layers_for(layers, 99, "auto") == 3
     assert layers_for(layers, 1, 2) == 2
+    assert layers_for(layers, 2, "auto", pool_factor=2) == 2  # 4 points needed: layers 1-2
+    assert layers_for(layers, 2, "auto", pool_factor=3) == 3  # 6 points: all layers
 
 
 def test_direction_distance_by_hand_2d():

@@ -15,7 +15,7 @@ table = read_table(snakemake.input.table, required=["row_id", "prompt", "respons
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     rows = select_rows(table, s["objectives"], s["weights"], s["k"], s["mode"], s["layers"],
-                       s["normalisation"])
+                       s["normalisation"], s.get("pool_factor", 1.0))
 for warning in caught:
     log.warning("%s", warning.message)
 if "mix" in snakemake.input.keys():

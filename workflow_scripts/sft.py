@@ -1,16 +1,16 @@
-"""Fine-tune one preference's LoRA adapter (stage 1 from scratch, stage 2 from stage 1)."""
+"""Fine-tune one LoRA adapter (stage 1 from scratch, stage 2 from stage 1, or a baseline's),
+in this process or across GPUs with accelerate."""
 
 from pathlib import Path
 
-from paretohqd.io import read_table
+from paretohqd.launch import job_spec, run_sft
 from paretohqd.runtime import start
-from paretohqd.training import SFTSettings, train_adapter
+from paretohqd.training import SFTSettings
 
 log = start(snakemake)
 p = snakemake.params
-rows = read_table(snakemake.input.data, required=["prompt", "response"],
-                  nonempty_text=["prompt", "response"])
 settings = SFTSettings(**p.sft, seed=p.seed, device=p.device, dtype=p.dtype)
-metrics = train_adapter(p.model, rows, Path(snakemake.output[0]), Path(p.checkpoints), settings,
-                        p.prompt_format, init_adapter=snakemake.input.get("adapter"))
+spec = job_spec(p.model, snakemake.input.data, Path(snakemake.output[0]), Path(p.checkpoints),
+                settings, p.prompt_format, snakemake.input.get("adapter"))
+metrics = run_sft(spec, p.launch["num_processes"])
 log.info("trained: %s", metrics)
