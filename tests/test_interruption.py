@@ -67,20 +67,22 @@ def test_killed_workflow_reruns_only_the_unfinished_shard(tmp_path):
     overlay = tmp_path / "two_shards.yaml"
     overlay.write_text("offline: {shards: 2}\n")
     shards = [f"results/offline/responses/shard{i}.parquet" for i in (0, 1)]
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
-           "--directory", str(tmp_path), "--cores", "1", "--configfile", str(TINY),
-           str(overlay), *shards]
-    process = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True,
-                               env={**os.environ, "HF_HUB_OFFLINE": "1"},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # targets before --configfile, which takes every word after it
+    cmd = [sys.executable, "-m", "snakemake", *shards, "--snakefile", str(ROOT / "Snakefile"),
+           "--directory", str(tmp_path), "--cores", "1", "--configfile", str(TINY), str(overlay)]
+    log = tmp_path / "snakemake.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=sink,
+                                   stderr=subprocess.STDOUT,
+                                   env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        # kill once Snakemake has recorded one finished shard (not merely seen its file)
+        wait_for(lambda: "(Rule: generate_offline)" in log.read_text(), process)
+        os.killpg(process.pid, signal.SIGKILL)  # snakemake and its running job
+        process.wait()
     done = [tmp_path / shard for shard in shards]
-    wait_for(lambda: any(path.is_file() for path in done), process)
-    os.killpg(process.pid, signal.SIGKILL)  # snakemake and its running job
-    process.wait()
-    finished = [path for path in done if path.is_file()]
-    assert len(finished) == 1
+    assert sum(path.is_file() for path in done) == 1
 
-    result = snakemake("-n", "--cores", "1", "--configfile", str(TINY), str(overlay), *shards,
+    result = snakemake("-n", *shards, "--cores", "1", "--configfile", str(TINY), str(overlay),
                        workdir=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert job_counts(result.stdout) == {"generate_offline": 1}
