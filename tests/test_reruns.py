@@ -46,14 +46,16 @@ def test_nothing_to_do_after_the_first_run(first_run):
 def test_changing_one_preference_reruns_only_its_chain(first_run, tmp_path):
     counts, out = dry_run(first_run, tmp_path, {"preferences": [PREFS[0], [0.3, 0.7], *PREFS[2:]]})
     assert counts == ONE_CHAIN
-    assert "wildcards: variant=paretohqd, pref=p030_070" in out and "p025_075" not in out
+    outputs = planned_outputs(out)
+    assert "results/paretohqd/p030_070/stage1/data.parquet" in outputs
+    assert not [o for o in outputs if "p025_075" in o]
 
 
 @pytest.mark.e2e
 def test_adding_a_preference_runs_only_its_chain(first_run, tmp_path):
     counts, out = dry_run(first_run, tmp_path, {"preferences": [*PREFS, [0.75, 0.25]]})
     assert counts == ONE_CHAIN
-    assert "pref=p075_025" in out
+    assert "results/paretohqd/p075_025/stage2/adapter" in planned_outputs(out)
 
 
 @pytest.mark.e2e
