@@ -89,10 +89,11 @@ class MarginDPOTrainer(DPOTrainer):
         return dataset.remove_columns("ref_chosen_logps").add_column("ref_chosen_logps", shifted)
 
 
-def train_modpo(base_model: str, pairs: pd.DataFrame, weights: Sequence[float],
-                output_dir: Path, checkpoint_dir: Path, settings: SFTSettings,
-                modpo: MODPOSettings, prompt_format: str) -> dict[str, float]:
-    """Train a fresh LoRA of the base model (also the reference) with the MODPO loss."""
+def build_trainer(base_model: str, pairs: pd.DataFrame, weights: Sequence[float],
+                  checkpoint_dir: Path, settings: SFTSettings, modpo: MODPOSettings,
+                  prompt_format: str):
+    """A MODPO trainer on a fresh LoRA of the base model (also the reference), and its
+    tokenizer."""
     from trl import DPOConfig
 
     model, tokenizer = load_base(base_model)
@@ -102,6 +103,15 @@ def train_modpo(base_model: str, pairs: pd.DataFrame, weights: Sequence[float],
     trainer = MarginDPOTrainer(model=model, args=args,
                                train_dataset=pair_dataset(pairs, prompt_format),
                                processing_class=tokenizer, peft_config=lora_config(settings))
+    return trainer, tokenizer
+
+
+def train_modpo(base_model: str, pairs: pd.DataFrame, weights: Sequence[float],
+                output_dir: Path, checkpoint_dir: Path, settings: SFTSettings,
+                modpo: MODPOSettings, prompt_format: str) -> dict[str, float]:
+    """Train a fresh LoRA with the MODPO loss; resumable like every trainer here."""
+    trainer, tokenizer = build_trainer(base_model, pairs, weights, checkpoint_dir, settings,
+                                       modpo, prompt_format)
     fingerprint = run_fingerprint([asdict(settings), asdict(modpo), base_model, list(weights)],
                                   pairs[["prompt", "chosen", "rejected", REFERENCE_SHIFT]])
     return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(pairs))

@@ -70,7 +70,7 @@ class StopOnNonFiniteLoss(TrainerCallback):
                 f"sft.learning_rate or check the training data; no adapter was written")
 
 
-def precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
+def _precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
     """bf16 mixed precision where the device supports it (CPU included), else fp16 on CUDA."""
     if settings.dtype == "float32":
         return {"bf16": False, "fp16": False}
@@ -109,7 +109,7 @@ def trainer_args(settings: SFTSettings, checkpoint_dir: Path) -> dict:
         seed=settings.seed,
         data_seed=settings.seed,
         use_cpu=device.type == "cpu",
-        **precision(settings, device),
+        **_precision(settings, device),
     )
 
 

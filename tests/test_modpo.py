@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 import torch
 
-from paretohqd.modpo import (REFERENCE_SHIFT, MarginDPOTrainer, MODPOSettings, main_objective,
-                             pair_dataset, preference_pairs, train_modpo)
-from paretohqd.training import SFTSettings, load_base, lora_config, trainer_args
+from paretohqd.modpo import (REFERENCE_SHIFT, MODPOSettings, build_trainer, main_objective,
+                             preference_pairs, train_modpo)
+from paretohqd.training import SFTSettings
 
 # min-max over the table: a in [0, 4] -> /4, b in [10, 20] -> (b - 10) / 10
 TABLE = pd.DataFrame({
@@ -50,13 +50,9 @@ def test_loss_at_init_is_softplus_of_margin_over_weight(tiny_causal_lm, tmp_path
     pairs = pd.DataFrame({"prompt": ["Hi?", "Why?"], "chosen": ["Hello.", "Because."],
                           "rejected": ["No.", "Go away."], "margin": [margin, margin]})
     pairs[REFERENCE_SHIFT] = pairs["margin"] / beta
-    from trl import DPOConfig
-
-    model, tokenizer = load_base(str(tiny_causal_lm))
-    args = DPOConfig(beta=beta / w_k, loss_type=["sigmoid"], precompute_ref_log_probs=True,
-                     max_length=64, **trainer_args(SETTINGS, tmp_path))
-    trainer = MarginDPOTrainer(model=model, args=args, train_dataset=pair_dataset(pairs, "chat"),
-                               processing_class=tokenizer, peft_config=lora_config(SETTINGS))
+    weights = [w_k, 1 - w_k]  # w_k >= 0.5: the first objective is the main one
+    trainer, _ = build_trainer(str(tiny_causal_lm), pairs, weights, tmp_path, SETTINGS,
+                               MODPOSettings(beta=beta), "chat")
     batch = next(iter(trainer.get_train_dataloader()))
     with torch.no_grad():
         loss = trainer.compute_loss(trainer.model, batch)
