@@ -1,6 +1,6 @@
 """Print per-rule wall time of a finished run (from its benchmark files) as a markdown table.
 
-Usage: .venv/bin/python bench/rule_times.py [results/benchmarks] [--elapsed SECONDS]
+Usage: .venv/bin/python bench/rule_times.py [results/benchmarks]
 """
 
 import argparse

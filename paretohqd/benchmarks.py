@@ -1,7 +1,9 @@
-"""Read Snakemake ``benchmark:`` files: per-job wall time and memory, summed per rule."""
+"""Read Snakemake ``benchmark:`` files: per-job wall time and memory, summed per rule, and
+the split of each job into fixed cost and work (from the phase lines of its log)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -28,3 +30,37 @@ def rule_times(root: str | Path) -> pd.DataFrame:
             .agg(jobs=("s", "size"), total_s=("s", "sum"), median_s=("s", "median"),
                  max_rss_mb=("max_rss", "max"))
             .reset_index())
+
+
+PHASE_LINE = re.compile(r"phase (\w+): ([0-9.]+) s")
+
+
+def log_phases(log: str | Path) -> dict[str, float]:
+    """The ``phase <name>: <seconds> s`` lines of one job log (paretohqd.runtime), summed by
+    name."""
+    phases: dict[str, float] = {}
+    for name, seconds in PHASE_LINE.findall(Path(log).read_text(errors="replace")):
+        phases[name] = phases.get(name, 0.0) + float(seconds)
+    return phases
+
+
+def job_costs(benchmarks: str | Path, logs: str | Path) -> pd.DataFrame:
+    """One row per benchmarked job: its wall seconds split into ``startup`` (interpreter and
+    imports up to the script's first line of work), ``work`` (generating, scoring, training:
+    what scales with the data) and ``fixed`` (everything but work: start-up, model and
+    tokenizer loads, saving). A job's log is ``logs/<rule>/<job>.log`` beside
+    ``benchmarks/<rule>/<job>.tsv`` (or ``logs/<rule>.log`` for single-job rules)."""
+    benchmarks, logs = Path(benchmarks), Path(logs)
+    records = []
+    for path in sorted(benchmarks.rglob("*.tsv")):
+        job = path.relative_to(benchmarks).with_suffix("")
+        rule = job.parts[0]
+        log = logs / job.with_suffix(".log")
+        phases = log_phases(log if log.is_file() else logs / f"{rule}.log")
+        wall = float(pd.read_csv(path, sep="\t")["s"].sum())
+        work = phases.get("work", 0.0)
+        records.append({"rule": rule, "job": str(job), "wall_s": wall,
+                        "startup_s": phases.get("startup", float("nan")), "work_s": work,
+                        "fixed_s": wall - work})
+    return pd.DataFrame(records, columns=["rule", "job", "wall_s", "startup_s", "work_s",
+                                          "fixed_s"])

@@ -65,14 +65,19 @@ class ClassifierScorer:
     @torch.inference_mode()
     def score(self, prompts: Sequence[str], responses: Sequence[str],
               batch_size: int = 32) -> np.ndarray:
-        out = []
-        for start in tqdm(range(0, len(prompts), batch_size), desc="scoring", unit="batch",
+        """One score per pair, in input order. Pairs are batched by text length, so a batch
+        pads to a similar length instead of to the longest pair of the table."""
+        order = np.argsort([len(p) + len(r) for p, r in zip(prompts, responses, strict=True)],
+                           kind="stable")
+        scores = np.zeros(len(order))
+        for start in tqdm(range(0, len(order), batch_size), desc="scoring", unit="batch",
                           mininterval=5):
-            enc = self._encode(prompts[start:start + batch_size],
-                               responses[start:start + batch_size]).to(self.device)
+            index = order[start:start + batch_size]
+            enc = self._encode([prompts[i] for i in index],
+                               [responses[i] for i in index]).to(self.device)
             logits = self.model(**enc).logits.float()
-            out.append(logits[:, self.logit_index].cpu().numpy())
-        return np.concatenate(out) if out else np.zeros(0)
+            scores[index] = logits[:, self.logit_index].cpu().numpy()
+        return scores
 
 
 class VaderScorer:

@@ -1,14 +1,22 @@
-"""What every workflow script does first: log to its rule's log file and size torch's threads."""
+"""What every workflow script does first: log to its rule's log file and size torch's threads;
+and the phase timings (``phase <name>: <seconds> s`` log lines) that bench/job_costs.py reads."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from typing import Any
+import time
+from typing import Any, Iterator
+
+import psutil
+
+PHASE_PREFIX = "phase "
 
 
 def start(snakemake: Any) -> logging.Logger:
-    """Send stdout, stderr and logging to ``snakemake.log[0]``; use the rule's threads."""
+    """Send stdout, stderr and logging to ``snakemake.log[0]``; use the rule's threads; log how
+    long the process took to get here (interpreter start and imports: the ``startup`` phase)."""
     if snakemake.log:
         stream = open(snakemake.log[0], "w", buffering=1, encoding="utf-8")  # noqa: SIM115
         sys.stdout = sys.stderr = stream
@@ -19,5 +27,21 @@ def start(snakemake: Any) -> logging.Logger:
 
         torch.set_num_threads(int(snakemake.threads))
     logger = logging.getLogger(f"paretohqd.{snakemake.rule}")
-    logger.info("rule %s, wildcards %s", snakemake.rule, dict(snakemake.wildcards))
+    logger.info("rule %s, wildcards %s, threads %s", snakemake.rule, dict(snakemake.wildcards),
+                snakemake.threads)
+    log_phase(logger, "startup", time.time() - psutil.Process().create_time())
     return logger
+
+
+def log_phase(logger: logging.Logger, name: str, seconds: float) -> None:
+    """One ``phase <name>: <seconds> s`` line, the format bench/job_costs.py parses."""
+    logger.info("%s%s: %.3f s", PHASE_PREFIX, name, seconds)
+
+
+@contextlib.contextmanager
+def phase(logger: logging.Logger, name: str) -> Iterator[None]:
+    """Time the block and log it as a phase (``load``: fixed cost; ``work``: what scales with
+    the data)."""
+    started = time.perf_counter()
+    yield
+    log_phase(logger, name, time.perf_counter() - started)

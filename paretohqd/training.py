@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import shutil
 import time
@@ -22,8 +23,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from paretohqd.assets import check_model_source
-from paretohqd.devices import resolve_device
+from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.generation import CHAT
+from paretohqd.runtime import log_phase
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,10 @@ class StopOnNonFiniteLoss(TrainerCallback):
 
 
 def _precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
-    """bf16 mixed precision where the device supports it (CPU included), else fp16 on CUDA."""
-    if settings.dtype == "float32":
-        return {"bf16": False, "fp16": False}
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        return {"bf16": False, "fp16": True}
-    return {"bf16": True, "fp16": False}
+    """Mixed precision in the configured dtype (``auto`` as ``resolve_dtype`` decides: bf16 only
+    where it is fast here); float32 trains without autocast."""
+    dtype = resolve_dtype(settings.dtype, device)
+    return {"bf16": dtype == torch.bfloat16, "fp16": dtype == torch.float16}
 
 
 def lora_config(settings: SFTSettings):
@@ -162,6 +162,7 @@ def fit(trainer, tokenizer, output_dir: Path, checkpoint_dir: Path,
     metrics = {"train_loss": float(result.training_loss), "steps": int(result.global_step),
                "examples": int(examples), "seconds": time.perf_counter() - started,
                "resumed_from": last}
+    log_phase(logging.getLogger(__name__), "work", metrics["seconds"])
     if main:
         tokenizer.save_pretrained(str(output_dir))
         (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

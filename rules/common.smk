@@ -28,8 +28,11 @@ TRAINED_OBJECTIVES = [
 ]
 SHARDS = list(range(config["offline"]["shards"]))
 PREFERENCES = {preference_id(w): w for w in config["preferences"]}
-# Torch rules ask for this many threads; Snakemake lowers it to --cores on a workstation.
-TORCH_THREADS = 8
+# Torch rules run single-threaded so that Snakemake runs --cores of them side by side: most of
+# a job is single-threaded start-up (interpreter, imports, model loads), and on a small CPU a
+# second thread gains little while a two-threaded job collapses as soon as anything else runs
+# (docs/BENCHMARKS.md). Give one rule more with `--set-threads rule=N` (profiles/slurm does).
+TORCH_THREADS = 1
 # With device cuda, torch rules ask for GPUs: queued by a `gpu` resource limit on a
 # workstation, requested from SLURM on a cluster. Training rules take one per process.
 GPUS = 1 if config["device"].startswith("cuda") else 0
@@ -73,12 +76,6 @@ def reward_model_input(wildcards):
     return []
 
 
-def score_threads(wildcards):
-    """Offline shards are large; stage-2 and evaluation tables are small enough that two
-    single-threaded scoring jobs side by side finish sooner than one with all cores."""
-    return TORCH_THREADS if wildcards.table == "offline" else 1
-
-
 def scorer_spec(name):
     """How to score one objective: scorer kind, model, logit and input format."""
     objective = OBJECTIVES[name]
@@ -89,11 +86,6 @@ def scorer_spec(name):
         "logit_index": objective["logit_index"],
         "input_format": objective["input_format"],
     }
-
-
-def scorer_params(wildcards):
-    """Only what scoring one objective needs, so other objectives' edits do not re-run it."""
-    return scorer_spec(wildcards.objective)
 
 
 def all_reward_models(wildcards):
@@ -271,8 +263,9 @@ def method_costs():
         costs["ric"] = {"train": [bench("sft_ric", "ric")], "generate": []}
         if BASELINES["ric_online"]:
             costs["ric"]["train"].append(bench("sft_ric_online", "ric"))
-            costs["ric"]["generate"] = [bench("generate_ric_online", "ric")] + [
-                bench("score", "ric", "online", o, "pool") for o in OBJECTIVES
+            costs["ric"]["generate"] = [
+                bench("generate_ric_online", "ric"),
+                bench("score_all", "ric", "online", "pool"),
             ]
     # MORLHF's generation happens inside its GRPO steps, so it is charged as training
     for method, trainer in (("modpo", "train_modpo"), ("morlhf", "train_morlhf")):
@@ -294,11 +287,7 @@ def method_costs():
         stage2 = [bench("sft_stage2", variant, p) for p in PREFERENCES]
         gens = stage2_generators(variant)
         pool = [bench("generate_stage2", variant, g) for g in gens]
-        pool += [
-            bench("score", variant, "stage2_pool", o, g)
-            for o in OBJECTIVES
-            for g in gens
-        ]
+        pool += [bench("score_all", variant, "stage2_pool", g) for g in gens]
         costs[variant] = {"train": stage1 + stage2, "generate": pool}
         if variant == "paretohqd":
             costs["paretohqd_stage1"] = {"train": stage1, "generate": []}

@@ -33,25 +33,51 @@ rule generate_offline:
 rule score:
     input:
         reward_model_input,
-        responses="results/{table}/responses/{part}.parquet",
+        responses="results/offline/responses/{part}.parquet",
     output:
-        "results/{table}/scores/{objective}/{part}.parquet",
+        "results/offline/scores/{objective}/{part}.parquet",
     log:
-        "results/logs/score/{table}/{objective}/{part}.log",
+        "results/logs/score/offline/{objective}/{part}.log",
     benchmark:
-        "results/benchmarks/score/{table}/{objective}/{part}.tsv"
+        "results/benchmarks/score/offline/{objective}/{part}.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: score_threads
+    threads: TORCH_THREADS
     resources:
         gpu=GPUS,
     params:
-        scorer=scorer_params,
+        scorers=lambda wc: {wc.objective: scorer_spec(wc.objective)},
         batch_size=config["scoring"]["batch_size"],
         max_length=config["scoring"]["max_length"],
         device=config["device"],
     script:
         "../workflow_scripts/score.py"
+
+
+# Stage-2 pools, evaluation answers and RiC's online pool are small: one job scores them with
+# every objective (start-up, not scoring, is most of such a job). The offline
+# shards keep one job per objective, so retraining one reward model re-scores only its column.
+use rule score as score_all with:
+    input:
+        all_reward_models,
+        responses="results/{table}/responses/{part}.parquet",
+    output:
+        expand(
+            "results/{{table}}/scores/{objective}/{{part}}.parquet",
+            objective=OBJECTIVES,
+        ),
+    log:
+        "results/logs/score_all/{table}/{part}.log",
+    benchmark:
+        "results/benchmarks/score_all/{table}/{part}.tsv"
+    params:
+        scorers={name: scorer_spec(name) for name in OBJECTIVES},
+        batch_size=config["scoring"]["batch_size"],
+        max_length=config["scoring"]["max_length"],
+        device=config["device"],
+
+
+ruleorder: score > score_all
 
 
 rule scored_offline:

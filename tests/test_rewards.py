@@ -41,3 +41,13 @@ def test_logit_index_out_of_range(tiny_classifier):
 def test_check_finite_names_rows():
     with pytest.raises(ValueError, match=r"'helpful' returned NaN/inf for 2 rows: r1, r3"):
         check_finite(np.array([0.1, np.nan, 0.2, np.inf]), ["r0", "r1", "r2", "r3"], "helpful")
+
+
+def test_length_sorted_batches_keep_the_input_order(tiny_classifier):
+    """Pairs are batched by length; every score must still land on its own row."""
+    prompts = ["a much longer question about many different things " * 3, "hi", "why?", "ok"]
+    responses = ["yes", "a long and winding answer that goes on " * 4, "no", "fine"]
+    scorer = ClassifierScorer(str(tiny_classifier), torch.device("cpu"), logit_index=1)
+    one_by_one = [scorer.score([p], [r], batch_size=1)[0] for p, r in zip(prompts, responses)]
+    np.testing.assert_allclose(scorer.score(prompts, responses, batch_size=2), one_by_one,
+                               atol=1e-5)

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from paretohqd.base_model import convert_gguf
-from paretohqd.runtime import start
+from paretohqd.runtime import phase, start
 
-start(snakemake)
-convert_gguf(snakemake.params.source, snakemake.params.gguf_file, Path(snakemake.output[0]))
+log = start(snakemake)
+with phase(log, "load"):  # a one-off conversion: fixed cost, no work that scales with data
+    convert_gguf(snakemake.params.source, snakemake.params.gguf_file, Path(snakemake.output[0]))

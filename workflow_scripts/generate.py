@@ -15,7 +15,7 @@ from paretohqd.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.io import read_table, write_table
 from paretohqd.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
 from paretohqd.ric import conditioned_prompt, desired_scores, random_preferences
-from paretohqd.runtime import start
+from paretohqd.runtime import phase, start
 
 log = start(snakemake)
 p = snakemake.params
@@ -30,7 +30,8 @@ samples = [[] for _ in range(len(prompts))]
 if p.samples_per_prompt > 0:
     device = resolve_device(p.device)
     adapter = snakemake.input.get("adapter")
-    policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
+    with phase(log, "load"):
+        policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
     texts = prompts["prompt"].tolist()
     conditioning = p.get("conditioning")
     if conditioning:
@@ -44,8 +45,9 @@ if p.samples_per_prompt > 0:
         texts = [conditioned_prompt(text, desired_scores(w, objectives, stats))
                  for text, w in zip(texts, weights, strict=True)]
     settings = SamplingSettings(seed=p.seed, **p.sampling)
-    samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,
-                               p.prompt_format)
+    with phase(log, "work"):
+        samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,
+                                   p.prompt_format)
 rows = response_rows(prompts, samples, p.source, include_references=p.include_references)
 if not p.keep_empty:
     rows = drop_empty_responses(rows, snakemake.output[0])

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from paretohqd.io import read_table, write_json
 from paretohqd.reward_training import RewardTrainingSettings, build_reward_splits, train_reward_model
-from paretohqd.runtime import start
+from paretohqd.runtime import phase, start
 
 log = start(snakemake)
 p = snakemake.params
@@ -15,8 +15,9 @@ train, test = build_reward_splits(p.recipe, prompts, cfg["test_fraction"],
 settings = RewardTrainingSettings(epochs=cfg["epochs"], learning_rate=cfg["learning_rate"],
                                   batch_size=cfg["batch_size"], max_length=cfg["max_length"],
                                   seed=p.seed, device=p.device)
-metrics = train_reward_model(train, test, cfg["base"], Path(snakemake.output.model),
-                             Path(p.scratch), settings)
+with phase(log, "work"):
+    metrics = train_reward_model(train, test, cfg["base"], Path(snakemake.output.model),
+                                 Path(p.scratch), settings)
 metrics["objective"], metrics["recipe"] = snakemake.wildcards.objective, p.recipe
 log.info("metrics: %s", metrics)
 write_json(metrics, snakemake.output.metrics)
