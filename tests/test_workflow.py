@@ -40,7 +40,8 @@ def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, s
     n_prefs = {"config/hh_rlhf_3obj.yaml": 13, "config/config.yaml": 5}.get(configfile, 11)
     n_reps = objectives + 1
     evaluated = 1 + 2 * n_prefs  # base + stage-1 and final model per preference
-    assert counts["score"] == objectives * (shards + n_reps + evaluated)
+    assert counts["score"] == objectives * shards  # offline: one job per objective
+    assert counts["score_all"] == n_reps + evaluated  # small tables: one job each
     assert counts["generate_eval"] == evaluated
     for rule in ("select_stage1", "sft_stage1", "select_stage2", "sft_stage2"):
         assert counts[rule] == n_prefs
