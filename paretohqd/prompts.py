@@ -138,10 +138,14 @@ LOADERS: dict[str, Callable[[], pd.DataFrame]] = {
 
 
 def build_prompt_table(raw: pd.DataFrame, test_fraction: float, max_train: int | None,
-                       max_test: int | None, seed: int) -> pd.DataFrame:
-    """Deduplicate prompts, split them train/test with ``seed`` (stratified by category; a
-    source's own ``split`` column is kept instead) and cap each split. Rows are sorted by split
-    then prompt id, so the table is deterministic."""
+                       max_test: int | None, seed: int,
+                       reward_fraction: float = 0.0) -> pd.DataFrame:
+    """Deduplicate prompts, split them with ``seed`` (stratified by category; a source's own
+    ``split`` column is kept instead) and cap the train and test splits. ``test`` takes
+    ``test_fraction`` of each category; ``reward`` takes ``reward_fraction``: prompts reserved for
+    reward-model training, so that no reward model learns from a (prompt, reply) pair that is
+    also a row of the offline data; ``train`` the rest. Rows are sorted by split then prompt
+    id, so the table is deterministic."""
     if raw.empty:
         raise ValueError("the prompt source yielded no prompts")
     frame = raw.assign(prompt=raw["prompt"].map(clean_text))
@@ -153,10 +157,13 @@ def build_prompt_table(raw: pd.DataFrame, test_fraction: float, max_train: int |
         for _, index in sorted(frame.groupby("category").groups.items()):
             index = np.array(sorted(index))
             rng.shuffle(index)
-            split[index[: int(round(len(index) * test_fraction))]] = "test"
+            n_test = int(round(len(index) * test_fraction))
+            n_reward = int(round(len(index) * reward_fraction))
+            split[index[:n_test]] = "test"
+            split[index[n_test:n_test + n_reward]] = "reward"
         frame["split"] = split
     parts = []
-    for name, cap in (("train", max_train), ("test", max_test)):
+    for name, cap in (("train", max_train), ("test", max_test), ("reward", None)):
         part = frame[frame["split"] == name]
         if cap is not None and len(part) > cap:
             part = part.sample(n=cap, random_state=seed)

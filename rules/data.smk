@@ -8,6 +8,7 @@ rule prompts:
     params:
         source=config["prompts"]["source"],
         test_fraction=config["prompts"]["test_fraction"],
+        reward_fraction=config["prompts"]["reward_fraction"],
         max_train=config["prompts"]["max_train"],
         max_test=config["prompts"]["max_test"],
         seed=config["seed"],

@@ -48,3 +48,14 @@ def test_embedded_corpora_load_offline():
     benign = raw[raw["category"].str.startswith("benign")]
     assert benign["references"].map(len).gt(0).all()
     assert raw["prompt"].is_unique
+
+
+def test_reward_split_is_carved_from_train_and_leaves_test_alone():
+    plain = build_prompt_table(_raw(), 0.25, None, None, seed=1)
+    table = build_prompt_table(_raw(), 0.25, None, None, seed=1, reward_fraction=0.2)
+    assert table["split"].value_counts().to_dict() == {"train": 55, "test": 25, "reward": 20}
+    assert (table.loc[table.split == "reward", "category"] == "benign/x").sum() == 8
+    test = set(table.loc[table.split == "test", "prompt"])
+    assert test == set(plain.loc[plain.split == "test", "prompt"])
+    capped = build_prompt_table(_raw(), 0.25, max_train=7, max_test=3, seed=1, reward_fraction=0.2)
+    assert capped["split"].value_counts().to_dict() == {"train": 7, "test": 3, "reward": 20}

@@ -6,6 +6,8 @@ from paretohqd.reward_data import (
     helpful_labels,
     read_commented_csv,
 )
+from paretohqd.offline import response_rows
+from paretohqd.prompts import build_prompt_table, load_embedded
 from paretohqd.reward_training import binary_targets, build_reward_splits
 
 
@@ -41,8 +43,27 @@ def test_conversation_pairs_mismatch_replies():
 def test_reward_splits_hold_out_only_human_rows():
     prompts = pd.DataFrame({"prompt": ["hi", "yo", "bye"],
                             "references": [["hello"], ["hey"], ["ciao"]],
-                            "split": ["train", "train", "test"]})
+                            "split": ["reward", "reward", "train"]})
     train, test = build_reward_splits("pyrit_helpful", prompts, 0.2, True, seed=3)
     assert test["origin"].str.startswith("pyrit/").all()
     assert set(train.loc[train["origin"] == "chatterbot/reply", "prompt"]) == {"hi", "yo"}
     assert not set(zip(train.prompt, train.response)) & set(zip(test.prompt, test.response))
+
+
+def test_no_reward_training_pair_is_an_offline_row():
+    """The embedded default's helpful model learns from human replies; none of them may be a
+    row of the offline pool (where the selection would find them with inflated rewards)."""
+    prompts = build_prompt_table(load_embedded(), 0.2, max_train=None, max_test=40, seed=42,
+                                 reward_fraction=0.25)
+    train_prompts = prompts[prompts["split"] == "train"]
+    offline = response_rows(train_prompts, [[] for _ in range(len(train_prompts))],
+                            "base-model", include_references=True)
+    assert (offline["source"] == "human").sum() > 100  # the pool does hold human replies
+    for recipe in ("pyrit_helpful", "pyrit_harm"):
+        train, test = build_reward_splits(recipe, prompts, 0.2, True, seed=42)
+        if recipe == "pyrit_helpful":
+            assert (train["origin"] == "chatterbot/reply").sum() > 100
+        seen = set(zip(train["prompt"], train["response"])) | set(zip(test["prompt"],
+                                                                     test["response"]))
+        assert not seen & set(zip(offline["prompt"], offline["response"]))
+        assert not set(train["prompt"]) & set(prompts.loc[prompts.split == "test", "prompt"])
