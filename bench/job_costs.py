@@ -17,13 +17,13 @@ def main() -> None:
     args = parser.parse_args()
     jobs = job_costs(args.results / "benchmarks", args.results / "logs")
     per_rule = jobs.groupby("rule").agg(
-        jobs=("wall_s", "size"), wall=("wall_s", "sum"), median=("wall_s", "median"),
-        startup=("startup_s", "median"), work=("work_s", "sum"), fixed=("fixed_s", "sum"))
+        n=("wall_s", "size"), wall=("wall_s", "sum"), median_wall=("wall_s", "median"),
+        median_startup=("startup_s", "median"), work=("work_s", "sum"), fixed=("fixed_s", "sum"))
     print("| rule | jobs | total s | median s per job | median start-up s | work s | fixed s "
           "| fixed share |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for rule, row in per_rule.iterrows():
-        print(f"| {rule} | {row.jobs} | {row.wall:.1f} | {row.median:.1f} | {row.startup:.1f} "
+        print(f"| {rule} | {row.n} | {row.wall:.1f} | {row.median_wall:.1f} | {row.median_startup:.1f} "
               f"| {row.work:.1f} | {row.fixed:.1f} | {row.fixed / row.wall:.0%} |")
     total = jobs[["wall_s", "work_s", "fixed_s"]].sum()
     print(f"| **all** | {len(jobs)} | {total.wall_s:.1f} | | | {total.work_s:.1f} "

@@ -19,7 +19,7 @@ from transformers import (
 )
 
 from paretohqd.assets import check_model_source
-from paretohqd.devices import resolve_device
+from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.reward_data import RECIPES
 from paretohqd.reward_data import conversation_pairs as conversation_pairs_of
 from paretohqd.rewards import ClassifierScorer
@@ -35,6 +35,7 @@ class RewardTrainingSettings:
     max_length: int = 256
     seed: int = 0
     device: str = "auto"
+    dtype: str = "auto"
 
 
 def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
@@ -96,6 +97,7 @@ def train_reward_model(train: pd.DataFrame, test: pd.DataFrame, base_model: str,
         seed=settings.seed,
         use_cpu=device.type == "cpu",
         disable_tqdm=False,
+        bf16=resolve_dtype(settings.dtype, device) == torch.bfloat16,  # mixed precision
     )
     trainer = Trainer(model=model, args=args, processing_class=tokenizer,
                       train_dataset=_tokenize(train, tokenizer, settings.max_length))

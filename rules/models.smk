@@ -32,6 +32,8 @@ rule reward_model:
         "results/benchmarks/reward_model/{objective}.tsv"
     conda:
         "../envs/torch.yaml"
+    # the longest offline jobs first, so that nothing waits for them at the end
+    priority: 2
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,
@@ -40,6 +42,7 @@ rule reward_model:
         training=config["reward_training"],
         seed=config["seed"],
         device=config["device"],
+        dtype=config["dtype"],
         scratch="scratch/reward_model/{objective}",
     script:
         "../workflow_scripts/reward_model.py"

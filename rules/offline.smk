@@ -10,6 +10,7 @@ rule generate_offline:
         "results/benchmarks/generate_offline/shard{shard}.tsv"
     conda:
         "../envs/torch.yaml"
+    priority: 1
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,

@@ -102,3 +102,22 @@ def test_generation_is_seeded(tiny_causal_lm, fmt):
     first = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
     again = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
     assert first == again and [len(x) for x in first] == [2, 2, 2]
+
+
+def test_nucleus_sampler_draws_from_the_top_p_distribution():
+    """Temperature, top-k and top-p as generate applies them: a token outside the nucleus is
+    never drawn, and the others come at their renormalised probabilities."""
+    import torch
+
+    from paretohqd.generation import NucleusSampler
+
+    probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
+    logits = probs.log().repeat(20000, 1)
+    torch.manual_seed(0)
+    scores = NucleusSampler(temperature=1.0, top_p=0.9, top_k=50)(None, logits)
+    assert (scores.isinf().sum(dim=1) == 3).all()  # one finite score per row: the drawn token
+    drawn = scores.argmax(dim=1).bincount(minlength=4) / len(scores)
+    nucleus = torch.tensor([0.5, 0.3, 0.15, 0.0]) / 0.95  # 0.5 + 0.3 < 0.9: add 0.15, stop
+    torch.testing.assert_close(drawn, nucleus, atol=0.015, rtol=0)
+    top1 = NucleusSampler(temperature=1.0, top_p=0.9, top_k=1)(None, logits[:100])
+    assert (top1.argmax(dim=1) == 0).all()

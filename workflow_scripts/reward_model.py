@@ -14,7 +14,7 @@ train, test = build_reward_splits(p.recipe, prompts, cfg["test_fraction"],
                                   cfg["conversation_pairs"], p.seed)
 settings = RewardTrainingSettings(epochs=cfg["epochs"], learning_rate=cfg["learning_rate"],
                                   batch_size=cfg["batch_size"], max_length=cfg["max_length"],
-                                  seed=p.seed, device=p.device)
+                                  seed=p.seed, device=p.device, dtype=p.dtype)
 with phase(log, "work"):
     metrics = train_reward_model(train, test, cfg["base"], Path(snakemake.output.model),
                                  Path(p.scratch), settings)

