@@ -1,10 +1,12 @@
 """Rewards-in-Context (RiC): rewards written into the prompt, preferences mapped to targets.
 
-Training rows carry each objective's z-scored reward (train mean and std) after the prompt, e.g.
-``What is AI? <harmless> 0.70 <helpful> -1.20``; at inference a preference w asks for the
-targets ``r_min + w * (r_max - r_min)`` (per objective, in the same z-score space). The optional
-online stage asks the trained model for random targets and keeps what scores high on any
-objective (multi-objective rejection sampling).
+Training rows carry each objective's z-scored reward (train mean and std, one decimal, as RiC
+writes them) after the prompt, e.g. ``What is AI? <harmless> 0.7 <helpful> -1.2``; at inference
+a preference w is mapped to desired rewards in the same z-score space by one of the maps of
+RiC's released code (``l2``, ``linf``, ``linear``; low/high are each objective's min/max). The
+optional online stage asks the trained model for RiC's random goals (every objective at its
+maximum but one, drawn uniformly) and keeps what scores high on any objective (multi-objective
+rejection sampling).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ def reward_stats(table: pd.DataFrame, objectives: Sequence[str]) -> dict[str, di
 
 
 def conditioned_prompt(prompt: str, scores: dict[str, float]) -> str:
-    """The prompt followed by ``<objective> score`` for every objective, two decimals."""
-    return prompt + " " + " ".join(f"<{name}> {value:.2f}" for name, value in scores.items())
+    """The prompt followed by ``<objective> score`` for every objective, one decimal."""
+    return prompt + " " + " ".join(f"<{name}> {value:.1f}" for name, value in scores.items())
 
 
 def training_rows(table: pd.DataFrame, objectives: Sequence[str],
@@ -40,17 +42,50 @@ def training_rows(table: pd.DataFrame, objectives: Sequence[str],
     return rows
 
 
+MAPS = ("l2", "linf", "linear")
+
+
 def desired_scores(weights: Sequence[float], objectives: Sequence[str],
-                   stats: dict[str, dict[str, float]]) -> dict[str, float]:
-    """RiC's linear preference-to-reward map: target_i = min_i + w_i * (max_i - min_i)."""
-    return {name: stats[name]["min"] + w * (stats[name]["max"] - stats[name]["min"])
-            for name, w in zip(objectives, weights, strict=True)}
+                   stats: dict[str, dict[str, float]], method: str = "l2") -> dict[str, float]:
+    """RiC's preference-to-reward maps, rounded to one decimal (low_i, high_i: the min and max
+    z-scored training reward of objective i):
+
+    - ``l2``: low_i + w_i / ||w||_2 * (high_i - low_i): what RiC's released evaluation uses;
+    - ``linf`` (its function's default): the dominant objective asks for high; every other i
+      for low_i + min(M w_i, 1) * (high_i - low_i);
+    - ``linear``: low_i + w_i * (high_i - low_i), which asks for mid-range rewards at
+      (0.5, 0.5).
+    """
+    w = np.asarray(weights, dtype=float)
+    if len(w) != len(objectives):
+        raise ValueError(f"preference {list(weights)} has {len(w)} weights for "
+                         f"{len(objectives)} objectives")
+    if method == "l2":
+        share = w / np.linalg.norm(w)
+    elif method == "linf":
+        share = np.minimum(len(w) * w, 1.0)
+        share[int(np.argmax(w))] = 1.0
+    elif method == "linear":
+        share = w
+    else:
+        raise ValueError(f"unknown RiC preference map {method!r}; expected one of {MAPS}")
+    return {name: round(stats[name]["min"] + s * (stats[name]["max"] - stats[name]["min"]), 1)
+            for name, s in zip(objectives, share)}
 
 
-def random_preferences(n: int, n_objectives: int, seed: int) -> np.ndarray:
-    """``n`` seeded preference vectors drawn uniformly from the simplex (Dirichlet(1, ..., 1)),
-    the random desired rewards of RiC's online stage."""
-    return np.random.default_rng(seed).dirichlet(np.ones(n_objectives), size=n)
+def sample_goals(n: int, objectives: Sequence[str], stats: dict[str, dict[str, float]],
+                 seed: int) -> list[dict[str, float]]:
+    """``n`` seeded goals of RiC's online stage: one objective, the one with the lowest uniform
+    draw, asks for low + u * (high - low); every other objective for its high. One decimal."""
+    draws = np.random.default_rng(seed).random((n, len(objectives)))
+    goals = []
+    for u in draws:
+        relaxed = int(np.argmin(u))
+        goals.append({name: round(stats[name]["max"] if i != relaxed else
+                                  stats[name]["min"] + u[i] * (stats[name]["max"]
+                                                               - stats[name]["min"]), 1)
+                      for i, name in enumerate(objectives)})
+    return goals
 
 
 def rejection_sample(table: pd.DataFrame, objectives: Sequence[str],

@@ -230,7 +230,11 @@ def eval_conditioning(wildcards):
     """RiC: the preference whose desired rewards are written into every prompt."""
     if wildcards.method not in CONDITIONED:
         return None
-    return {"objectives": list(OBJECTIVES), "weights": PREFERENCES[wildcards.pref]}
+    return {
+        "objectives": list(OBJECTIVES),
+        "weights": PREFERENCES[wildcards.pref],
+        "map": BASELINES["ric_map"],
+    }
 
 
 def eval_sampling():

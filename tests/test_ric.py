@@ -3,7 +3,7 @@ import pytest
 
 import numpy as np
 
-from paretohqd.ric import (conditioned_prompt, desired_scores, random_preferences,
+from paretohqd.ric import (conditioned_prompt, desired_scores, sample_goals,
                          rejection_sample, reward_stats, training_rows)
 
 TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
@@ -22,27 +22,43 @@ def test_stats_by_hand():
 
 def test_prompt_formatting_by_hand():
     assert conditioned_prompt("What is AI?", {"harmless": 0.7, "helpful": -1.2}) == \
-        "What is AI? <harmless> 0.70 <helpful> -1.20"
+        "What is AI? <harmless> 0.7 <helpful> -1.2"
     rows = training_rows(TABLE, ["h", "u"], reward_stats(TABLE, ["h", "u"]))
-    assert rows["prompt"].tolist() == ["Hi? <h> -1.22 <u> -0.71", "Bye? <h> 0.00 <u> -0.71",
-                                       "Why? <h> 1.22 <u> 1.41"]
+    assert rows["prompt"].tolist() == ["Hi? <h> -1.2 <u> -0.7", "Bye? <h> 0.0 <u> -0.7",
+                                       "Why? <h> 1.2 <u> 1.4"]
     assert rows["response"].tolist() == ["x", "y", "z"]
 
 
-def test_preference_to_targets_by_hand():
+def test_preference_maps_by_hand():
     stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0}}
-    assert desired_scores([0.25, 0.75], ["h", "u"], stats) == {"h": 0.0, "u": -0.5}
-    assert desired_scores([1.0, 0.0], ["h", "u"], stats) == {"h": 3.0, "u": -2.0}
-    with pytest.raises(ValueError):
+    # linear: low + w (high - low)
+    assert desired_scores([0.25, 0.75], ["h", "u"], stats, "linear") == {"h": 0.0, "u": -0.5}
+    assert desired_scores([1.0, 0.0], ["h", "u"], stats, "linear") == {"h": 3.0, "u": -2.0}
+    # l2: w / ||w|| = (0.316, 0.949) -> h -1 + 0.316 * 4 = 0.26 -> 0.3, u -2 + 0.949 * 2 -> -0.1
+    assert desired_scores([0.25, 0.75], ["h", "u"], stats, "l2") == {"h": 0.3, "u": -0.1}
+    # at (0.5, 0.5) l2 asks for 0.707 of each range, linear for half of it
+    assert desired_scores([0.5, 0.5], ["h", "u"], stats, "l2") == {"h": 1.8, "u": -0.6}
+    # linf: the dominant u asks for its max; h for low + min(2 * 0.25, 1) * 4 = 1.0
+    assert desired_scores([0.25, 0.75], ["h", "u"], stats, "linf") == {"h": 1.0, "u": 0.0}
+    assert desired_scores([0.5, 0.5], ["h", "u"], stats, "linf") == {"h": 3.0, "u": 0.0}
+    with pytest.raises(ValueError, match="2 objectives"):
         desired_scores([1.0], ["h", "u"], stats)
+    with pytest.raises(ValueError, match="unknown RiC preference map"):
+        desired_scores([0.5, 0.5], ["h", "u"], stats, "cosine")
 
 
-def test_random_preferences_are_seeded_points_of_the_simplex():
-    weights = random_preferences(50, 3, seed=7)
-    assert weights.shape == (50, 3) and (weights >= 0).all()
-    assert np.allclose(weights.sum(axis=1), 1.0)
-    assert np.array_equal(weights, random_preferences(50, 3, seed=7))
-    assert not np.array_equal(weights, random_preferences(50, 3, seed=8))
+def test_online_goals_relax_one_objective_and_max_the_others():
+    stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0},
+             "f": {"min": 0.0, "max": 1.0}}
+    goals = sample_goals(200, ["h", "u", "f"], stats, seed=7)
+    assert goals == sample_goals(200, ["h", "u", "f"], stats, seed=7)
+    relaxed = []
+    for goal in goals:
+        below = [name for name in goal if goal[name] < stats[name]["max"]]
+        assert len(below) <= 1
+        relaxed += below
+        assert all(stats[n]["min"] <= v <= stats[n]["max"] for n, v in goal.items())
+    assert set(relaxed) == {"h", "u", "f"}  # every objective gets relaxed sometimes
 
 
 def test_rejection_sampling_keeps_rows_above_the_quantile_of_any_objective():

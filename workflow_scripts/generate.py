@@ -14,7 +14,7 @@ from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.io import read_table, write_table
 from paretohqd.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
-from paretohqd.ric import conditioned_prompt, desired_scores, random_preferences
+from paretohqd.ric import conditioned_prompt, desired_scores, sample_goals
 from paretohqd.runtime import phase, start
 
 log = start(snakemake)
@@ -37,13 +37,13 @@ if p.samples_per_prompt > 0:
     if conditioning:
         stats = json.loads(Path(snakemake.input.ric_stats).read_text())
         objectives = conditioning["objectives"]
-        if conditioning.get("random"):
-            weights = random_preferences(len(texts), len(objectives), p.seed)
+        if conditioning.get("random"):  # RiC's online stage: its random goals
+            goals = sample_goals(len(texts), objectives, stats, p.seed)
         else:
-            weights = [conditioning["weights"]] * len(texts)
-            log.info("RiC targets %s", desired_scores(weights[0], objectives, stats))
-        texts = [conditioned_prompt(text, desired_scores(w, objectives, stats))
-                 for text, w in zip(texts, weights, strict=True)]
+            goals = [desired_scores(conditioning["weights"], objectives, stats,
+                                    conditioning["map"])] * len(texts)
+            log.info("RiC targets (%s map) %s", conditioning["map"], goals[0])
+        texts = [conditioned_prompt(text, goal) for text, goal in zip(texts, goals, strict=True)]
     settings = SamplingSettings(seed=p.seed, **p.sampling)
     with phase(log, "work"):
         samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,
