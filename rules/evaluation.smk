@@ -59,6 +59,7 @@ rule summary:
         points=eval_points(),
         costs=method_costs(),
         reference_point=config["summary"]["reference_point"],
+        compute_reference=config["summary"]["compute_reference"],
         collapse={
             "min_words": config["evaluation"]["collapse_min_words"],
             "max_repeated_share": config["evaluation"]["collapse_max_repeated_share"],
