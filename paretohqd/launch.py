@@ -14,7 +14,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from paretohqd.training import SFTSettings, train_adapter
+from paretohqd.settings import SFTSettings
+from paretohqd.training import train_adapter
 
 
 def accelerate_command(num_processes: int, spec_path: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,18 +22,7 @@ from paretohqd.devices import resolve_device
 from paretohqd.reward_data import RECIPES
 from paretohqd.reward_data import conversation_pairs as conversation_pairs_of
 from paretohqd.rewards import ClassifierScorer
-
-
-@dataclass(frozen=True)
-class RewardTrainingSettings:
-    """Hyper-parameters of reward-model fine-tuning."""
-
-    epochs: float = 4.0
-    learning_rate: float = 5.0e-5
-    batch_size: int = 16
-    max_length: int = 256
-    seed: int = 0
-    device: str = "auto"
+from paretohqd.settings import RewardTrainingSettings
 
 
 def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:

@@ -9,10 +9,16 @@ objective (multi-objective rejection sampling).
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+
+from paretohqd.io import read_json
+
+log = logging.getLogger(__name__)
 
 
 def reward_stats(table: pd.DataFrame, objectives: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -51,6 +57,21 @@ def random_preferences(n: int, n_objectives: int, seed: int) -> np.ndarray:
     """``n`` seeded preference vectors drawn uniformly from the simplex (Dirichlet(1, ..., 1)),
     the random desired rewards of RiC's online stage."""
     return np.random.default_rng(seed).dirichlet(np.ones(n_objectives), size=n)
+
+
+def condition_prompts(prompts: Sequence[str], weights: Sequence[float] | None,
+                      objectives: Sequence[str], stats_path: str | Path, seed: int) -> list[str]:
+    """RiC's prompt conditioning (``paretohqd.registry.Conditioning``): every prompt followed by
+    the desired rewards of preference ``weights``, or of a seeded random preference per prompt
+    when ``weights`` is None (the online stage); ``stats_path`` holds ``reward_stats``."""
+    stats = read_json(stats_path)
+    if weights is None:
+        per_prompt = random_preferences(len(prompts), len(objectives), seed)
+    else:
+        per_prompt = [weights] * len(prompts)
+        log.info("RiC targets %s", desired_scores(weights, objectives, stats))
+    return [conditioned_prompt(prompt, desired_scores(w, objectives, stats))
+            for prompt, w in zip(prompts, per_prompt, strict=True)]
 
 
 def rejection_sample(table: pd.DataFrame, objectives: Sequence[str],

@@ -1,3 +1,6 @@
+from paretohqd.settings import RewardTrainingSettings
+
+
 rule base_model:
     output:
         directory(BASE_MODEL_DIR),
@@ -37,9 +40,10 @@ rule reward_model:
         gpu=GPUS,
     params:
         recipe=lambda wc: OBJECTIVES[wc.objective]["train_recipe"],
-        training=config["reward_training"],
-        seed=config["seed"],
-        device=config["device"],
+        base=config["reward_training"]["base"],
+        test_fraction=config["reward_training"]["test_fraction"],
+        conversation_pairs=config["reward_training"]["conversation_pairs"],
+        settings=asdict(RewardTrainingSettings.from_config(config)),
         scratch="scratch/reward_model/{objective}",
     script:
         "../workflow_scripts/reward_model.py"

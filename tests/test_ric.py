@@ -3,6 +3,8 @@ import pytest
 
 import numpy as np
 
+from paretohqd.io import write_json
+from paretohqd.registry import load_function
 from paretohqd.ric import (conditioned_prompt, desired_scores, random_preferences,
                          rejection_sample, reward_stats, training_rows)
 
@@ -43,6 +45,18 @@ def test_random_preferences_are_seeded_points_of_the_simplex():
     assert np.allclose(weights.sum(axis=1), 1.0)
     assert np.array_equal(weights, random_preferences(50, 3, seed=7))
     assert not np.array_equal(weights, random_preferences(50, 3, seed=8))
+
+
+def test_conditioning_by_name_writes_one_preference_or_random_ones(tmp_path):
+    stats = tmp_path / "stats.json"
+    write_json({"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0}}, stats)
+    condition = load_function("paretohqd.ric:condition_prompts")
+    assert condition(["Hi?", "Why?"], [0.25, 0.75], ["h", "u"], stats, 0) == [
+        "Hi? <h> 0.00 <u> -0.50", "Why? <h> 0.00 <u> -0.50"]
+    random = condition(["Hi?", "Why?"], None, ["h", "u"], stats, 3)
+    w = random_preferences(2, 2, seed=3)
+    assert random == [f"Hi? <h> {-1 + 4 * w[0, 0]:.2f} <u> {-2 + 2 * w[0, 1]:.2f}",
+                      f"Why? <h> {-1 + 4 * w[1, 0]:.2f} <u> {-2 + 2 * w[1, 1]:.2f}"]
 
 
 def test_rejection_sampling_keeps_rows_above_the_quantile_of_any_objective():
