@@ -29,7 +29,7 @@ def test_snakefmt_is_clean():
         ("config/config.yaml", 2, 2),
         ("config/hh_rlhf.yaml", 2, 16),
         ("config/hh_rlhf_3obj.yaml", 3, 16),
-        ("config/summary.yaml", 2, 16),
+        ("config/reddit_tldr.yaml", 2, 16),
     ],
 )
 def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, shards):
