@@ -15,6 +15,8 @@ import pandas as pd
 
 MINMAX, ZSCORE = "minmax", "zscore"
 DIRECTION, LINEAR = "direction", "linear"
+# modes that choose among the first Pareto layers, whose size pool_factor sets (`layers_for`)
+POOL_MODES = frozenset({DIRECTION})
 
 
 def normalise(points: np.ndarray, method: str) -> np.ndarray:

@@ -15,7 +15,7 @@ os.environ.update(
 
 from paretohqd.config import check_config, preference_id
 from paretohqd.registry import Method, Registry
-from paretohqd.selection import DIRECTION
+from paretohqd.selection import POOL_MODES
 from paretohqd.settings import SFTSettings
 
 min_version("9.0")
@@ -133,8 +133,8 @@ def launch_params():
 
 
 def selection_params(weights, k, mode):
-    """One selection's settings (select_rows' keywords). pool_factor only for the direction
-    mode, so changing it leaves selections in linear mode alone."""
+    """One selection's settings (select_rows' keywords). pool_factor only for modes that pick
+    from the Pareto pool, so changing it leaves the others' selections alone."""
     params = {
         "objectives": list(OBJECTIVES),
         "weights": weights,
@@ -143,7 +143,7 @@ def selection_params(weights, k, mode):
         "n_layers": config["selection"]["layers"],
         "normalisation": config["selection"]["normalisation"],
     }
-    if mode == DIRECTION:  # the linear mode ranks all rows
+    if mode in POOL_MODES:
         params["pool_factor"] = config["selection"]["pool_factor"]
     return params
 
