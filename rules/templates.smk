@@ -6,10 +6,10 @@
 # from the reusing file.
 
 
+# Rules give input `data` (a table with prompt and response) and, to continue one, `adapter`;
+# params.settings defaults to sft.steps steps.
 rule sft_template:
-    """Template: LoRA SFT of the base model on input `data` (a table with prompt and response),
-    continuing input `adapter` when given; params.settings defaults to sft.steps steps.
-    """
+    """LoRA SFT of the base model (or of an adapter) on prompt/response rows."""
     input:
         base_model_input,
     output:
@@ -32,10 +32,10 @@ rule sft_template:
         workflow_file("workflow_scripts/sft.py")
 
 
+# Rules give params.prompts (which prompts) and params.source, and input `adapter` for a tuned
+# model; params.conditioning (a registered Conditioning) rewrites the prompts the model sees.
 rule generate_template:
-    """Template: sample responses from the base model (with input `adapter` when given) for
-    the prompts params.prompts picks; every rule gives params.prompts and params.source.
-    """
+    """Sample responses to prompts from the base model (with an adapter, if any)."""
     input:
         base_model_input,
         prompts="results/data/prompts.parquet",
@@ -61,9 +61,9 @@ rule generate_template:
         workflow_file("workflow_scripts/generate.py")
 
 
+# Rules give params.selection (selection_params) and input `table` unless the offline data.
 rule select_template:
-    """Template: select one preference's training rows from a scored `table` (default the
-    offline data); every rule gives params.selection (selection_params)."""
+    """Select one preference's training rows from a scored table."""
     input:
         table="results/offline/scored.parquet",
     output:
@@ -76,9 +76,9 @@ rule select_template:
         workflow_file("workflow_scripts/select.py")
 
 
+# Rules give input `responses` (tables) and `scores` (every objective's, of each table).
 rule scored_table_template:
-    """Template: join the `responses` tables and every objective's `scores` of them into one
-    scored table and its reward statistics."""
+    """Join answers and every objective's scores of them into one table and its statistics."""
     output:
         table="templates/scored/{never,(?!)}.parquet",
         stats="templates/scored/{never}.json",
