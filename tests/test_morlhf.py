@@ -35,8 +35,8 @@ def test_grpo_step_with_weighted_rewards(tiny_causal_lm, tmp_path):
     rewards = [reward_function("length", LengthScorer(), 0.0, 40.0, 4),
                reward_function("short", LengthScorer(), 40.0, 0.0, 4)]
     prompts = pd.DataFrame({"prompt": ["Hi?", "Why?"]})
-    config = tiny_config(baselines={"morlhf": {"steps": 1, "generations": 2, "prompts_per_step": 1}},
-                         generation={"max_new_tokens": 4})
+    morlhf = {"steps": 1, "generations": 2, "prompts_per_step": 1}
+    config = tiny_config(baselines={"morlhf": morlhf}, generation={"max_new_tokens": 4})
     settings = MORLHFSettings.from_config(config)
     assert (settings.batch_size, settings.prompts_per_step) == (2, 1)
     out = tmp_path / "adapter"
