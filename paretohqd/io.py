@@ -44,6 +44,17 @@ def write_json(data: Any, path: str | Path) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
 
+def read_json(path: str | Path) -> Any:
+    """Read a JSON file written by ``write_json``; errors name the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}: cannot be parsed ({err})") from err
+
+
 def read_table(path: str | Path, required: Sequence[str] = (),
                nonempty_text: Sequence[str] = (), unique: Sequence[str] = ()) -> pd.DataFrame:
     """Read a parquet or CSV table and check it: it exists, parses, has rows, has the

@@ -14,7 +14,9 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-from paretohqd.training import SFTSettings, train_adapter
+from paretohqd.io import read_json, read_table
+from paretohqd.settings import SFTSettings
+from paretohqd.training import train_adapter
 
 
 def accelerate_command(num_processes: int, spec_path: Path) -> list[str]:
@@ -35,8 +37,6 @@ def job_spec(base_model: str, data_path: str, output_dir: Path, checkpoint_dir: 
 
 def run_spec(spec: dict) -> dict[str, float]:
     """Train as ``spec`` says (what each launched process does)."""
-    from paretohqd.io import read_table
-
     rows = read_table(spec["data_path"], required=["prompt", "response"],
                       nonempty_text=["prompt", "response"])
     return train_adapter(spec["base_model"], rows, Path(spec["output_dir"]),
@@ -52,8 +52,8 @@ def run_sft(spec: dict, num_processes: int) -> dict[str, float]:
         spec_path = Path(folder) / "job.json"
         spec_path.write_text(json.dumps(spec))
         subprocess.run(accelerate_command(num_processes, spec_path), check=True)
-    return json.loads((Path(spec["output_dir"]) / "train_metrics.json").read_text())
+    return read_json(Path(spec["output_dir"]) / "train_metrics.json")
 
 
 if __name__ == "__main__":
-    run_spec(json.loads(Path(sys.argv[1]).read_text()))
+    run_spec(read_json(sys.argv[1]))

@@ -14,7 +14,7 @@ Rewards are min-max normalised over the table, as in the data selection.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from itertools import combinations
 from pathlib import Path
 from typing import Sequence
@@ -25,17 +25,11 @@ from datasets import Dataset
 from trl import DPOTrainer
 
 from paretohqd.selection import normalise
-from paretohqd.training import (SFTSettings, fit, load_base, lora_config, run_fingerprint,
-                                sft_dataset, trainer_args)
+from paretohqd.settings import MODPOSettings
+from paretohqd.training import (fit, load_base, lora_config, run_fingerprint, sft_dataset,
+                                trainer_args)
 
 REFERENCE_SHIFT = "ref_shift"
-
-
-@dataclass(frozen=True)
-class MODPOSettings:
-    """MODPO hyper-parameters beyond the fine-tuning ones (steps, batch size, LoRA...)."""
-
-    beta: float = 0.1
 
 
 def main_objective(weights: Sequence[float]) -> int:
@@ -90,15 +84,14 @@ class MarginDPOTrainer(DPOTrainer):
 
 
 def build_trainer(base_model: str, pairs: pd.DataFrame, weights: Sequence[float],
-                  checkpoint_dir: Path, settings: SFTSettings, modpo: MODPOSettings,
-                  prompt_format: str):
+                  checkpoint_dir: Path, settings: MODPOSettings, prompt_format: str):
     """A MODPO trainer on a fresh LoRA of the base model (also the reference), and its
     tokenizer."""
     from trl import DPOConfig
 
     model, tokenizer = load_base(base_model)
     w_k = float(weights[main_objective(weights)])
-    args = DPOConfig(beta=modpo.beta / w_k, loss_type=["sigmoid"], precompute_ref_log_probs=True,
+    args = DPOConfig(beta=settings.beta / w_k, loss_type=["sigmoid"], precompute_ref_log_probs=True,
                      max_length=settings.max_length, **trainer_args(settings, checkpoint_dir))
     trainer = MarginDPOTrainer(model=model, args=args,
                                train_dataset=pair_dataset(pairs, prompt_format),
@@ -107,12 +100,12 @@ def build_trainer(base_model: str, pairs: pd.DataFrame, weights: Sequence[float]
 
 
 def train_modpo(base_model: str, pairs: pd.DataFrame, weights: Sequence[float],
-                output_dir: Path, checkpoint_dir: Path, settings: SFTSettings,
-                modpo: MODPOSettings, prompt_format: str) -> dict[str, float]:
+                output_dir: Path, checkpoint_dir: Path, settings: MODPOSettings,
+                prompt_format: str) -> dict[str, float]:
     """Train a fresh LoRA with the MODPO loss; resumable like every trainer here."""
     trainer, tokenizer = build_trainer(base_model, pairs, weights, checkpoint_dir, settings,
-                                       modpo, prompt_format)
-    fingerprint = run_fingerprint([asdict(settings), asdict(modpo), base_model, list(weights)],
+                                       prompt_format)
+    fingerprint = run_fingerprint([asdict(settings), base_model, list(weights)],
                                   pairs[["prompt", "chosen", "rejected", REFERENCE_SHIFT]])
     return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(pairs))
 

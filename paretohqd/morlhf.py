@@ -7,7 +7,7 @@ so each completion's reward is w . r before GRPO's per-group normalisation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -17,20 +17,8 @@ from datasets import Dataset
 
 from paretohqd.generation import CHAT
 from paretohqd.rewards import Scorer
-from paretohqd.training import SFTSettings, fit, load_base, lora_config, run_fingerprint, trainer_args
-
-
-@dataclass(frozen=True)
-class MORLHFSettings:
-    """GRPO settings beyond the fine-tuning ones; an optimiser step takes
-    ``prompts_per_step * num_generations`` completions."""
-
-    num_generations: int = 4
-    prompts_per_step: int = 2
-    kl_beta: float = 0.0
-    temperature: float = 1.0
-    top_p: float = 0.9
-    max_new_tokens: int = 128
+from paretohqd.settings import MORLHFSettings
+from paretohqd.training import fit, load_base, lora_config, run_fingerprint, trainer_args
 
 
 def message_text(message: str | list[dict]) -> str:
@@ -61,22 +49,21 @@ def prompt_dataset(prompts: Sequence[str], prompt_format: str) -> Dataset:
 
 def train_morlhf(base_model: str, prompts: pd.DataFrame, weights: Sequence[float],
                  rewards: list[Callable[..., list[float]]], output_dir: Path,
-                 checkpoint_dir: Path, settings: SFTSettings, morlhf: MORLHFSettings,
+                 checkpoint_dir: Path, settings: MORLHFSettings,
                  prompt_format: str) -> dict[str, float]:
     """GRPO on a fresh LoRA of the base model with reward w . r over ``rewards``."""
     from trl import GRPOConfig, GRPOTrainer
 
     model, tokenizer = load_base(base_model)
-    batch = morlhf.prompts_per_step * morlhf.num_generations
     args = GRPOConfig(
         reward_weights=list(weights), multi_objective_aggregation="sum_then_normalize",
-        num_generations=morlhf.num_generations, max_completion_length=morlhf.max_new_tokens,
-        temperature=morlhf.temperature, top_p=morlhf.top_p, beta=morlhf.kl_beta,
-        **{**trainer_args(settings, checkpoint_dir), "per_device_train_batch_size": batch})
+        num_generations=settings.num_generations, max_completion_length=settings.max_new_tokens,
+        temperature=settings.temperature, top_p=settings.top_p, beta=settings.kl_beta,
+        **trainer_args(settings, checkpoint_dir))
     trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=args,
                           train_dataset=prompt_dataset(prompts["prompt"].tolist(), prompt_format),
                           processing_class=tokenizer, peft_config=lora_config(settings))
     fingerprint = run_fingerprint(
-        [asdict(settings), asdict(morlhf), base_model, list(weights),
+        [asdict(settings), base_model, list(weights),
          [r.__name__ for r in rewards]], prompts[["prompt"]])
     return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(prompts))

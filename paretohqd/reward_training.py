@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,19 +22,7 @@ from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.reward_data import RECIPES
 from paretohqd.reward_data import conversation_pairs as conversation_pairs_of
 from paretohqd.rewards import ClassifierScorer
-
-
-@dataclass(frozen=True)
-class RewardTrainingSettings:
-    """Hyper-parameters of reward-model fine-tuning."""
-
-    epochs: float = 4.0
-    learning_rate: float = 5.0e-5
-    batch_size: int = 16
-    max_length: int = 256
-    seed: int = 0
-    device: str = "auto"
-    dtype: str = "auto"
+from paretohqd.settings import RewardTrainingSettings
 
 
 def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
@@ -53,15 +40,14 @@ def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
 def build_reward_splits(recipe: str, prompts: pd.DataFrame, test_fraction: float,
                         conversation_pairs: bool, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Human-labelled rows of ``recipe`` split train/test (seeded, stratified on the binary
-    label); for ``pyrit_helpful`` the train part may gain chatterbot reply pairs from the
-    ``reward`` prompts (never the ``train`` ones, whose human replies are offline rows the
-    selection would then find inflated). The test part holds human-labelled PyRIT rows only."""
+    label); for ``pyrit_helpful`` the train part may gain chatterbot reply pairs from the train
+    prompts. The test part holds human-labelled PyRIT rows only."""
     labelled = RECIPES[recipe]()
     train, test = train_test_split(labelled, test_size=test_fraction, random_state=seed,
                                    stratify=binary_targets(labelled["label"]))
     if recipe == "pyrit_helpful" and conversation_pairs:
-        reward_prompts = prompts[prompts["split"] == "reward"]
-        refs = reward_prompts.assign(reference=reward_prompts["references"].map(
+        train_prompts = prompts[prompts["split"] == "train"]
+        refs = train_prompts.assign(reference=train_prompts["references"].map(
             lambda r: r[0] if len(r) else ""))
         train = pd.concat([train, conversation_pairs_of(refs, seed)], ignore_index=True)
     return train.sample(frac=1.0, random_state=seed).reset_index(drop=True), \

@@ -11,10 +11,16 @@ rejection sampling).
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+
+from paretohqd.io import read_json
+
+log = logging.getLogger(__name__)
 
 
 def reward_stats(table: pd.DataFrame, objectives: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -86,6 +92,22 @@ def sample_goals(n: int, objectives: Sequence[str], stats: dict[str, dict[str, f
                                                                - stats[name]["min"]), 1)
                       for i, name in enumerate(objectives)})
     return goals
+
+
+def condition_prompts(prompts: Sequence[str], weights: Sequence[float] | None,
+                      objectives: Sequence[str], stats_path: str | Path, seed: int,
+                      map: str = "l2") -> list[str]:
+    """RiC's prompt conditioning (``paretohqd.registry.Conditioning``): every prompt followed by
+    the desired rewards of preference ``weights`` (through ``map``, see ``desired_scores``), or
+    of RiC's seeded random goals when ``weights`` is None (the online stage); ``stats_path``
+    holds ``reward_stats``."""
+    stats = read_json(stats_path)
+    if weights is None:
+        goals = sample_goals(len(prompts), objectives, stats, seed)
+    else:
+        goals = [desired_scores(weights, objectives, stats, map)] * len(prompts)
+        log.info("RiC targets (%s map) %s", map, goals[0])
+    return [conditioned_prompt(prompt, goal) for prompt, goal in zip(prompts, goals, strict=True)]
 
 
 def rejection_sample(table: pd.DataFrame, objectives: Sequence[str],

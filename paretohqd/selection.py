@@ -15,6 +15,8 @@ import pandas as pd
 
 MINMAX, ZSCORE = "minmax", "zscore"
 DIRECTION, LINEAR = "direction", "linear"
+# modes that choose among the first Pareto layers, whose size pool_factor sets (`layers_for`)
+POOL_MODES = frozenset({DIRECTION})
 
 
 def normalise(points: np.ndarray, method: str) -> np.ndarray:
@@ -74,13 +76,15 @@ def _take(order_key: np.ndarray, row_ids: Sequence[str], candidates: np.ndarray,
 
 def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float], k: int,
            mode: str = DIRECTION, n_layers: int | str = "auto",
-           normalisation: str = MINMAX, pool_factor: float = 1.0) -> np.ndarray:
+           normalisation: str = MINMAX, pool_factor: float = 1.0,
+           layers: np.ndarray | None = None) -> np.ndarray:
     """Indices of the ``k`` selected points for preference ``weights``.
 
     ``direction``: the ``k`` points of the first ``n_layers`` Pareto layers (``auto``: enough
     layers for ``pool_factor * k`` points) nearest the preference direction, in normalised
     reward space. ``linear``: the top ``k`` by ``w . r``
     over all points (the ablation). Ties are broken by row id, so selection is deterministic.
+    ``layers``: the points' Pareto layers in normalised space, if the caller has them already.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -89,7 +93,7 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
         candidates = np.arange(len(normalised))
         key = -(normalised @ np.asarray(weights, dtype=float))
     elif mode == DIRECTION:
-        layers = pareto_layers(normalised)
+        layers = pareto_layers(normalised) if layers is None else layers
         candidates = np.nonzero(layers <= layers_for(layers, k, n_layers, pool_factor))[0]
         key = direction_distances(normalised, weights, normalised.min(axis=0),
                                   normalised.max(axis=0))
@@ -107,9 +111,9 @@ def select_rows(table: pd.DataFrame, objectives: Sequence[str], weights: Sequenc
     """The selected rows of a scored table, nearest first, with their ``layer`` (Pareto layer
     in normalised space) and ``rank`` (selection order)."""
     points = table[list(objectives)].to_numpy(dtype=float)
-    chosen = select(points, table["row_id"].tolist(), weights, k, mode, n_layers, normalisation,
-                    pool_factor)
     layers = pareto_layers(normalise(points, normalisation))
+    chosen = select(points, table["row_id"].tolist(), weights, k, mode, n_layers, normalisation,
+                    pool_factor, layers)
     rows = table.iloc[chosen].copy()
     rows["layer"] = layers[chosen]
     rows["rank"] = np.arange(len(chosen))

@@ -13,7 +13,7 @@ import logging
 import math
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -26,23 +26,7 @@ from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.generation import CHAT
 from paretohqd.runtime import log_phase
-
-
-@dataclass(frozen=True)
-class SFTSettings:
-    """Hyper-parameters of one fine-tuning run."""
-
-    steps: int = 200
-    batch_size: int = 8
-    learning_rate: float = 1.414e-4
-    lora_r: int = 64
-    lora_alpha: int = 128
-    lora_dropout: float = 0.05
-    max_length: int = 512
-    save_steps: int = 50
-    seed: int = 0
-    device: str = "auto"
-    dtype: str = "auto"
+from paretohqd.settings import SFTSettings, TrainerSettings
 
 
 def sft_dataset(rows: pd.DataFrame, prompt_format: str) -> Dataset:
@@ -72,14 +56,14 @@ class StopOnNonFiniteLoss(TrainerCallback):
                 f"sft.learning_rate or check the training data; no adapter was written")
 
 
-def _precision(settings: SFTSettings, device: torch.device) -> dict[str, bool]:
+def _precision(settings: TrainerSettings, device: torch.device) -> dict[str, bool]:
     """Mixed precision in the configured dtype (``auto`` as ``resolve_dtype`` decides: bf16 only
     where it is fast here); float32 trains without autocast."""
     dtype = resolve_dtype(settings.dtype, device)
     return {"bf16": dtype == torch.bfloat16, "fp16": dtype == torch.float16}
 
 
-def lora_config(settings: SFTSettings):
+def lora_config(settings: TrainerSettings):
     """A fresh LoRA on every linear layer of a causal LM."""
     from peft import LoraConfig
 
@@ -88,7 +72,7 @@ def lora_config(settings: SFTSettings):
                       task_type="CAUSAL_LM")
 
 
-def trainer_args(settings: SFTSettings, checkpoint_dir: Path) -> dict:
+def trainer_args(settings: TrainerSettings, checkpoint_dir: Path) -> dict:
     """The TrainingArguments every trainer here shares: steps, batch, optimiser schedule,
     checkpointing, seeds, device and precision."""
     device = resolve_device(settings.device)

@@ -1,5 +1,6 @@
 import os
 import sys
+from dataclasses import asdict
 
 from snakemake.utils import min_version, validate
 
@@ -13,7 +14,9 @@ os.environ.update(
 )
 
 from paretohqd.config import check_config, preference_id
-from paretohqd.selection import representatives
+from paretohqd.registry import Method, Registry
+from paretohqd.selection import POOL_MODES
+from paretohqd.settings import SFTSettings
 
 min_version("9.0")
 
@@ -48,9 +51,7 @@ wildcard_constraints:
     table=r"[a-z0-9_]+(/[a-z0-9_]+)*",
     part=r"[A-Za-z0-9_]+",
     pref=r"p\d{3}(_\d{3})+|none",
-    gen=r"p\d{3}(_\d{3})+|shared",
     method=r"[a-z0-9_]+",
-    variant=r"paretohqd(_linear|_fulldata)?",
 
 
 def base_model_input(wildcards):
@@ -93,93 +94,37 @@ def all_reward_models(wildcards):
     return [reward_model_dir(name) for name in TRAINED_OBJECTIVES]
 
 
-def policy_params():
-    """What every rule that loads the policy needs (and nothing else)."""
+def policy_source():
+    """Where the policy comes from and how its prompts are rendered (for training rules,
+    whose settings carry device and dtype)."""
     return {
         "model": base_model_path(),
         "prompt_format": config["base_model"]["prompt_format"],
-        "device": config["device"],
-        "dtype": config["dtype"],
     }
 
 
-# ---- methods ------------------------------------------------------------------------------
-METHODS = config["methods"]
-NO_PREFERENCE = "none"
-SHARED = "shared"
-# ParetoHqD and its ablations share one rule chain; each variant differs in stage-1 data.
-VARIANTS = [
-    m for m in ("paretohqd", "paretohqd_linear", "paretohqd_fulldata") if m in METHODS
-]
-STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
-STAGE2_STEPS = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
-SFT_ADAPTER = "results/sft/adapter"
-BASELINES = config["baselines"]
-RIC_ADAPTER = (
-    "results/ric/online/adapter" if BASELINES["ric_online"] else "results/ric/adapter"
-)
+def policy_params():
+    """What every rule that loads the policy to generate needs (and nothing else)."""
+    return {**policy_source(), "device": config["device"], "dtype": config["dtype"]}
 
 
-def needs_sft_baseline():
-    return "sft" in METHODS or "paretohqd_fulldata" in METHODS
+# ---- rule bodies shared through `use rule` (rules/templates.smk) ---------------------------
+def workflow_file(path):
+    """A workflow file by its path from the Snakefile's folder. For rule bodies that other
+    files reuse: `use rule` resolves relative script and conda paths from the reusing file.
+    """
+    return os.path.join(workflow.basedir, path)
 
 
-def selection_mode(variant):
-    return "linear" if variant == "paretohqd_linear" else config["selection"]["mode"]
+def checkpoint_dir(wildcards, output):
+    """A training job's resumable checkpoints: its output's path under scratch/ instead of
+    results/ (Snakemake deletes a job's outputs before it starts)."""
+    return os.path.join("scratch", os.path.relpath(output[0], "results"))
 
 
-def stage1_adapter(variant, pref):
-    """paretohqd_fulldata's stage 1 is the preference-blind SFT on the whole offline data."""
-    if variant == "paretohqd_fulldata":
-        return SFT_ADAPTER
-    return f"results/{variant}/{pref}/stage1/adapter"
-
-
-def stage2_generators(variant):
-    """Who writes a variant's stage-2 pool: the M+1 representative stage-1 models, or the one
-    shared stage-1 model of paretohqd_fulldata."""
-    if variant == "paretohqd_fulldata":
-        return [SHARED]
-    return representatives(PREFERENCES, len(OBJECTIVES))
-
-
-def selection_params(wildcards, k):
-    params = {
-        "objectives": list(OBJECTIVES),
-        "weights": PREFERENCES[wildcards.pref],
-        "k": k,
-        "mode": selection_mode(wildcards.variant),
-        "layers": config["selection"]["layers"],
-        "normalisation": config["selection"]["normalisation"],
-    }
-    if params["mode"] == "direction":  # the linear ablation ranks all rows
-        params["pool_factor"] = config["selection"]["pool_factor"]
-    return params
-
-
-def objective_selection_params(wildcards):
-    """Rewarded soups: the top-k rows of one objective (w . r with a one-hot w)."""
-    return {
-        "objectives": list(OBJECTIVES),
-        "weights": [float(name == wildcards.objective) for name in OBJECTIVES],
-        "k": config["selection"]["k"],
-        "mode": "linear",
-        "layers": config["selection"]["layers"],
-        "normalisation": config["selection"]["normalisation"],
-    }
-
-
-def stage2_selection_input(wildcards):
-    inputs = {"table": f"results/{wildcards.variant}/stage2_pool/scored.parquet"}
-    if config["stage2"]["mix_stage1"] and wildcards.variant != "paretohqd_fulldata":
-        inputs["mix"] = (
-            f"results/{wildcards.variant}/{wildcards.pref}/stage1/data.parquet"
-        )
-    return inputs
-
-
-def sft_params(steps):
-    return {**config["sft"], "steps": steps}
+def sft_settings(steps):
+    """LoRA SFT settings (the `sft` section with these steps), as a param."""
+    return asdict(SFTSettings.from_config(config, steps))
 
 
 def launch_params():
@@ -187,53 +132,93 @@ def launch_params():
     return {"num_processes": TRAIN_PROCESSES}
 
 
-# ---- evaluation and summary --------------------------------------------------------------
-def method_adapters():
-    """Evaluated method -> adapter path pattern per preference (None: the untuned base;
-    a path without {pref}: one preference-blind model)."""
-    adapters = {"base": None}
-    if "paretohqd" in METHODS:
-        adapters["paretohqd_stage1"] = "results/paretohqd/{pref}/stage1/adapter"
-    for variant in VARIANTS:
-        adapters[variant] = f"results/{variant}/{{pref}}/stage2/adapter"
-    if "sft" in METHODS:
-        adapters["sft"] = SFT_ADAPTER
-    if "rewarded_soups" in METHODS:
-        adapters["rewarded_soups"] = "results/rewarded_soups/{pref}/adapter"
-    if "ric" in METHODS:
-        adapters["ric"] = RIC_ADAPTER
-    for method in ("modpo", "morlhf"):
-        if method in METHODS:
-            adapters[method] = f"results/{method}/{{pref}}/adapter"
-    return adapters
+def selection_params(weights, k, mode):
+    """One selection's settings (select_rows' keywords). pool_factor only for modes that pick
+    from the Pareto pool, so changing it leaves the others' selections alone."""
+    params = {
+        "objectives": list(OBJECTIVES),
+        "weights": weights,
+        "k": k,
+        "mode": mode,
+        "n_layers": config["selection"]["layers"],
+        "normalisation": config["selection"]["normalisation"],
+    }
+    if mode in POOL_MODES:
+        params["pool_factor"] = config["selection"]["pool_factor"]
+    return params
 
 
-# methods whose one model is steered per preference at inference, not trained per preference
-CONDITIONED = {"ric"}
+# ---- the method registry (rules/methods/*.smk register; evaluation reads) ------------------
+REGISTRY = Registry()
+NO_PREFERENCE = "none"
 
 
-def method_prefs(method):
-    pattern = method_adapters()[method]
-    per_pref = method in CONDITIONED or (pattern and "{pref}" in pattern)
-    return list(PREFERENCES) if per_pref else [NO_PREFERENCE]
+def register_method(
+    name,
+    model,
+    run=None,
+    every_run=False,
+    conditioning=None,
+    train=(),
+    generate=(),
+    stands_on=(),
+):
+    """Register a reported method (paretohqd.registry.Method): `run` is the `methods:` entry
+    that makes it (default: its name), or none with `every_run`; `model` may be a rule's
+    output."""
+    REGISTRY.register(
+        Method(
+            name=name,
+            run=None if every_run else run or name,
+            model=None if model is None else str(model),
+            conditioning=conditioning,
+            train=tuple(train),
+            generate=tuple(generate),
+            stands_on=tuple(stands_on),
+        )
+    )
 
 
-def eval_adapter_input(wildcards):
-    pattern = method_adapters()[wildcards.method]
-    inputs = {} if pattern is None else {"adapter": pattern.format(pref=wildcards.pref)}
-    if wildcards.method == "ric":
-        inputs["ric_stats"] = "results/ric/stats.json"
+def benchmarks(rule, **wildcards):
+    """The benchmark files of a rule's jobs (`rules.<name>`) for these wildcard values."""
+    return expand(rule.benchmark, **wildcards)
+
+
+def evaluated():
+    """The reported methods of this run: every run's (the base model), then `methods:`."""
+    return REGISTRY.evaluated(config["methods"])
+
+
+def eval_points():
+    """[(method, pref_id, weights or None)] for every evaluated model."""
+    return [
+        (method.name, pref, PREFERENCES.get(pref))
+        for method in evaluated()
+        for pref in (PREFERENCES if method.per_preference else [NO_PREFERENCE])
+    ]
+
+
+def eval_inputs(wildcards):
+    """The evaluated model's adapter (none for the base model) and its conditioning input."""
+    method = REGISTRY[wildcards.method]
+    inputs = {}
+    if method.model is not None:
+        inputs["adapter"] = method.model.format(pref=wildcards.pref)
+    if method.conditioning is not None:
+        inputs["conditioning"] = method.conditioning.input
     return inputs
 
 
 def eval_conditioning(wildcards):
-    """RiC: the preference whose desired rewards are written into every prompt."""
-    if wildcards.method not in CONDITIONED:
+    """A conditioned method's prompt conditioning for the evaluated preference, else None."""
+    conditioning = REGISTRY[wildcards.method].conditioning
+    if conditioning is None:
         return None
     return {
+        "function": conditioning.function,
         "objectives": list(OBJECTIVES),
         "weights": PREFERENCES[wildcards.pref],
-        "map": BASELINES["ric_map"],
+        "options": conditioning.options,
     }
 
 
@@ -243,59 +228,10 @@ def eval_sampling():
     return {key: evaluation[key] for key in keys}
 
 
-def eval_points():
-    """[(method, pref_id, weights or None)] for every evaluated model."""
-    return [
-        (method, pref, PREFERENCES.get(pref))
-        for method in method_adapters()
-        for pref in method_prefs(method)
-    ]
-
-
-def bench(rule, *parts):
-    return os.path.join("results", "benchmarks", rule, *parts) + ".tsv"
-
-
 def method_costs():
-    """Benchmark files whose wall time each method is charged: its training, and its data
-    generation beyond the shared offline data (e.g. ParetoHqD's stage-2 pool)."""
-    costs = {"base": {"train": [], "generate": []}}
-    sft_full = [bench("sft_full", "sft")]
-    if "sft" in METHODS:
-        costs["sft"] = {"train": sft_full, "generate": []}
-    if "ric" in METHODS:
-        costs["ric"] = {"train": [bench("sft_ric", "ric")], "generate": []}
-        if BASELINES["ric_online"]:
-            costs["ric"]["train"].append(bench("sft_ric_online", "ric"))
-            costs["ric"]["generate"] = [
-                bench("generate_ric_online", "ric"),
-                bench("score_all", "ric", "online", "pool"),
-            ]
-    # MORLHF's generation happens inside its GRPO steps, so it is charged as training
-    for method, trainer in (("modpo", "train_modpo"), ("morlhf", "train_morlhf")):
-        if method in METHODS:
-            costs[method] = {
-                "train": [bench(trainer, p) for p in PREFERENCES],
-                "generate": [],
-            }
-    if "rewarded_soups" in METHODS:
-        per_objective = [bench("sft_objective", o) for o in OBJECTIVES]
-        soups = [bench("soup", p) for p in PREFERENCES]
-        costs["rewarded_soups"] = {"train": per_objective + soups, "generate": []}
-    for variant in VARIANTS:
-        stage1 = (
-            sft_full
-            if variant == "paretohqd_fulldata"
-            else [bench("sft_stage1", variant, p) for p in PREFERENCES]
-        )
-        stage2 = [bench("sft_stage2", variant, p) for p in PREFERENCES]
-        gens = stage2_generators(variant)
-        pool = [bench("generate_stage2", variant, g) for g in gens]
-        pool += [bench("score_all", variant, "stage2_pool", g) for g in gens]
-        costs[variant] = {"train": stage1 + stage2, "generate": pool}
-        if variant == "paretohqd":
-            costs["paretohqd_stage1"] = {"train": stage1, "generate": []}
-    return costs
+    """Benchmark files whose wall time each evaluated method is charged: its training, and its
+    data generation beyond the shared offline data."""
+    return {method.name: REGISTRY.costs(method.name) for method in evaluated()}
 
 
 def summary_input(wildcards):

@@ -1,10 +1,11 @@
-# Every method's models answer the held-out prompts; the answers are scored by the shared
-# `score` rule; the summary turns them into the front, its hypervolume and the plots.
+# Every registered method's models (paretohqd.registry; rules/methods/) answer the held-out
+# prompts; `score_all` scores the answers; the summary turns them into the front, its
+# hypervolume, the comparison and the plots.
 
 
-rule generate_eval:
+use rule generate_template as generate_eval with:
     input:
-        unpack(eval_adapter_input),
+        unpack(eval_inputs),
         base_model_input,
         prompts="results/data/prompts.parquet",
     output:
@@ -13,23 +14,12 @@ rule generate_eval:
         "results/logs/generate_eval/{method}/{pref}.log",
     benchmark:
         "results/benchmarks/generate_eval/{method}/{pref}.tsv"
-    conda:
-        "../envs/torch.yaml"
-    threads: TORCH_THREADS
-    resources:
-        gpu=GPUS,
     params:
-        **policy_params(),
         prompts={"split": "test", "n": None},
-        samples_per_prompt=1,
-        include_references=False,
         source="eval",
         keep_empty=True,
         conditioning=eval_conditioning,
         sampling=eval_sampling(),
-        seed=config["seed"],
-    script:
-        "../workflow_scripts/generate.py"
 
 
 rule summary:
@@ -59,6 +49,7 @@ rule summary:
         points=eval_points(),
         costs=method_costs(),
         reference_point=config["summary"]["reference_point"],
+        compute_reference=config["summary"]["compute_reference"],
         collapse={
             "min_words": config["evaluation"]["collapse_min_words"],
             "max_repeated_share": config["evaluation"]["collapse_max_repeated_share"],

@@ -1,3 +1,6 @@
+from paretohqd.settings import RewardTrainingSettings
+
+
 rule base_model:
     output:
         directory(BASE_MODEL_DIR),
@@ -30,19 +33,19 @@ rule reward_model:
         "results/logs/reward_model/{objective}.log",
     benchmark:
         "results/benchmarks/reward_model/{objective}.tsv"
-    conda:
-        "../envs/torch.yaml"
     # the longest offline jobs first, so that nothing waits for them at the end
     priority: 2
+    conda:
+        "../envs/torch.yaml"
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,
     params:
         recipe=lambda wc: OBJECTIVES[wc.objective]["train_recipe"],
-        training=config["reward_training"],
-        seed=config["seed"],
-        device=config["device"],
-        dtype=config["dtype"],
+        base=config["reward_training"]["base"],
+        test_fraction=config["reward_training"]["test_fraction"],
+        conversation_pairs=config["reward_training"]["conversation_pairs"],
+        settings=asdict(RewardTrainingSettings.from_config(config)),
         scratch="scratch/reward_model/{objective}",
     script:
         "../workflow_scripts/reward_model.py"

@@ -1,21 +1,12 @@
-rule generate_offline:
-    input:
-        base_model_input,
-        prompts="results/data/prompts.parquet",
+use rule generate_template as generate_offline with:
     output:
         "results/offline/responses/shard{shard}.parquet",
     log:
         "results/logs/generate_offline/shard{shard}.log",
     benchmark:
         "results/benchmarks/generate_offline/shard{shard}.tsv"
-    conda:
-        "../envs/torch.yaml"
     priority: 1
-    threads: TORCH_THREADS
-    resources:
-        gpu=GPUS,
     params:
-        **policy_params(),
         prompts=lambda wc: {
             "split": "train",
             "shard": int(wc.shard),
@@ -24,11 +15,7 @@ rule generate_offline:
         samples_per_prompt=config["offline"]["samples_per_prompt"],
         include_references=config["offline"]["include_references"],
         source="base-model",
-        keep_empty=False,
-        sampling=config["generation"],
         seed=lambda wc: config["seed"] + int(wc.shard),
-    script:
-        "../workflow_scripts/generate.py"
 
 
 rule score:
@@ -81,7 +68,7 @@ use rule score as score_all with:
 ruleorder: score > score_all
 
 
-rule scored_offline:
+use rule scored_table_template as scored_offline with:
     input:
         responses=expand("results/offline/responses/shard{shard}.parquet", shard=SHARDS),
         scores=expand(
@@ -94,9 +81,3 @@ rule scored_offline:
         stats="results/offline/stats.json",
     log:
         "results/logs/scored_offline.log",
-    conda:
-        "../envs/core.yaml"
-    params:
-        objectives=list(OBJECTIVES),
-    script:
-        "../workflow_scripts/scored_table.py"

@@ -4,10 +4,16 @@ import torch
 
 from paretohqd import devices
 from paretohqd.devices import choose_cpu_dtype, cpu_flags, resolve_dtype
-from paretohqd.training import SFTSettings, _precision
+from paretohqd.settings import SFTSettings
+from paretohqd.training import _precision
+from tiny_settings import tiny_config
 
 AVX2_ONLY = frozenset({"sse4_2", "avx", "avx2", "fma"})
 NATIVE = AVX2_ONLY | {"avx512f", "avx512_bf16"}
+
+
+def settings(dtype: str) -> SFTSettings:
+    return SFTSettings.from_config(tiny_config() | {"dtype": dtype}, steps=1)
 
 
 def never_probed() -> float:
@@ -54,5 +60,5 @@ def test_training_precision_follows_the_auto_choice(monkeypatch):
     for choice, expected in ((torch.float32, {"bf16": False, "fp16": False}),
                              (torch.bfloat16, {"bf16": True, "fp16": False})):
         monkeypatch.setattr(devices, "auto_cpu_dtype", lambda c=choice: c)
-        assert _precision(SFTSettings(dtype="auto"), cpu) == expected
-    assert _precision(SFTSettings(dtype="float32"), cpu) == {"bf16": False, "fp16": False}
+        assert _precision(settings(dtype="auto"), cpu) == expected
+    assert _precision(settings(dtype="float32"), cpu) == {"bf16": False, "fp16": False}

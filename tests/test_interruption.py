@@ -15,11 +15,11 @@ import torch
 from safetensors.torch import load_file
 
 from paretohqd.launch import job_spec, run_spec
-from paretohqd.training import SFTSettings
+from paretohqd.settings import SFTSettings
+from tiny_settings import tiny_config
 from workflow_runner import ROOT, TINY, job_counts, snakemake
 
-SETTINGS = SFTSettings(steps=60, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
-                       max_length=64, save_steps=10, seed=0, device="cpu", dtype="float32")
+SETTINGS = SFTSettings.from_config(tiny_config(sft={"save_steps": 10}), steps=60)
 
 
 def wait_for(predicate, process: subprocess.Popen, timeout: float = 300) -> None:

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from paretohqd.io import DataError, atomic_path, read_table, write_table
+from paretohqd.io import DataError, atomic_path, read_json, read_table, write_json, write_table
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
@@ -37,3 +37,14 @@ def test_duplicate_rows_are_named(tmp_path):
     write_table(pd.DataFrame({"row_id": ["a", "b", "a"], "x": [1, 2, 3]}), path)
     with pytest.raises(DataError, match=r"dup.parquet: duplicate rows \[0, 2\] \(same \['row_id'\]\)"):
         read_table(path, unique=["row_id"])
+
+
+def test_read_json_round_trip_and_errors_name_the_file(tmp_path):
+    path = tmp_path / "stats.json"
+    write_json({"rows": 3, "rewards": {"a": {"min": -1.5}}}, path)
+    assert read_json(path) == {"rows": 3, "rewards": {"a": {"min": -1.5}}}
+    with pytest.raises(DataError, match="missing.json: file not found"):
+        read_json(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(DataError, match="bad.json: cannot be parsed"):
+        read_json(tmp_path / "bad.json")

@@ -6,7 +6,8 @@ import sys
 import pandas as pd
 
 from paretohqd.launch import accelerate_command, job_spec, run_sft
-from paretohqd.training import SFTSettings
+from paretohqd.settings import SFTSettings
+from tiny_settings import tiny_config
 
 
 def test_accelerate_command_launches_this_module_on_n_processes(tmp_path):
@@ -20,8 +21,7 @@ def test_accelerate_command_launches_this_module_on_n_processes(tmp_path):
 def test_job_spec_is_json_and_one_process_trains_here(tiny_causal_lm, tmp_path):
     data = tmp_path / "data.parquet"
     pd.DataFrame({"prompt": ["Hi?", "Why?"], "response": ["Hello.", "Because."]}).to_parquet(data)
-    settings = SFTSettings(steps=1, batch_size=2, lora_r=4, lora_alpha=8, max_length=64,
-                           save_steps=1, device="cpu", dtype="float32")
+    settings = SFTSettings.from_config(tiny_config(), steps=1)
     spec = job_spec(str(tiny_causal_lm), str(data), tmp_path / "out", tmp_path / "ckpt",
                     settings, "chat", None)
     assert json.loads(json.dumps(spec)) == spec

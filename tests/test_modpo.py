@@ -6,9 +6,10 @@ import pandas as pd
 import pytest
 import torch
 
-from paretohqd.modpo import (REFERENCE_SHIFT, MODPOSettings, build_trainer, main_objective,
-                             preference_pairs, train_modpo)
-from paretohqd.training import SFTSettings
+from paretohqd.modpo import (REFERENCE_SHIFT, build_trainer, main_objective, preference_pairs,
+                             train_modpo)
+from paretohqd.settings import MODPOSettings
+from tiny_settings import tiny_config
 
 # min-max over the table: a in [0, 4] -> /4, b in [10, 20] -> (b - 10) / 10
 TABLE = pd.DataFrame({
@@ -18,8 +19,7 @@ TABLE = pd.DataFrame({
     "a": [4.0, 2.0, 2.0, 0.0, 1.0, 3.0],
     "b": [10.0, 20.0, 15.0, 12.0, 18.0, 11.0],
 })
-SETTINGS = SFTSettings(steps=2, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
-                       max_length=64, save_steps=1, seed=0, device="cpu", dtype="float32")
+SETTINGS = MODPOSettings.from_config(tiny_config(baselines={"modpo": {"steps": 2, "beta": 0.1}}))
 
 
 def test_main_objective_is_the_largest_weight_first_on_ties():
@@ -46,13 +46,12 @@ def test_no_pairs_is_an_error_naming_the_objective():
 def test_loss_at_init_is_softplus_of_margin_over_weight(tiny_causal_lm, tmp_path, margin, w_k):
     """A fresh LoRA equals its reference, so h(y_w) - h(y_l) = 0 and the MODPO loss is
     -log sigmoid(-m / w_k) = log(1 + exp(m / w_k)), whatever beta is."""
-    beta = 0.1
+    beta = SETTINGS.beta
     pairs = pd.DataFrame({"prompt": ["Hi?", "Why?"], "chosen": ["Hello.", "Because."],
                           "rejected": ["No.", "Go away."], "margin": [margin, margin]})
     pairs[REFERENCE_SHIFT] = pairs["margin"] / beta
     weights = [w_k, 1 - w_k]  # w_k >= 0.5: the first objective is the main one
-    trainer, _ = build_trainer(str(tiny_causal_lm), pairs, weights, tmp_path, SETTINGS,
-                               MODPOSettings(beta=beta), "chat")
+    trainer, _ = build_trainer(str(tiny_causal_lm), pairs, weights, tmp_path, SETTINGS, "chat")
     batch = next(iter(trainer.get_train_dataloader()))
     with torch.no_grad():
         loss = trainer.compute_loss(trainer.model, batch)
@@ -60,9 +59,8 @@ def test_loss_at_init_is_softplus_of_margin_over_weight(tiny_causal_lm, tmp_path
 
 
 def test_train_modpo_writes_an_adapter(tiny_causal_lm, tmp_path):
-    pairs = preference_pairs(TABLE, ["a", "b"], [0.75, 0.25], "minmax", beta=0.1)
+    pairs = preference_pairs(TABLE, ["a", "b"], [0.75, 0.25], "minmax", beta=SETTINGS.beta)
     out, ckpt = tmp_path / "adapter", tmp_path / "ckpt"
-    metrics = train_modpo(str(tiny_causal_lm), pairs, [0.75, 0.25], out, ckpt, SETTINGS,
-                          MODPOSettings(beta=0.1), "chat")
+    metrics = train_modpo(str(tiny_causal_lm), pairs, [0.75, 0.25], out, ckpt, SETTINGS, "chat")
     assert metrics["steps"] == 2 and math.isfinite(metrics["train_loss"])
     assert (out / "adapter_config.json").is_file() and not ckpt.exists()

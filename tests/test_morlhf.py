@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paretohqd.morlhf import MORLHFSettings, message_text, reward_function, train_morlhf
-from paretohqd.training import SFTSettings
+from paretohqd.morlhf import message_text, reward_function, train_morlhf
+from paretohqd.settings import MORLHFSettings
+from tiny_settings import tiny_config
 
 
 class LengthScorer:
@@ -34,11 +35,12 @@ def test_grpo_step_with_weighted_rewards(tiny_causal_lm, tmp_path):
     rewards = [reward_function("length", LengthScorer(), 0.0, 40.0, 4),
                reward_function("short", LengthScorer(), 40.0, 0.0, 4)]
     prompts = pd.DataFrame({"prompt": ["Hi?", "Why?"]})
-    settings = SFTSettings(steps=1, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
-                           max_length=64, save_steps=1, seed=0, device="cpu", dtype="float32")
-    morlhf = MORLHFSettings(num_generations=2, prompts_per_step=1, max_new_tokens=4)
+    morlhf = {"steps": 1, "generations": 2, "prompts_per_step": 1}
+    config = tiny_config(baselines={"morlhf": morlhf}, generation={"max_new_tokens": 4})
+    settings = MORLHFSettings.from_config(config)
+    assert (settings.batch_size, settings.prompts_per_step) == (2, 1)
     out = tmp_path / "adapter"
     metrics = train_morlhf(str(tiny_causal_lm), prompts, [0.25, 0.75], rewards, out,
-                           tmp_path / "ckpt", settings, morlhf, "chat")
+                           tmp_path / "ckpt", settings, "chat")
     assert metrics["steps"] == 1 and math.isfinite(metrics["train_loss"])
     assert (out / "adapter_config.json").is_file()

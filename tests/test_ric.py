@@ -3,6 +3,8 @@ import pytest
 
 import numpy as np
 
+from paretohqd.io import write_json
+from paretohqd.registry import load_function
 from paretohqd.ric import (conditioned_prompt, desired_scores, sample_goals,
                          rejection_sample, reward_stats, training_rows)
 
@@ -59,6 +61,19 @@ def test_online_goals_relax_one_objective_and_max_the_others():
         relaxed += below
         assert all(stats[n]["min"] <= v <= stats[n]["max"] for n, v in goal.items())
     assert set(relaxed) == {"h", "u", "f"}  # every objective gets relaxed sometimes
+
+
+def test_conditioning_by_name_writes_one_preference_or_rics_goals(tmp_path):
+    stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0}}
+    path = tmp_path / "stats.json"
+    write_json(stats, path)
+    condition = load_function("paretohqd.ric:condition_prompts")
+    assert condition(["Hi?", "Why?"], [0.25, 0.75], ["h", "u"], path, 0, map="linear") == [
+        "Hi? <h> 0.0 <u> -0.5", "Why? <h> 0.0 <u> -0.5"]
+    assert condition(["Hi?"], [0.25, 0.75], ["h", "u"], path, 0) == ["Hi? <h> 0.3 <u> -0.1"]
+    goals = sample_goals(2, ["h", "u"], stats, seed=3)
+    assert condition(["Hi?", "Why?"], None, ["h", "u"], path, 3) == [
+        conditioned_prompt(p, g) for p, g in zip(["Hi?", "Why?"], goals)]
 
 
 def test_rejection_sampling_keeps_rows_above_the_quantile_of_any_objective():

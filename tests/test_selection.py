@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from paretohqd import selection
 from paretohqd.selection import (
     direction_distances,
     layers_for,
@@ -151,6 +152,16 @@ def test_select_rows_reports_layer_and_rank():
     rows = select_rows(table, ["x", "y"], [0.5, 0.5], k=2, n_layers=2)
     assert rows["row_id"].tolist() == ["c", "d"]
     assert rows["layer"].tolist() == [1, 2] and rows["rank"].tolist() == [0, 1]
+
+
+def test_select_rows_sorts_into_layers_once(monkeypatch):
+    calls = []
+    monkeypatch.setattr(selection, "pareto_layers",
+                        lambda points: calls.append(1) or pareto_layers(points))
+    table = pd.DataFrame({"row_id": list("abcd"), "x": [1.0, 0.0, 0.5, 0.2],
+                          "y": [0.0, 1.0, 0.5, 0.2]})
+    selection.select_rows(table, ["x", "y"], [0.5, 0.5], k=2, n_layers=2)
+    assert len(calls) == 1
 
 
 def test_representatives_are_extremes_then_balanced():

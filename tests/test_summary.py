@@ -5,16 +5,10 @@ import pandas as pd
 import pytest
 
 from paretohqd.benchmarks import benchmark_seconds, rule_times
-from paretohqd.summary import (
-    build_front,
-    build_metrics,
-    comparison_markdown,
-    comparison_table,
-    hypervolume,
-    normalised,
-    plot_front,
-    save_figure,
-)
+from paretohqd.comparison import comparison_markdown, comparison_table
+from paretohqd.front import build_front
+from paretohqd.metrics import build_metrics, hypervolume, normalised
+from paretohqd.plots import plot_front, save_figure
 
 
 def test_hypervolume_by_hand():
@@ -110,9 +104,13 @@ def test_comparison_table_ratio_and_markdown():
                                  "total_seconds": 40},
                    "sft": {"hypervolume": 0.3, "collapse_rate": 0.2, "n_points": 1,
                            "train_seconds": 100, "generate_seconds": 0, "total_seconds": 100}}}
-    table = comparison_table(metrics)
+    table = comparison_table(metrics, "paretohqd")
     assert table.set_index("method")["compute_vs_paretohqd"].to_dict() == {
         "base": 0.0, "paretohqd": 1.0, "sft": 2.5}
-    text = comparison_markdown(table, metrics)
+    text = comparison_markdown(table, metrics, "paretohqd")
     assert "| sft | 0.3000 | 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |" in text
+    assert "| compute / paretohqd |" in text
     assert "reference point [0.0, 0.0]" in text and "a [0, 2]" in text
+    by_sft = comparison_table(metrics, "sft").set_index("method")["compute_vs_sft"]
+    assert by_sft.to_dict() == {"base": 0.0, "paretohqd": 0.4, "sft": 1.0}
+    assert comparison_table(metrics, "ric")["compute_vs_ric"].isna().all()  # did not run

@@ -1,6 +1,7 @@
 """Real TRL SFTTrainer steps with a PEFT LoRA adapter on a tiny Llama."""
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -8,14 +9,14 @@ import torch
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from paretohqd.generation import SamplingSettings, load_policy, sample_responses
-from paretohqd.training import (NonFiniteLossError, SFTSettings, prepare_checkpoints,
-                                sft_dataset, train_adapter)
+from paretohqd.generation import load_policy, sample_responses
+from paretohqd.settings import SFTSettings
+from paretohqd.training import NonFiniteLossError, prepare_checkpoints, sft_dataset, train_adapter
+from tiny_settings import tiny_config, tiny_sampling
 
 ROWS = pd.DataFrame({"prompt": ["What is 2+2?", "Name a colour.", "Say hi.", "Count to 3."],
                      "response": ["4.", "Blue.", "Hi!", "1, 2, 3."]})
-SETTINGS = SFTSettings(steps=3, batch_size=2, learning_rate=1e-3, lora_r=4, lora_alpha=8,
-                       max_length=64, save_steps=1, seed=0, device="cpu", dtype="float32")
+SETTINGS = SFTSettings.from_config(tiny_config(), steps=3)
 
 
 def test_sft_dataset_formats():
@@ -45,7 +46,7 @@ def test_train_adapter_then_continue_it(tiny_causal_lm, tmp_path):
     policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32,
                                     adapter=str(stage2))
     answers = sample_responses(policy, tokenizer, ["Hi?", "Why?"], 2,
-                               SamplingSettings(max_new_tokens=4, batch_size=2))
+                               tiny_sampling())
     assert [len(a) for a in answers] == [2, 2]
 
 
@@ -72,7 +73,7 @@ def test_partial_checkpoints_are_not_resumed(tmp_path):
 
 
 def test_nan_loss_stops_training_without_an_adapter(tiny_causal_lm, tmp_path):
-    settings = SFTSettings(**{**SETTINGS.__dict__, "learning_rate": 1e12, "steps": 6})
+    settings = replace(SETTINGS, learning_rate=1e12, steps=6)
     with pytest.raises(NonFiniteLossError, match="learning_rate"):
         train_adapter(str(tiny_causal_lm), ROWS, tmp_path / "out", tmp_path / "ckpt", settings)
     assert not (tmp_path / "out/adapter_config.json").exists()
@@ -98,7 +99,7 @@ def test_completion_only_loss_masks_the_prompt(tiny_causal_lm):
 @pytest.mark.parametrize("fmt", ["chat", "raw"])
 def test_generation_is_seeded(tiny_causal_lm, fmt):
     policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32)
-    settings = SamplingSettings(max_new_tokens=5, batch_size=2, seed=7)
+    settings = tiny_sampling(max_new_tokens=5, seed=7)
     first = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
     again = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
     assert first == again and [len(x) for x in first] == [2, 2, 2]

@@ -29,7 +29,7 @@ def test_snakefmt_is_clean():
         ("config/config.yaml", 2, 2),
         ("config/hh_rlhf.yaml", 2, 16),
         ("config/hh_rlhf_3obj.yaml", 3, 16),
-        ("config/summary.yaml", 2, 16),
+        ("config/reddit_tldr.yaml", 2, 16),
     ],
 )
 def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, shards):
@@ -39,7 +39,7 @@ def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, s
     assert counts["generate_offline"] == shards
     n_prefs = {"config/hh_rlhf_3obj.yaml": 13, "config/config.yaml": 5}.get(configfile, 11)
     n_reps = objectives + 1
-    evaluated = 1 + 2 * n_prefs  # base + stage-1 and final model per preference
+    evaluated = 1 + n_prefs  # base + the final model per preference (stage 1 is opt-in)
     assert counts["score"] == objectives * shards  # offline: one job per objective
     assert counts["score_all"] == n_reps + evaluated  # small tables: one job each
     assert counts["generate_eval"] == evaluated
@@ -58,6 +58,16 @@ def test_bad_preference_fails_before_any_job(tmp_path):
     result = snakemake("-n", "--configfile", str(overlay), workdir=tmp_path)
     assert result.returncode != 0
     assert "preferences[0] = [0.5, 0.6]: entries sum to 1.1" in result.stdout + result.stderr
+
+
+def test_unknown_method_fails_naming_the_registered_ones(tmp_path):
+    overlay = tmp_path / "bad.yaml"
+    overlay.write_text("methods: [paretohqd, paretohqd_stage1, dpo]\n")
+    result = snakemake("-n", "--configfile", str(overlay), workdir=tmp_path)
+    assert result.returncode != 0
+    assert ("methods: unknown method(s) ['paretohqd_stage1', 'dpo']; registered: ['modpo', "
+            "'morlhf', 'paretohqd', 'paretohqd_linear', 'paretohqd_fulldata', 'rewarded_soups', "
+            "'ric', 'sft']") in result.stdout + result.stderr
 
 
 def prompts_of(results, split):
@@ -104,7 +114,7 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
         for stage in ("stage1", "stage2"):
             assert (results / f"paretohqd/{pref}/{stage}/adapter/adapter_config.json").is_file()
             assert (results / f"benchmarks/sft_{stage}/paretohqd/{pref}.tsv").is_file()
-    assert not list((tiny_run / "scratch/paretohqd").glob("*/*/checkpoint-*"))
+    assert not list((tiny_run / "scratch").glob("**/checkpoint-*"))
     pool = pd.read_parquet(results / "paretohqd/stage2_pool/scored.parquet")
     assert set(pool["source"]) == set(prefs)  # both extremes generate; balanced is one of them
     fulldata_pool = pd.read_parquet(results / "paretohqd_fulldata/stage2_pool/scored.parquet")

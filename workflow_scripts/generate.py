@@ -1,20 +1,17 @@
 """Sample responses for a set of prompts from the base model, optionally with a LoRA adapter.
 
 The rule's ``prompts`` param picks the prompts: a shard of the train split, or a seeded sample
-of a split. Serves offline data, stage-2 data and evaluation alike. With ``conditioning`` (RiC)
-the model sees each prompt followed by the desired rewards of the preference (or of a random
-one per prompt, for RiC's online stage); the rows keep the plain prompt, which is what the
-reward models score.
+of a split. Serves offline data, stage-2 data and evaluation alike. With ``conditioning`` (a
+method's ``paretohqd.registry.Conditioning``, e.g. RiC's) the model sees each prompt as the
+method's function rewrites it for the preference (or for a random one per prompt); the rows
+keep the plain prompt, which is what the reward models score.
 """
-
-import json
-from pathlib import Path
 
 from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.io import read_table, write_table
 from paretohqd.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
-from paretohqd.ric import conditioned_prompt, desired_scores, sample_goals
+from paretohqd.registry import load_function
 from paretohqd.runtime import phase, start
 
 log = start(snakemake)
@@ -35,15 +32,9 @@ if p.samples_per_prompt > 0:
     texts = prompts["prompt"].tolist()
     conditioning = p.get("conditioning")
     if conditioning:
-        stats = json.loads(Path(snakemake.input.ric_stats).read_text())
-        objectives = conditioning["objectives"]
-        if conditioning.get("random"):  # RiC's online stage: its random goals
-            goals = sample_goals(len(texts), objectives, stats, p.seed)
-        else:
-            goals = [desired_scores(conditioning["weights"], objectives, stats,
-                                    conditioning["map"])] * len(texts)
-            log.info("RiC targets (%s map) %s", conditioning["map"], goals[0])
-        texts = [conditioned_prompt(text, goal) for text, goal in zip(texts, goals, strict=True)]
+        condition = load_function(conditioning["function"])
+        texts = condition(texts, conditioning["weights"], conditioning["objectives"],
+                          snakemake.input.conditioning, p.seed, **conditioning.get("options", {}))
     settings = SamplingSettings(seed=p.seed, **p.sampling)
     with phase(log, "work"):
         samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,

@@ -3,20 +3,20 @@
 from pathlib import Path
 
 from paretohqd.io import read_table
-from paretohqd.modpo import MODPOSettings, preference_pairs, train_modpo, training_pairs
+from paretohqd.modpo import preference_pairs, train_modpo, training_pairs
 from paretohqd.runtime import start
-from paretohqd.training import SFTSettings
+from paretohqd.settings import MODPOSettings
 
 log = start(snakemake)
 p = snakemake.params
 table = read_table(snakemake.input.data, required=["prompt_id", "prompt", "response",
                                                    *p.objectives],
                    nonempty_text=["prompt", "response"])
-settings = SFTSettings(**p.sft, seed=p.seed, device=p.device, dtype=p.dtype)
-pairs = preference_pairs(table, p.objectives, p.weights, p.normalisation, p.beta)
-used = training_pairs(pairs, settings.steps * settings.batch_size, p.seed)
+settings = MODPOSettings(**p.settings)
+pairs = preference_pairs(table, p.objectives, p.weights, p.normalisation, settings.beta)
+used = training_pairs(pairs, settings.steps * settings.batch_size, settings.seed)
 log.info("%d preference pairs, %d used; mean margin %.4f", len(pairs), len(used),
          float(used["margin"].mean()))
 metrics = train_modpo(p.model, used, p.weights, Path(snakemake.output[0]), Path(p.checkpoints),
-                      settings, MODPOSettings(beta=p.beta), p.prompt_format)
+                      settings, p.prompt_format)
 log.info("trained: %s", metrics)

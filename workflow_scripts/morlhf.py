@@ -1,30 +1,27 @@
 """Train one preference's MORLHF adapter: GRPO on w . r with the reward models as rewards."""
 
-import json
 from pathlib import Path
 
 from paretohqd.devices import resolve_device
-from paretohqd.io import read_table
-from paretohqd.morlhf import MORLHFSettings, reward_function, train_morlhf
+from paretohqd.io import read_json, read_table
+from paretohqd.morlhf import reward_function, train_morlhf
 from paretohqd.offline import sample_prompts
 from paretohqd.rewards import build_scorer
 from paretohqd.runtime import start
-from paretohqd.training import SFTSettings
+from paretohqd.settings import MORLHFSettings
 
 log = start(snakemake)
 p = snakemake.params
-morlhf = MORLHFSettings(**p.morlhf)
-settings = SFTSettings(**p.sft, seed=p.seed, device=p.device, dtype=p.dtype)
-ranges = json.loads(Path(snakemake.input.stats).read_text())["rewards"]
-device = resolve_device(p.device)
+settings = MORLHFSettings(**p.settings)
+ranges = read_json(snakemake.input.stats)["rewards"]
+device = resolve_device(settings.device)
 rewards = [reward_function(name, build_scorer(spec, device, p.scoring["max_length"]),
                            ranges[name]["min"], ranges[name]["max"], p.scoring["batch_size"])
            for name, spec in p.scorers.items()]
 table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "split"],
                    unique=["prompt_id"])
-prompts = sample_prompts(table, settings.steps * morlhf.prompts_per_step, p.seed, "train")
-log.info("GRPO on %d train prompts, %d completions per step", len(prompts),
-         morlhf.prompts_per_step * morlhf.num_generations)
+prompts = sample_prompts(table, settings.steps * settings.prompts_per_step, settings.seed, "train")
+log.info("GRPO on %d train prompts, %d completions per step", len(prompts), settings.batch_size)
 metrics = train_morlhf(p.model, prompts, p.weights, rewards, Path(snakemake.output[0]),
-                       Path(p.checkpoints), settings, morlhf, p.prompt_format)
+                       Path(p.checkpoints), settings, p.prompt_format)
 log.info("trained: %s", metrics)

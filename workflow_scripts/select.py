@@ -14,11 +14,10 @@ table = read_table(snakemake.input.table, required=["row_id", "prompt", "respons
                                                     *s["objectives"]], unique=["row_id"])
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    rows = select_rows(table, s["objectives"], s["weights"], s["k"], s["mode"], s["layers"],
-                       s["normalisation"], s.get("pool_factor", 1.0))
+    rows = select_rows(table, **s)
 for warning in caught:
     log.warning("%s", warning.message)
-if "mix" in snakemake.input.keys():
+if snakemake.input.get("mix"):
     earlier = read_table(snakemake.input.mix, required=["row_id", "prompt", "response"])
     rows = pd.concat([rows, earlier], ignore_index=True).drop_duplicates("row_id")
 log.info("selected %d rows for w=%s (%s); mean rewards %s", len(rows), s["weights"], s["mode"],

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from paretohqd.launch import job_spec, run_sft
 from paretohqd.runtime import start
-from paretohqd.training import SFTSettings
+from paretohqd.settings import SFTSettings
 
 log = start(snakemake)
 p = snakemake.params
-settings = SFTSettings(**p.sft, seed=p.seed, device=p.device, dtype=p.dtype)
+settings = SFTSettings(**p.settings)
 spec = job_spec(p.model, snakemake.input.data, Path(snakemake.output[0]), Path(p.checkpoints),
                 settings, p.prompt_format, snakemake.input.get("adapter"))
 metrics = run_sft(spec, p.launch["num_processes"])

@@ -1,0 +1,36 @@
+# MODPO: per preference, DPO on pairs ranked by the main objective with the other objectives'
+# weighted reward difference as the margin (paretohqd/modpo.py).
+from paretohqd.settings import MODPOSettings
+
+
+rule train_modpo:
+    input:
+        base_model_input,
+        data="results/offline/scored.parquet",
+    output:
+        directory("results/modpo/{pref}/adapter"),
+    log:
+        "results/logs/train_modpo/{pref}.log",
+    benchmark:
+        "results/benchmarks/train_modpo/{pref}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
+    params:
+        **policy_source(),
+        settings=asdict(MODPOSettings.from_config(config)),
+        objectives=list(OBJECTIVES),
+        weights=lambda wc: PREFERENCES[wc.pref],
+        normalisation=config["selection"]["normalisation"],
+        checkpoints=checkpoint_dir,
+    script:
+        "../../workflow_scripts/modpo.py"
+
+
+register_method(
+    "modpo",
+    model=rules.train_modpo.output[0],
+    train=benchmarks(rules.train_modpo, pref=PREFERENCES),
+)

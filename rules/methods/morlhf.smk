@@ -1,0 +1,39 @@
+# MORLHF: per preference, online RL (GRPO) on the reward w . r with the reward models as reward
+# functions (paretohqd/morlhf.py). Its generation happens inside its GRPO steps, so all of its
+# compute is training.
+from paretohqd.settings import MORLHFSettings
+
+
+rule train_morlhf:
+    input:
+        base_model_input,
+        all_reward_models,
+        prompts="results/data/prompts.parquet",
+        stats="results/offline/stats.json",
+    output:
+        directory("results/morlhf/{pref}/adapter"),
+    log:
+        "results/logs/train_morlhf/{pref}.log",
+    benchmark:
+        "results/benchmarks/train_morlhf/{pref}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
+    params:
+        **policy_source(),
+        settings=asdict(MORLHFSettings.from_config(config)),
+        scorers={name: scorer_spec(name) for name in OBJECTIVES},
+        scoring=config["scoring"],
+        weights=lambda wc: PREFERENCES[wc.pref],
+        checkpoints=checkpoint_dir,
+    script:
+        "../../workflow_scripts/morlhf.py"
+
+
+register_method(
+    "morlhf",
+    model=rules.train_morlhf.output[0],
+    train=benchmarks(rules.train_morlhf, pref=PREFERENCES),
+)

@@ -1,0 +1,161 @@
+# ParetoHqD and its ablations, per preference: select (Pareto layers + preference direction)
+# -> SFT (stage 1) -> a stage-2 pool written by representative stage-1 models -> select -> SFT
+# (stage 2). Each variant is one `methods:` entry and one chain under results/<variant>/.
+from paretohqd.selection import LINEAR, representatives
+
+STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
+STAGE2_STEPS = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
+SHARED = (
+    "shared"  # the stage-2 generator of a variant whose stage 1 is one shared model
+)
+REPRESENTATIVES = representatives(PREFERENCES, len(OBJECTIVES))
+# Per variant: the selection mode of both stages; the stage-1 model that stage 2 continues;
+# who writes the stage-2 pool (the M+1 representative stage-1 models, or the one shared
+# model); whether stage 2 also trains on the stage-1 set; and the method whose run is its
+# stage 1, if not its own (paretohqd_fulldata: the `sft` model, SFT on all offline data).
+PARETOHQD = {
+    "paretohqd": {
+        "mode": config["selection"]["mode"],
+        "stage1": "results/paretohqd/{pref}/stage1/adapter",
+        "generators": REPRESENTATIVES,
+        "mix_stage1": config["stage2"]["mix_stage1"],
+        "stands_on": [],
+    },
+    "paretohqd_linear": {
+        "mode": LINEAR,
+        "stage1": "results/paretohqd_linear/{pref}/stage1/adapter",
+        "generators": REPRESENTATIVES,
+        "mix_stage1": config["stage2"]["mix_stage1"],
+        "stands_on": [],
+    },
+    "paretohqd_fulldata": {
+        "mode": config["selection"]["mode"],
+        "stage1": "results/sft/adapter",
+        "generators": [SHARED],
+        "mix_stage1": False,
+        "stands_on": ["sft"],
+    },
+}
+
+
+wildcard_constraints:
+    variant="|".join(PARETOHQD),
+    gen="|".join([r"p\d{3}(_\d{3})+", SHARED]),
+
+
+use rule select_template as select_stage1 with:
+    output:
+        "results/{variant}/{pref}/stage1/data.parquet",
+    log:
+        "results/logs/select_stage1/{variant}/{pref}.log",
+    params:
+        selection=lambda wc: selection_params(
+            PREFERENCES[wc.pref],
+            config["selection"]["k"],
+            PARETOHQD[wc.variant]["mode"],
+        ),
+
+
+use rule sft_template as sft_stage1 with:
+    input:
+        base_model_input,
+        data=rules.select_stage1.output[0],
+    output:
+        directory("results/{variant}/{pref}/stage1/adapter"),
+    log:
+        "results/logs/sft_stage1/{variant}/{pref}.log",
+    benchmark:
+        "results/benchmarks/sft_stage1/{variant}/{pref}.tsv"
+
+
+use rule generate_template as generate_stage2 with:
+    input:
+        base_model_input,
+        prompts="results/data/prompts.parquet",
+        adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(pref=wc.gen),
+    output:
+        "results/{variant}/stage2_pool/responses/{gen}.parquet",
+    log:
+        "results/logs/generate_stage2/{variant}/{gen}.log",
+    benchmark:
+        "results/benchmarks/generate_stage2/{variant}/{gen}.tsv"
+    params:
+        prompts={"split": "train", "n": config["stage2"]["prompts"]},
+        samples_per_prompt=config["stage2"]["samples_per_prompt"],
+        source=lambda wc: wc.gen,
+
+
+use rule scored_table_template as scored_stage2 with:
+    input:
+        responses=lambda wc: expand(
+            rules.generate_stage2.output[0],
+            variant=wc.variant,
+            gen=PARETOHQD[wc.variant]["generators"],
+        ),
+        scores=lambda wc: expand(
+            "results/{variant}/stage2_pool/scores/{objective}/{gen}.parquet",
+            variant=wc.variant,
+            objective=OBJECTIVES,
+            gen=PARETOHQD[wc.variant]["generators"],
+        ),
+    output:
+        table="results/{variant}/stage2_pool/scored.parquet",
+        stats="results/{variant}/stage2_pool/stats.json",
+    log:
+        "results/logs/scored_stage2/{variant}.log",
+
+
+use rule select_template as select_stage2 with:
+    input:
+        table=rules.scored_stage2.output.table,
+        mix=lambda wc: (
+            expand(rules.select_stage1.output[0], variant=wc.variant, pref=wc.pref)
+            if PARETOHQD[wc.variant]["mix_stage1"]
+            else []
+        ),
+    output:
+        "results/{variant}/{pref}/stage2/data.parquet",
+    log:
+        "results/logs/select_stage2/{variant}/{pref}.log",
+    params:
+        selection=lambda wc: selection_params(
+            PREFERENCES[wc.pref], STAGE2_K, PARETOHQD[wc.variant]["mode"]
+        ),
+
+
+use rule sft_template as sft_stage2 with:
+    input:
+        base_model_input,
+        data=rules.select_stage2.output[0],
+        adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(pref=wc.pref),
+    output:
+        directory("results/{variant}/{pref}/stage2/adapter"),
+    log:
+        "results/logs/sft_stage2/{variant}/{pref}.log",
+    benchmark:
+        "results/benchmarks/sft_stage2/{variant}/{pref}.tsv"
+    params:
+        settings=sft_settings(STAGE2_STEPS),
+
+
+# paretohqd_stage1 reports paretohqd's stage-1 models (the "stage 1 alone" ablation) when it is
+# listed in `methods`; its models are trained by the paretohqd run anyway. A variant's compute: both stages' training and its
+# stage-2 pool (generation and scoring), or the run it stands on in place of its stage 1.
+register_method(
+    "paretohqd_stage1",
+    model=PARETOHQD["paretohqd"]["stage1"],
+    train=benchmarks(rules.sft_stage1, variant="paretohqd", pref=PREFERENCES),
+)
+for variant, spec in PARETOHQD.items():
+    (stage2,) = expand(rules.sft_stage2.output[0], variant=variant, allow_missing=True)
+    own_stage1 = benchmarks(rules.sft_stage1, variant=variant, pref=PREFERENCES)
+    pool = spec["generators"]
+    register_method(
+        variant,
+        model=stage2,
+        train=([] if spec["stands_on"] else own_stage1)
+        + benchmarks(rules.sft_stage2, variant=variant, pref=PREFERENCES),
+        generate=benchmarks(rules.generate_stage2, variant=variant, gen=pool)
+        + benchmarks(rules.score_all, table=f"{variant}/stage2_pool", part=pool),
+        stands_on=spec["stands_on"],
+    )

@@ -1,0 +1,56 @@
+# Rewarded soups (offline variant): one LoRA per objective on its top-k offline rows, then per
+# preference the weighted interpolation of those adapters (paretohqd/soups.py).
+from paretohqd.selection import LINEAR
+
+
+use rule select_template as select_objective with:
+    output:
+        "results/rewarded_soups/objectives/{objective}/data.parquet",
+    log:
+        "results/logs/select_objective/{objective}.log",
+    params:
+        # the top-k rows of one objective: w . r with a one-hot w
+        selection=lambda wc: selection_params(
+            [float(name == wc.objective) for name in OBJECTIVES],
+            config["selection"]["k"],
+            LINEAR,
+        ),
+
+
+use rule sft_template as sft_objective with:
+    input:
+        base_model_input,
+        data="results/rewarded_soups/objectives/{objective}/data.parquet",
+    output:
+        directory("results/rewarded_soups/objectives/{objective}/adapter"),
+    log:
+        "results/logs/sft_objective/{objective}.log",
+    benchmark:
+        "results/benchmarks/sft_objective/{objective}.tsv"
+
+
+rule soup:
+    input:
+        base_model_input,
+        adapters=expand(rules.sft_objective.output[0], objective=OBJECTIVES),
+    output:
+        directory("results/rewarded_soups/{pref}/adapter"),
+    log:
+        "results/logs/soup/{pref}.log",
+    benchmark:
+        "results/benchmarks/soup/{pref}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    params:
+        weights=lambda wc: PREFERENCES[wc.pref],
+        model=base_model_path(),
+    script:
+        "../../workflow_scripts/soup.py"
+
+
+register_method(
+    "rewarded_soups",
+    model=rules.soup.output[0],
+    train=benchmarks(rules.sft_objective, objective=OBJECTIVES)
+    + benchmarks(rules.soup, pref=PREFERENCES),
+)

@@ -1,0 +1,114 @@
+# Rewards-in-Context: one LoRA on every offline row with its z-scored rewards written into the
+# prompt, steered per preference at inference (paretohqd/ric.py). With baselines.ric.online,
+# its online stage: multi-objective rejection sampling of its own answers, then more SFT.
+from paretohqd.registry import Conditioning
+
+RIC = config["baselines"]["ric"]
+# how every RiC generation writes the desired rewards into the prompt
+RIC_CONDITIONING = "paretohqd.ric:condition_prompts"
+
+
+rule ric_data:
+    input:
+        table="results/offline/scored.parquet",
+    output:
+        data="results/ric/data.parquet",
+        stats="results/ric/stats.json",
+    log:
+        "results/logs/ric_data.log",
+    conda:
+        "../../envs/core.yaml"
+    params:
+        objectives=list(OBJECTIVES),
+    script:
+        "../../workflow_scripts/ric_data.py"
+
+
+use rule sft_template as sft_ric with:
+    input:
+        base_model_input,
+        data=rules.ric_data.output.data,
+    output:
+        directory("results/ric/adapter"),
+    log:
+        "results/logs/sft_ric.log",
+    benchmark:
+        "results/benchmarks/sft_ric/ric.tsv"
+    params:
+        settings=sft_settings(RIC["steps"]),
+
+
+# The online stage: answers for random desired rewards, kept when they score high on any
+# objective, each with its own rewards in the prompt; the LoRA continues on them.
+use rule generate_template as generate_ric_online with:
+    input:
+        base_model_input,
+        prompts="results/data/prompts.parquet",
+        adapter=rules.sft_ric.output[0],
+        conditioning=rules.ric_data.output.stats,
+    output:
+        "results/ric/online/responses/pool.parquet",
+    log:
+        "results/logs/generate_ric_online.log",
+    benchmark:
+        "results/benchmarks/generate_ric_online/ric.tsv"
+    params:
+        prompts={"split": "train", "n": RIC["online_prompts"]},
+        source="ric_online",
+        conditioning={
+            "function": RIC_CONDITIONING,
+            "objectives": list(OBJECTIVES),
+            "weights": None,
+        },
+
+
+rule ric_online_data:
+    input:
+        responses=rules.generate_ric_online.output[0],
+        scores=expand(
+            "results/ric/online/scores/{objective}/pool.parquet", objective=OBJECTIVES
+        ),
+        stats=rules.ric_data.output.stats,
+    output:
+        "results/ric/online/data.parquet",
+    log:
+        "results/logs/ric_online_data.log",
+    conda:
+        "../../envs/core.yaml"
+    params:
+        objectives=list(OBJECTIVES),
+        quantile=RIC["online_quantile"],
+    script:
+        "../../workflow_scripts/ric_online_data.py"
+
+
+use rule sft_template as sft_ric_online with:
+    input:
+        base_model_input,
+        data=rules.ric_online_data.output[0],
+        adapter=rules.sft_ric.output[0],
+    output:
+        directory("results/ric/online/adapter"),
+    log:
+        "results/logs/sft_ric_online.log",
+    benchmark:
+        "results/benchmarks/sft_ric_online/ric.tsv"
+    params:
+        settings=sft_settings(RIC["online_steps"]),
+
+
+register_method(
+    "ric",
+    model=(rules.sft_ric_online if RIC["online"] else rules.sft_ric).output[0],
+    conditioning=Conditioning(
+        RIC_CONDITIONING, str(rules.ric_data.output.stats), options={"map": RIC["map"]}
+    ),
+    train=benchmarks(rules.sft_ric)
+    + (benchmarks(rules.sft_ric_online) if RIC["online"] else []),
+    generate=(
+        benchmarks(rules.generate_ric_online)
+        + benchmarks(rules.score_all, table="ric/online", part="pool")
+        if RIC["online"]
+        else []
+    ),
+)

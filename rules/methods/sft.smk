@@ -1,0 +1,19 @@
+# The preference-blind baseline: one LoRA SFT on the whole scored offline data, which every
+# preference shares.
+
+
+use rule sft_template as sft_full with:
+    input:
+        base_model_input,
+        data="results/offline/scored.parquet",
+    output:
+        directory("results/sft/adapter"),
+    log:
+        "results/logs/sft_full.log",
+    benchmark:
+        "results/benchmarks/sft_full/sft.tsv"
+    params:
+        settings=sft_settings(config["baselines"]["sft"]["steps"]),
+
+
+register_method("sft", model=rules.sft_full.output[0], train=benchmarks(rules.sft_full))

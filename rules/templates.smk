@@ -1,0 +1,92 @@
+# Rule bodies that several rules share: each rule below is a template that never runs itself
+# (its output pattern matches no file); rules reuse one with
+#   use rule <template> as <rule> with:
+# giving input, output, log, benchmark and the params that differ (params merge by name).
+# Script and conda paths are absolute (workflow_file), as `use rule` resolves relative ones
+# from the reusing file.
+
+
+# Rules give input `data` (a table with prompt and response) and, to continue one, `adapter`;
+# params.settings defaults to sft.steps steps.
+rule sft_template:
+    """LoRA SFT of the base model (or of an adapter) on prompt/response rows."""
+    input:
+        base_model_input,
+    output:
+        directory("templates/sft/{never,(?!)}"),
+    log:
+        "results/logs/templates/sft/{never}.log",
+    benchmark:
+        "results/benchmarks/templates/sft/{never}.tsv"
+    conda:
+        workflow_file("envs/torch.yaml")
+    threads: TORCH_THREADS
+    resources:
+        gpu=TRAIN_GPUS,
+    params:
+        **policy_source(),
+        settings=sft_settings(config["sft"]["steps"]),
+        launch=launch_params(),
+        checkpoints=checkpoint_dir,
+    script:
+        workflow_file("workflow_scripts/sft.py")
+
+
+# Rules give params.prompts (which prompts) and params.source, and input `adapter` for a tuned
+# model; params.conditioning (a registered Conditioning) rewrites the prompts the model sees.
+rule generate_template:
+    """Sample responses to prompts from the base model (with an adapter, if any)."""
+    input:
+        base_model_input,
+        prompts="results/data/prompts.parquet",
+    output:
+        "templates/generate/{never,(?!)}.parquet",
+    log:
+        "results/logs/templates/generate/{never}.log",
+    benchmark:
+        "results/benchmarks/templates/generate/{never}.tsv"
+    conda:
+        workflow_file("envs/torch.yaml")
+    threads: TORCH_THREADS
+    resources:
+        gpu=GPUS,
+    params:
+        **policy_params(),
+        samples_per_prompt=1,
+        include_references=False,
+        keep_empty=False,
+        sampling=config["generation"],
+        seed=config["seed"],
+    script:
+        workflow_file("workflow_scripts/generate.py")
+
+
+# Rules give params.selection (selection_params) and input `table` unless the offline data.
+rule select_template:
+    """Select one preference's training rows from a scored table."""
+    input:
+        table="results/offline/scored.parquet",
+    output:
+        "templates/select/{never,(?!)}.parquet",
+    log:
+        "results/logs/templates/select/{never}.log",
+    conda:
+        workflow_file("envs/core.yaml")
+    script:
+        workflow_file("workflow_scripts/select.py")
+
+
+# Rules give input `responses` (tables) and `scores` (every objective's, of each table).
+rule scored_table_template:
+    """Join answers and every objective's scores of them into one table and its statistics."""
+    output:
+        table="templates/scored/{never,(?!)}.parquet",
+        stats="templates/scored/{never}.json",
+    log:
+        "results/logs/templates/scored/{never}.log",
+    conda:
+        workflow_file("envs/core.yaml")
+    params:
+        objectives=list(OBJECTIVES),
+    script:
+        workflow_file("workflow_scripts/scored_table.py")

@@ -1,0 +1,54 @@
+"""The method registry: which methods a run evaluates, in which order, and their compute."""
+
+import pytest
+
+from paretohqd.config import ConfigError
+from paretohqd.registry import Conditioning, Method, Registry
+
+
+def registry() -> Registry:
+    methods = Registry()
+    methods.register(Method("base", run=None, model=None))
+    methods.register(Method("full", run="full", model="results/full/{pref}/stage2",
+                            train=("s2.tsv",), generate=("pool.tsv",), stands_on=("early",)))
+    methods.register(Method("early", run="full", model="results/full/{pref}/stage1",
+                            train=("s1.tsv",)))
+    methods.register(Method("blind", run="blind", model="results/blind", train=("b.tsv",)))
+    methods.register(Method("steered", run="steered", model="results/steered",
+                            conditioning=Conditioning("pkg.mod:fn", "stats.json"),
+                            stands_on=("blind",), train=("b.tsv", "s.tsv")))
+    return methods
+
+
+def test_every_run_method_first_then_config_order_then_registration_order():
+    names = [m.name for m in registry().evaluated(["steered", "full"])]
+    assert names == ["base", "steered", "full", "early"]
+    assert [m.name for m in registry().evaluated([])] == ["base"]
+
+
+def test_unknown_or_report_only_names_are_config_errors_listing_the_methods():
+    with pytest.raises(ConfigError, match=r"unknown method\(s\) \['early', 'nope'\]; "
+                                          r"registered: \['full', 'blind', 'steered'\]"):
+        registry().evaluated(["full", "early", "nope"])
+
+
+def test_per_preference_by_pattern_or_conditioning():
+    methods = registry()
+    assert [methods[n].per_preference for n in ("base", "full", "blind", "steered")] == [
+        False, True, False, True]
+
+
+def test_costs_include_the_runs_a_method_stands_on_once():
+    methods = registry()
+    assert methods.costs("full") == {"train": ["s1.tsv", "s2.tsv"], "generate": ["pool.tsv"]}
+    assert methods.costs("steered") == {"train": ["b.tsv", "s.tsv"], "generate": []}
+    assert methods.costs("base") == {"train": [], "generate": []}
+
+
+def test_registering_twice_or_standing_on_nothing_is_an_error():
+    methods = registry()
+    with pytest.raises(ValueError, match="'blind' is registered twice"):
+        methods.register(Method("blind", run="blind", model=None))
+    methods.register(Method("orphan", run="orphan", model=None, stands_on=("ghost",)))
+    with pytest.raises(ValueError, match="'orphan' stands on 'ghost'"):
+        methods.costs("orphan")
