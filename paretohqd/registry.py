@@ -76,8 +76,8 @@ class Registry:
         return self._methods[name]
 
     def runs(self) -> list[str]:
-        """Every name that ``methods:`` may list."""
-        return list(dict.fromkeys(m.run for m in self._methods.values() if m.run is not None))
+        """Every name that ``methods:`` may list, sorted."""
+        return sorted({m.run for m in self._methods.values() if m.run is not None})
 
     def evaluated(self, configured: Sequence[str]) -> list[Method]:
         """The reported methods of a run with ``configured`` methods: those of every run first,

@@ -40,14 +40,15 @@ def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
 def build_reward_splits(recipe: str, prompts: pd.DataFrame, test_fraction: float,
                         conversation_pairs: bool, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Human-labelled rows of ``recipe`` split train/test (seeded, stratified on the binary
-    label); for ``pyrit_helpful`` the train part may gain chatterbot reply pairs from the train
-    prompts. The test part holds human-labelled PyRIT rows only."""
+    label); for ``pyrit_helpful`` the train part may gain chatterbot reply pairs from the
+    ``reward`` prompts (never the ``train`` ones, whose human replies are offline rows the
+    selection would then find inflated). The test part holds human-labelled PyRIT rows only."""
     labelled = RECIPES[recipe]()
     train, test = train_test_split(labelled, test_size=test_fraction, random_state=seed,
                                    stratify=binary_targets(labelled["label"]))
     if recipe == "pyrit_helpful" and conversation_pairs:
-        train_prompts = prompts[prompts["split"] == "train"]
-        refs = train_prompts.assign(reference=train_prompts["references"].map(
+        reward_prompts = prompts[prompts["split"] == "reward"]
+        refs = reward_prompts.assign(reference=reward_prompts["references"].map(
             lambda r: r[0] if len(r) else ""))
         train = pd.concat([train, conversation_pairs_of(refs, seed)], ignore_index=True)
     return train.sample(frac=1.0, random_state=seed).reset_index(drop=True), \

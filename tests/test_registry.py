@@ -28,7 +28,7 @@ def test_every_run_method_first_then_config_order_then_registration_order():
 
 def test_unknown_or_report_only_names_are_config_errors_listing_the_methods():
     with pytest.raises(ConfigError, match=r"unknown method\(s\) \['early', 'nope'\]; "
-                                          r"registered: \['full', 'blind', 'steered'\]"):
+                                          r"registered: \['blind', 'full', 'steered'\]"):
         registry().evaluated(["full", "early", "nope"])
 
 

@@ -62,12 +62,12 @@ def test_bad_preference_fails_before_any_job(tmp_path):
 
 def test_unknown_method_fails_naming_the_registered_ones(tmp_path):
     overlay = tmp_path / "bad.yaml"
-    overlay.write_text("methods: [paretohqd, paretohqd_stage1, dpo]\n")
+    overlay.write_text("methods: [paretohqd, paretohqd_stage2, dpo]\n")
     result = snakemake("-n", "--configfile", str(overlay), workdir=tmp_path)
     assert result.returncode != 0
-    assert ("methods: unknown method(s) ['paretohqd_stage1', 'dpo']; registered: ['modpo', "
-            "'morlhf', 'paretohqd', 'paretohqd_linear', 'paretohqd_fulldata', 'rewarded_soups', "
-            "'ric', 'sft']") in result.stdout + result.stderr
+    assert ("methods: unknown method(s) ['paretohqd_stage2', 'dpo']; registered: ['modpo', "
+            "'morlhf', 'paretohqd', 'paretohqd_fulldata', 'paretohqd_linear', 'paretohqd_stage1', "
+            "'rewarded_soups', 'ric', 'sft']") in result.stdout + result.stderr
 
 
 def prompts_of(results, split):
