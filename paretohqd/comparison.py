@@ -1,7 +1,11 @@
-"""The method comparison (comparison.csv / .md): metrics side by side, with each method's
-compute relative to a reference method's."""
+"""The method comparison (comparison.csv / .md): metrics side by side, each hypervolume with
+its bootstrap interval, its difference to the reference method with the probability that the
+reference is better, the preference-order rank correlations, and compute relative to the
+reference method's."""
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -12,34 +16,83 @@ def ratio_column(reference: str) -> str:
 
 
 def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
-    """One row per method: hypervolume, collapse rate, train / generate / total seconds and the
-    ratio of its total compute to the ``reference`` method's (empty when that did not run)."""
-    table = pd.DataFrame.from_dict(metrics["methods"], orient="index")
-    table.index.name = "method"
+    """One row per method: hypervolume with its interval, HV(reference) - HV(method) with its
+    interval and P(reference better), Spearman's rho of each objective (w_i vs mean reward i),
+    collapse rate, train / generate / total seconds and the ratio of its total compute to the
+    ``reference`` method's (empty when that did not run)."""
+    objectives = metrics["objectives"]
     seconds = metrics["methods"].get(reference, {}).get("total_seconds")
-    table[ratio_column(reference)] = table["total_seconds"] / seconds if seconds else float("nan")
-    columns = ["hypervolume", "collapse_rate", "train_seconds", "generate_seconds",
-               "total_seconds", ratio_column(reference), "n_points"]
-    return table[columns].reset_index()
+    rows = []
+    for method, entry in metrics["methods"].items():
+        versus = entry.get(f"vs_{reference}", {})
+        rho = entry.get("rank_correlation", {})
+        row = {"method": method, "hypervolume": entry["hypervolume"],
+               "hypervolume_ci_low": entry["hypervolume_ci"][0],
+               "hypervolume_ci_high": entry["hypervolume_ci"][1],
+               f"hv_{reference}_minus_method": versus.get("estimate", math.nan),
+               "difference_ci_low": versus.get("ci_low", math.nan),
+               "difference_ci_high": versus.get("ci_high", math.nan),
+               f"p_{reference}_better": versus.get(f"p_{reference}_better", math.nan)}
+        for objective in objectives:
+            r = rho.get(objective, {})
+            row[f"rho_{objective}"] = r.get("estimate", math.nan)
+            row[f"rho_{objective}_ci_low"] = r.get("ci_low", math.nan)
+            row[f"rho_{objective}_ci_high"] = r.get("ci_high", math.nan)
+        row.update({key: entry[key] for key in ("collapse_rate", "train_seconds",
+                                                 "generate_seconds", "total_seconds")})
+        row[ratio_column(reference)] = entry["total_seconds"] / seconds if seconds else math.nan
+        row["n_points"] = entry["n_points"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _interval(estimate: float, low: float, high: float, digits: int = 4) -> str:
+    """``estimate [low, high]``, or empty when there is none."""
+    if pd.isna(estimate):
+        return ""
+    return f"{estimate:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def comparison_markdown(table: pd.DataFrame, metrics: dict, reference: str) -> str:
-    """The comparison as a markdown table, with the normalisation and reference point."""
-    header = ("| method | hypervolume | collapse rate | train s | generate s | total s "
-              f"| compute / {reference} | points |\n"
-              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    """The comparison as a markdown table, with the normalisation, the reference point and the
+    bootstrap behind the intervals."""
+    objectives = metrics["objectives"]
+    boot = metrics["bootstrap"]
+    level = f"{boot['level']:.0%}"
+    rho_headers = "".join(f" | rho {o} [{level}]" for o in objectives)
+    header = (f"| method | hypervolume [{level}] | HV({reference}) - HV [{level}] "
+              f"| P({reference} better){rho_headers} | collapse rate | train s | generate s "
+              f"| total s | compute / {reference} | points |\n"
+              "| --- | ---: | ---: | ---: |" + " ---: |" * len(objectives)
+              + " ---: | ---: | ---: | ---: | ---: | ---: |")
     lines = [header]
-    for row, ratio in zip(table.itertuples(index=False), table[ratio_column(reference)]):
-        ratio = "" if pd.isna(ratio) else f"{ratio:.2f}"
-        lines.append(f"| {row.method} | {row.hypervolume:.4f} | {row.collapse_rate:.3f} "
-                     f"| {row.train_seconds:.1f} | {row.generate_seconds:.1f} "
-                     f"| {row.total_seconds:.1f} | {ratio} | {row.n_points} |")
+    for _, row in table.iterrows():
+        ratio = row[ratio_column(reference)]
+        p_better = row[f"p_{reference}_better"]
+        rhos = "".join(
+            f" | {_interval(row[f'rho_{o}'], row[f'rho_{o}_ci_low'], row[f'rho_{o}_ci_high'], 2)}"
+            for o in objectives)
+        lines.append(
+            f"| {row['method']} "
+            f"| {_interval(row['hypervolume'], row['hypervolume_ci_low'], row['hypervolume_ci_high'])} "
+            f"| {_interval(row[f'hv_{reference}_minus_method'], row['difference_ci_low'], row['difference_ci_high'])} "
+            f"| {'' if pd.isna(p_better) else f'{p_better:.3f}'}{rhos} "
+            f"| {row['collapse_rate']:.3f} | {row['train_seconds']:.1f} "
+            f"| {row['generate_seconds']:.1f} | {row['total_seconds']:.1f} "
+            f"| {'' if pd.isna(ratio) else f'{ratio:.2f}'} | {row['n_points']} |")
     norm = metrics["normalisation"]
     bounds = ", ".join(f"{o} [{lo:.4g}, {hi:.4g}]" for o, lo, hi in
-                       zip(metrics["objectives"], norm["min"], norm["max"]))
+                       zip(objectives, norm["min"], norm["max"]))
     lines.append("")
-    lines.append(f"Hypervolume after mapping each objective's offline-data min to 0 and max to 1 "
-                 f"({bounds}); reference point {metrics['reference_point']}. Compute is "
-                 "wall-clock seconds of each method's own training and data generation; the "
-                 "shared offline data, reward models and evaluation are not included.")
+    lines.append(
+        f"Hypervolume after mapping each objective's offline-data min to 0 and max to 1 "
+        f"({bounds}); reference point {metrics['reference_point']}. Intervals: {level} "
+        f"percentile intervals of a paired bootstrap ({boot['resamples']} resamples) over "
+        f"{boot['prompts']} test prompts and {boot['seeds']} seed(s), the same draw for every "
+        f"method. P({reference} better) is the share of resamples in which {reference}'s "
+        "hypervolume is the larger. rho: Spearman correlation across a method's preferences "
+        "between w_i and mean reward i (1: the preferences order the answers as asked). The "
+        "hypervolume of noisy means is biased upwards, more so for methods with many alike "
+        "points. Compute is wall-clock seconds of each method's own training and data "
+        "generation; the shared offline data, reward models and evaluation are not included.")
     return "\n".join(lines) + "\n"

@@ -1,15 +1,39 @@
-"""Per-method metrics of the front: hypervolume in a stated normalisation, collapse rate and
-compute seconds (metrics.json)."""
+"""Per-method metrics of the front: hypervolume in a stated normalisation with its bootstrap
+interval, the difference to a reference method, how well the preferences order the answers,
+collapse rate and compute seconds (metrics.json)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import moocore
 import numpy as np
 import pandas as pd
 
 from paretohqd.benchmarks import benchmark_seconds
+from paretohqd.uncertainty import (
+    Point,
+    Resamples,
+    bootstrap_means,
+    hypervolume_samples,
+    spearman_samples,
+    summarise,
+)
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """How the summary resamples: ``resamples`` paired draws of prompts (and seeds), a seeded
+    generator, and the interval's confidence ``level``."""
+
+    resamples: int
+    seed: int
+    level: float
+
+    def draw(self, per_prompt: Mapping[Point, np.ndarray]) -> Resamples:
+        """The resampled mean rewards of every point (one paired draw for all)."""
+        return bootstrap_means(per_prompt, self.resamples, self.seed)
 
 
 def normalised(points: np.ndarray, low: Sequence[float], high: Sequence[float]) -> np.ndarray:
@@ -39,18 +63,81 @@ def method_metrics(front: pd.DataFrame, objectives: Sequence[str], low: Sequence
     return out
 
 
-def build_metrics(front: pd.DataFrame, objectives: Sequence[str], stats: dict,
-                  reference: float, costs: dict[str, dict[str, list[str]]]) -> dict:
-    """metrics.json: objectives, the normalisation (offline data min/max), the reference point
-    and per method hypervolume, collapse rate and compute seconds."""
+def standard_errors(front: pd.DataFrame, resamples: Resamples,
+                    objectives: Sequence[str]) -> pd.DataFrame:
+    """``front`` with ``se_<objective>``: the bootstrap standard error of each mean reward."""
+    means = resamples.means
+    front = front.copy()
+    for j, objective in enumerate(objectives):
+        front[f"se_{objective}"] = [float(means[(m, p)][:, j].std(ddof=1))
+                                    for m, p in zip(front["method"], front["pref_id"])]
+    return front
+
+
+def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[str],
+                low: Sequence[float], high: Sequence[float], reference: Sequence[float],
+                compare_to: str, level: float) -> dict[str, dict]:
+    """Per method, from one paired bootstrap over prompts (and seeds):
+
+    - ``hypervolume``: estimate, standard error and interval;
+    - ``vs_<compare_to>``: HV(compare_to) - HV(method) with its interval, and the share of
+      resamples in which ``compare_to`` has the larger hypervolume (``p_<compare_to>_better``);
+    - ``rank_correlation``: per objective, Spearman's rho between w_i and mean reward i across
+      the method's preferences (1: the preferences order the answers as asked), for methods
+      with three or more preferences.
+    """
+    points = list(zip(front["method"], front["pref_id"]))
+    score = lambda pts: hypervolume(normalised(pts, low, high), reference)  # noqa: E731
+    samples = hypervolume_samples(resamples, points, score)
+    out: dict[str, dict] = {}
+    for method, rows in front.groupby("method", sort=False):
+        estimate = score(rows[list(objectives)].to_numpy())
+        entry = {"hypervolume": summarise(estimate, samples[method], level)}
+        if method != compare_to and compare_to in samples:
+            difference = samples[compare_to] - samples[method]
+            ref_rows = front[front["method"] == compare_to][list(objectives)].to_numpy()
+            entry[f"vs_{compare_to}"] = {
+                **summarise(score(ref_rows) - estimate, difference, level),
+                f"p_{compare_to}_better": float(np.mean(difference > 0)),
+            }
+        weighted = rows.dropna(subset=[f"w_{o}" for o in objectives])
+        if len(weighted) >= 3:
+            stacked = resamples.of_method(method, list(zip(weighted["method"],
+                                                           weighted["pref_id"])))
+            entry["rank_correlation"] = {}
+            for j, objective in enumerate(objectives):
+                w = weighted[f"w_{objective}"].to_numpy()
+                rho = spearman_samples(w, weighted[[objective]].to_numpy().T)[0]
+                entry["rank_correlation"][objective] = summarise(
+                    rho, spearman_samples(w, stacked[:, :, j]), level)
+        out[method] = entry
+    return out
+
+
+def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[str],
+                  stats: dict, reference: float, costs: dict[str, dict[str, list[str]]],
+                  compare_to: str, bootstrap: Bootstrap) -> dict:
+    """metrics.json: objectives, the normalisation (offline data min/max), the reference point,
+    the bootstrap settings and per method hypervolume (with ``uncertainty``), collapse rate and
+    compute seconds."""
     low = [stats["rewards"][o]["min"] for o in objectives]
     high = [stats["rewards"][o]["max"] for o in objectives]
     ref = [float(reference)] * len(objectives)
     methods = method_metrics(front, objectives, low, high, ref)
+    intervals = uncertainty(front, resamples, objectives, low, high, ref, compare_to,
+                            bootstrap.level)
     for method, entry in methods.items():
+        extra = dict(intervals[method])
+        hv = extra.pop("hypervolume")
+        entry.update(hypervolume_se=hv["se"], hypervolume_ci=[hv["ci_low"], hv["ci_high"]],
+                     **extra)
         cost = costs.get(method, {"train": [], "generate": []})
         entry["train_seconds"] = benchmark_seconds(cost["train"])
         entry["generate_seconds"] = benchmark_seconds(cost["generate"])
         entry["total_seconds"] = entry["train_seconds"] + entry["generate_seconds"]
     return {"objectives": list(objectives), "normalisation": {"min": low, "max": high},
-            "reference_point": ref, "methods": methods}
+            "reference_point": ref,
+            "bootstrap": {"resamples": bootstrap.resamples, "level": bootstrap.level,
+                          "prompts": resamples.n_prompts, "seeds": resamples.n_seeds,
+                          "compare_to": compare_to},
+            "methods": methods}

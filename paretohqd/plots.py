@@ -26,7 +26,8 @@ def save_figure(fig, paths: Sequence[str]) -> None:
 
 def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
     """Scatter every method's mean-reward points and join each method's non-dominated ones;
-    one panel per pair of objectives. Returns the figure."""
+    one panel per pair of objectives; with ``se_<objective>`` columns, error bars of 1.96
+    standard errors (about a 95% interval). Returns the figure."""
     pairs = [(a, b) for i, a in enumerate(objectives) for b in objectives[i + 1:]]
     fig, axes = plt.subplots(1, len(pairs), figsize=(5.5 * len(pairs), 4.8), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -37,6 +38,10 @@ def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
             marker = "*" if len(rows) == 1 else "o"
             ax.scatter(xy[:, 0], xy[:, 1], color=colour, marker=marker, s=70, label=method,
                        zorder=3)
+            if {f"se_{x}", f"se_{y}"} <= set(rows.columns):
+                ax.errorbar(xy[:, 0], xy[:, 1], xerr=1.96 * rows[f"se_{x}"],
+                            yerr=1.96 * rows[f"se_{y}"], fmt="none", ecolor=colour, alpha=0.4,
+                            zorder=2)
             best = xy[moocore.is_nondominated(xy, maximise=True)]
             best = best[np.argsort(best[:, 0])]
             if len(best) > 1:
@@ -49,6 +54,6 @@ def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
         ax.set_ylabel(f"mean {y} reward")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    fig.suptitle("Achieved fronts: one point per (method, preference)")
+    fig.suptitle("Achieved fronts: one point per (method, preference), bars 1.96 SE")
     fig.tight_layout()
     return fig

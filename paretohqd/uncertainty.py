@@ -23,9 +23,12 @@ Point = tuple[str, str]  # (method, pref_id)
 
 @dataclass(frozen=True)
 class Resamples:
-    """Bootstrap means: ``means[point]`` has shape ``(n_resamples, M)``."""
+    """Bootstrap means: ``means[point]`` has shape ``(n_resamples, M)``; drawn from
+    ``n_seeds`` x ``n_prompts`` per-prompt rewards per point."""
 
     means: dict[Point, np.ndarray]
+    n_seeds: int
+    n_prompts: int
 
     def of_method(self, method: str, points: Sequence[Point]) -> np.ndarray:
         """``(n_resamples, n_points, M)`` for the method's points in the given order."""
@@ -57,7 +60,7 @@ def bootstrap_means(scores: Mapping[Point, np.ndarray], n_resamples: int,
         per_seed = values[:, prompt_draw, :].mean(axis=2)  # (n_seeds, n_resamples, M)
         picked = np.take_along_axis(per_seed.transpose(1, 0, 2), seed_draw[:, :, None], axis=1)
         means[point] = picked.mean(axis=1)
-    return Resamples(means)
+    return Resamples(means, n_seeds, n_prompts)
 
 
 def percentile_interval(samples: np.ndarray, level: float = 0.95) -> tuple[float, float]:

@@ -16,6 +16,7 @@ use rule generate_template as generate_eval with:
         "results/benchmarks/generate_eval/{method}/{pref}.tsv"
     params:
         prompts={"split": "test", "n": None},
+        samples_per_prompt=config["evaluation"]["samples_per_prompt"],
         source="eval",
         keep_empty=True,
         conditioning=eval_conditioning,
@@ -50,6 +51,11 @@ rule summary:
         costs=method_costs(),
         reference_point=config["summary"]["reference_point"],
         compute_reference=config["summary"]["compute_reference"],
+        bootstrap={
+            "resamples": config["summary"]["bootstrap_resamples"],
+            "seed": config["seed"],
+            "level": config["summary"]["confidence"],
+        },
         collapse={
             "min_words": config["evaluation"]["collapse_min_words"],
             "max_repeated_share": config["evaluation"]["collapse_max_repeated_share"],

@@ -7,7 +7,7 @@ import pytest
 from paretohqd.benchmarks import benchmark_seconds, rule_times
 from paretohqd.comparison import comparison_markdown, comparison_table
 from paretohqd.front import build_front
-from paretohqd.metrics import build_metrics, hypervolume, normalised
+from paretohqd.metrics import Bootstrap, build_metrics, hypervolume, normalised, standard_errors, uncertainty
 from paretohqd.plots import plot_front, save_figure
 
 
@@ -39,14 +39,16 @@ def test_metrics_and_front_from_files(tmp_path):
     responses, scores = [], []
     for i, (method, pref, _) in enumerate(points):
         path = tmp_path / f"{method}_{pref}.parquet"
-        pd.DataFrame({"row_id": ["x", "y"], "response": ["fine answer here", "ok"]}).to_parquet(path)
+        pd.DataFrame({"row_id": ["x", "y"], "prompt_id": ["px", "py"],
+                      "response": ["fine answer here", "ok"]}).to_parquet(path)
         responses.append(str(path))
         for j, objective in enumerate(objectives):
             spath = tmp_path / f"{method}_{pref}_{objective}.parquet"
             pd.DataFrame({"row_id": ["y", "x"], "score": [i + j, i + j + 2.0]}).to_parquet(spath)
             scores.append(str(spath))
     collapse = {"min_words": 3, "max_repeated_share": 0.5}
-    front = build_front(points, objectives, responses, scores, collapse)
+    front, per_prompt = build_front(points, objectives, responses, scores, collapse)
+    np.testing.assert_array_equal(per_prompt[("m", "p000_100")], [[[3.0, 4.0], [1.0, 2.0]]])
     assert front.columns.tolist() == ["method", "pref_id", "w_a", "w_b", "a", "b",
                                       "collapse_rate", "n_eval"]
     assert front["a"].tolist() == [1.0, 2.0, 3.0] and front["b"].tolist() == [2.0, 3.0, 4.0]
@@ -56,7 +58,11 @@ def test_metrics_and_front_from_files(tmp_path):
     costs = {"base": {"train": [], "generate": []},
              "m": {"train": [_bench(tmp_path / "t1.tsv", 10.5), _bench(tmp_path / "t2.tsv", 1)],
                    "generate": [_bench(tmp_path / "g.tsv", 2)]}}
-    metrics = build_metrics(front, objectives, stats, 0.0, costs)
+    bootstrap = Bootstrap(resamples=400, seed=0, level=0.95)
+    metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.0, costs,
+                            "m", bootstrap)
+    assert metrics["bootstrap"] == {"resamples": 400, "level": 0.95, "prompts": 2, "seeds": 1,
+                                    "compare_to": "m"}
     assert metrics["normalisation"] == {"min": [0.0, 0.0], "max": [4.0, 8.0]}
     assert metrics["reference_point"] == [0.0, 0.0]
     base, m = metrics["methods"]["base"], metrics["methods"]["m"]
@@ -64,9 +70,18 @@ def test_metrics_and_front_from_files(tmp_path):
     # points (0.5, 0.375) and (0.75, 0.5): the second dominates
     assert m["hypervolume"] == pytest.approx(0.75 * 0.5)
     assert (m["train_seconds"], m["generate_seconds"], m["total_seconds"]) == (11.5, 2.0, 13.5)
+    # every model is better on prompt x than on y by the same amount, and m's points dominate
+    # the base model's in every resample: m is better with probability 1
+    assert m["hypervolume_ci"][0] <= m["hypervolume"] <= m["hypervolume_ci"][1]
+    assert base["vs_m"]["p_m_better"] == 1.0 and base["vs_m"]["ci_low"] > 0
+    assert base["vs_m"]["estimate"] == pytest.approx(m["hypervolume"] - base["hypervolume"])
+    assert "vs_m" not in m and "rank_correlation" not in m  # two preferences are too few
     json.dumps(metrics)  # serialisable
 
-    save_figure(plot_front(front, objectives), [tmp_path / "f.png", tmp_path / "f.svg"])
+    with_se = standard_errors(front, bootstrap.draw(per_prompt), objectives)
+    # two prompts 2 apart: resampled means are -1, 0 or +1 from the mean, se sqrt(1/2)
+    assert with_se["se_a"].to_numpy() == pytest.approx([np.sqrt(0.5)] * 3, rel=0.1)
+    save_figure(plot_front(with_se, objectives), [tmp_path / "f.png", tmp_path / "f.svg"])
     assert (tmp_path / "f.png").stat().st_size > 1000
     assert "<svg" in (tmp_path / "f.svg").read_text()[:500]
 
@@ -96,21 +111,58 @@ def test_rule_times_groups_by_rule(tmp_path):
 def test_comparison_table_ratio_and_markdown():
     metrics = {"objectives": ["a", "b"], "normalisation": {"min": [0, 1], "max": [2, 3]},
                "reference_point": [0.0, 0.0],
+               "bootstrap": {"resamples": 1000, "level": 0.95, "prompts": 40, "seeds": 1,
+                             "compare_to": "paretohqd"},
                "methods": {
-                   "base": {"hypervolume": 0.1, "collapse_rate": 0.0, "n_points": 1,
+                   "base": {"hypervolume": 0.1, "hypervolume_ci": [0.05, 0.15],
+                            "vs_paretohqd": {"estimate": 0.4, "ci_low": 0.3, "ci_high": 0.5,
+                                             "p_paretohqd_better": 1.0},
+                            "collapse_rate": 0.0, "n_points": 1,
                             "train_seconds": 0, "generate_seconds": 0, "total_seconds": 0},
-                   "paretohqd": {"hypervolume": 0.5, "collapse_rate": 0.1, "n_points": 5,
+                   "paretohqd": {"hypervolume": 0.5, "hypervolume_ci": [0.45, 0.55],
+                                 "rank_correlation": {
+                                     "a": {"estimate": 0.9, "ci_low": 0.5, "ci_high": 1.0},
+                                     "b": {"estimate": 0.7, "ci_low": 0.1, "ci_high": 1.0}},
+                                 "collapse_rate": 0.1, "n_points": 5,
                                  "train_seconds": 30, "generate_seconds": 10,
                                  "total_seconds": 40},
-                   "sft": {"hypervolume": 0.3, "collapse_rate": 0.2, "n_points": 1,
+                   "sft": {"hypervolume": 0.3, "hypervolume_ci": [0.2, 0.4],
+                           "vs_paretohqd": {"estimate": 0.2, "ci_low": -0.01, "ci_high": 0.3,
+                                            "p_paretohqd_better": 0.96},
+                           "collapse_rate": 0.2, "n_points": 1,
                            "train_seconds": 100, "generate_seconds": 0, "total_seconds": 100}}}
     table = comparison_table(metrics, "paretohqd")
     assert table.set_index("method")["compute_vs_paretohqd"].to_dict() == {
         "base": 0.0, "paretohqd": 1.0, "sft": 2.5}
     text = comparison_markdown(table, metrics, "paretohqd")
-    assert "| sft | 0.3000 | 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |" in text
-    assert "| compute / paretohqd |" in text
+    assert ("| sft | 0.3000 [0.2000, 0.4000] | 0.2000 [-0.0100, 0.3000] | 0.960 |  |  "
+            "| 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |") in text
+    assert "| paretohqd | 0.5000 [0.4500, 0.5500] |  |  | 0.90 [0.50, 1.00] | 0.70 [0.10, 1.00]" \
+        in text
+    assert "| compute / paretohqd |" in text and "over 40 test prompts and 1 seed(s)" in text
     assert "reference point [0.0, 0.0]" in text and "a [0, 2]" in text
     by_sft = comparison_table(metrics, "sft").set_index("method")["compute_vs_sft"]
     assert by_sft.to_dict() == {"base": 0.0, "paretohqd": 0.4, "sft": 1.0}
     assert comparison_table(metrics, "ric")["compute_vs_ric"].isna().all()  # did not run
+
+
+def test_rank_correlation_and_standard_errors():
+    """Three preferences whose means rise with w_a on every prompt: rho(w_a, a) = 1 in every
+    resample; b falls as w_a rises: rho(w_b, b) = 1 as well."""
+    weights = [(0.0, 1.0), (0.5, 0.5), (1.0, 0.0)]
+    front = pd.DataFrame({"method": ["m"] * 3, "pref_id": ["p0", "p1", "p2"],
+                          "w_a": [w[0] for w in weights], "w_b": [w[1] for w in weights],
+                          "a": [0.1, 0.5, 0.9], "b": [0.9, 0.5, 0.1]})
+    noise = np.random.default_rng(0).normal(scale=0.01, size=(1, 20, 1))
+    per_prompt = {("m", f"p{i}"): np.concatenate([np.full((1, 20, 1), a) + noise,
+                                                  np.full((1, 20, 1), b) - noise], axis=2)
+                  for i, (a, b) in enumerate(zip(front["a"], front["b"]))}
+    bootstrap = Bootstrap(resamples=200, seed=1, level=0.95)
+    resamples = bootstrap.draw(per_prompt)
+    result = uncertainty(front, resamples, ["a", "b"], [0, 0], [1, 1], [0, 0], "m", 0.95)
+    for objective in ("a", "b"):
+        rho = result["m"]["rank_correlation"][objective]
+        assert rho["estimate"] == 1.0 and rho["ci_low"] == rho["ci_high"] == 1.0
+    with_se = standard_errors(front, resamples, ["a", "b"])
+    # the standard error of a mean of 20 values with sd 0.01 is about 0.01 / sqrt(20)
+    assert with_se["se_a"].iloc[0] == pytest.approx(0.01 / np.sqrt(20), rel=0.35)

@@ -127,7 +127,7 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
         assert not (results / f"paretohqd_fulldata/{pref}/stage1").exists()
         assert (results / f"rewarded_soups/{pref}/adapter/adapter_config.json").is_file()
     ric = pd.read_parquet(results / "ric/data.parquet")
-    assert ric["prompt"].str.contains(r" <harmless> -?\d+\.\d\d <helpful> -?\d+\.\d\d$").all()
+    assert ric["prompt"].str.contains(r" <harmless> -?\d+\.\d <helpful> -?\d+\.\d$").all()
     ric_eval = pd.read_parquet(results / "eval/ric/responses/p100_000.parquet")
     plain = set(prompts_of(results, "test"))
     assert set(ric_eval["prompt"]) == plain  # scored against the plain prompt
@@ -147,7 +147,9 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
 
     front = pd.read_csv(results / "summary/front.csv")
     assert front.columns.tolist() == ["method", "pref_id", "w_harmless", "w_helpful",
-                                      "harmless", "helpful", "collapse_rate", "n_eval"]
+                                      "harmless", "helpful", "collapse_rate", "n_eval",
+                                      "se_harmless", "se_helpful"]
+    assert (front[["se_harmless", "se_helpful"]] >= 0).all().all()
     per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_linear", "paretohqd_fulldata",
                 "rewarded_soups", "ric", "modpo", "morlhf")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
@@ -162,8 +164,13 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert len(metrics["reference_point"]) == 2
     for method in ("base", "sft", *per_pref):
         entry = metrics["methods"][method]
-        assert set(entry) >= {"hypervolume", "collapse_rate", "train_seconds",
-                              "generate_seconds", "total_seconds"}
+        assert set(entry) >= {"hypervolume", "hypervolume_ci", "collapse_rate",
+                              "train_seconds", "generate_seconds", "total_seconds"}
+        low, high = entry["hypervolume_ci"]
+        assert low <= high
+        if method != "paretohqd":
+            assert 0 <= entry["vs_paretohqd"]["p_paretohqd_better"] <= 1
+    assert metrics["bootstrap"]["prompts"] == 2 and metrics["bootstrap"]["seeds"] == 1
     methods = metrics["methods"]
     assert methods["paretohqd"]["total_seconds"] > methods["paretohqd_stage1"]["total_seconds"] > 0
     assert methods["paretohqd_fulldata"]["train_seconds"] > methods["sft"]["train_seconds"] > 0

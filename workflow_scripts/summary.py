@@ -6,16 +6,19 @@ import json
 from paretohqd.comparison import comparison_markdown, comparison_table
 from paretohqd.front import build_front
 from paretohqd.io import atomic_path, read_json, write_json
-from paretohqd.metrics import build_metrics
+from paretohqd.metrics import Bootstrap, build_metrics, standard_errors
 from paretohqd.plots import plot_front, save_figure
 from paretohqd.runtime import start
 
 log = start(snakemake)
 p = snakemake.params
-front = build_front(p.points, p.objectives, snakemake.input.responses, snakemake.input.scores,
-                    p.collapse)
-metrics = build_metrics(front, p.objectives, read_json(snakemake.input.stats), p.reference_point,
-                        p.costs)
+front, per_prompt = build_front(p.points, p.objectives, snakemake.input.responses,
+                                snakemake.input.scores, p.collapse)
+bootstrap = Bootstrap(**p.bootstrap)
+resamples = bootstrap.draw(per_prompt)
+front = standard_errors(front, resamples, p.objectives)
+metrics = build_metrics(front, resamples, p.objectives, read_json(snakemake.input.stats),
+                        p.reference_point, p.costs, p.compute_reference, bootstrap)
 log.info("methods: %s", json.dumps(metrics["methods"], indent=1))
 with atomic_path(snakemake.output.front) as tmp:
     front.to_csv(tmp, index=False, float_format="%.6g")
