@@ -14,20 +14,32 @@ import numpy as np
 import pandas as pd
 
 MINMAX, ZSCORE = "minmax", "zscore"
-DIRECTION, LINEAR = "direction", "linear"
+DIRECTION, LINEAR, LINEAR_POOL = "direction", "linear", "linear_pool"
+MODES = (DIRECTION, LINEAR, LINEAR_POOL)
 # modes that choose among the first Pareto layers, whose size pool_factor sets (`layers_for`)
-POOL_MODES = frozenset({DIRECTION})
+POOL_MODES = frozenset({DIRECTION, LINEAR_POOL})
 
 
-def normalise(points: np.ndarray, method: str) -> np.ndarray:
-    """Per-objective ``minmax`` (to [0, 1]; a constant objective maps to 0) or ``zscore``."""
+def frame_of(points: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-objective ``min``, ``max``, ``mean`` and ``std`` that normalisation uses."""
     points = np.asarray(points, dtype=float)
+    return {"min": points.min(axis=0), "max": points.max(axis=0),
+            "mean": points.mean(axis=0), "std": points.std(axis=0)}
+
+
+def normalise(points: np.ndarray, method: str,
+              frame: dict[str, Sequence[float]] | None = None) -> np.ndarray:
+    """Per-objective ``minmax`` (the frame's min -> 0, max -> 1; a constant objective maps to
+    0) or ``zscore``, in the points' own frame or a given one (e.g. the offline data's)."""
+    points = np.asarray(points, dtype=float)
+    frame = frame_of(points) if frame is None else frame
     if method == MINMAX:
-        low, span = points.min(axis=0), np.ptp(points, axis=0)
+        low = np.asarray(frame["min"], dtype=float)
+        span = np.asarray(frame["max"], dtype=float) - low
         return (points - low) / np.where(span > 0, span, 1.0)
     if method == ZSCORE:
-        std = points.std(axis=0)
-        return (points - points.mean(axis=0)) / np.where(std > 0, std, 1.0)
+        std = np.asarray(frame["std"], dtype=float)
+        return (points - np.asarray(frame["mean"], dtype=float)) / np.where(std > 0, std, 1.0)
     raise ValueError(f"unknown normalisation {method!r}; expected {MINMAX!r} or {ZSCORE!r}")
 
 
@@ -77,28 +89,35 @@ def _take(order_key: np.ndarray, row_ids: Sequence[str], candidates: np.ndarray,
 def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float], k: int,
            mode: str = DIRECTION, n_layers: int | str = "auto",
            normalisation: str = MINMAX, pool_factor: float = 1.0,
-           layers: np.ndarray | None = None) -> np.ndarray:
+           layers: np.ndarray | None = None,
+           frame: dict[str, Sequence[float]] | None = None) -> np.ndarray:
     """Indices of the ``k`` selected points for preference ``weights``.
 
     ``direction``: the ``k`` points of the first ``n_layers`` Pareto layers (``auto``: enough
     layers for ``pool_factor * k`` points) nearest the preference direction, in normalised
-    reward space. ``linear``: the top ``k`` by ``w . r``
-    over all points (the ablation). Ties are broken by row id, so selection is deterministic.
-    ``layers``: the points' Pareto layers in normalised space, if the caller has them already.
+    reward space. ``linear_pool``: the top ``k`` by ``w . r`` in that same pool (the ablation
+    that changes the ranking key only); ``linear``: the top ``k`` by ``w . r`` over all points.
+    ``frame``: the statistics (min, max, mean, std) that normalise the rewards and, for
+    ``direction``, give the ideal point r_max and r_min; by default the points' own.
+    Ties are broken by row id, so selection is deterministic. ``layers``: the points' Pareto
+    layers, if the caller has them already (they do not depend on the normalisation).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    normalised = normalise(points, normalisation)
-    if mode == LINEAR:
-        candidates = np.arange(len(normalised))
-        key = -(normalised @ np.asarray(weights, dtype=float))
-    elif mode == DIRECTION:
+    if mode not in MODES:
+        raise ValueError(f"unknown selection mode {mode!r}; expected one of {MODES}")
+    frame = frame_of(points) if frame is None else frame
+    normalised = normalise(points, normalisation, frame)
+    if mode in POOL_MODES:
         layers = pareto_layers(normalised) if layers is None else layers
         candidates = np.nonzero(layers <= layers_for(layers, k, n_layers, pool_factor))[0]
-        key = direction_distances(normalised, weights, normalised.min(axis=0),
-                                  normalised.max(axis=0))
     else:
-        raise ValueError(f"unknown selection mode {mode!r}; expected {DIRECTION!r} or {LINEAR!r}")
+        candidates = np.arange(len(normalised))
+    if mode == DIRECTION:
+        bounds = normalise(np.array([frame["min"], frame["max"]]), normalisation, frame)
+        key = direction_distances(normalised, weights, bounds[0], bounds[1])
+    else:
+        key = -(normalised @ np.asarray(weights, dtype=float))
     if k > len(candidates):
         warnings.warn(f"k={k} exceeds the candidate pool of {len(candidates)} points; "
                       f"selecting all {len(candidates)}", stacklevel=2)
@@ -107,13 +126,18 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
 
 def select_rows(table: pd.DataFrame, objectives: Sequence[str], weights: Sequence[float], k: int,
                 mode: str = DIRECTION, n_layers: int | str = "auto",
-                normalisation: str = MINMAX, pool_factor: float = 1.0) -> pd.DataFrame:
-    """The selected rows of a scored table, nearest first, with their ``layer`` (Pareto layer
-    in normalised space) and ``rank`` (selection order)."""
+                normalisation: str = MINMAX, pool_factor: float = 1.0,
+                frame: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+    """The selected rows of a scored table, nearest first, with their ``layer`` (Pareto layer)
+    and ``rank`` (selection order). ``frame``: per objective the min, max, mean and std to
+    normalise with (e.g. the offline data's ``stats.json`` rewards), else the table's own."""
     points = table[list(objectives)].to_numpy(dtype=float)
-    layers = pareto_layers(normalise(points, normalisation))
+    layers = pareto_layers(points)
+    if frame is not None:
+        frame = {stat: [frame[o][stat] for o in objectives]
+                 for stat in ("min", "max", "mean", "std")}
     chosen = select(points, table["row_id"].tolist(), weights, k, mode, n_layers, normalisation,
-                    pool_factor, layers)
+                    pool_factor, layers, frame)
     rows = table.iloc[chosen].copy()
     rows["layer"] = layers[chosen]
     rows["rank"] = np.arange(len(chosen))

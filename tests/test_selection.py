@@ -171,3 +171,30 @@ def test_representatives_are_extremes_then_balanced():
     three = {"a": [1, 0, 0], "b": [0, 1, 0], "c": [0.1, 0.1, 0.8], "d": [0.4, 0.3, 0.3]}
     assert representatives(three, 3) == ["a", "b", "c", "d"]
     assert representatives({"x": [0.5, 0.5]}, 2) == ["x"]
+
+
+def test_linear_pool_ranks_by_w_dot_r_inside_the_pareto_pool_only():
+    """(0.9, 0) is dominated by (1, 0): the all-rows ablation takes it second for w = (1, 0),
+    the pool-restricted one takes the best w . r of the first layer instead."""
+    points = np.array([[1.0, 0.0], [0.0, 1.0], [0.9, 0.0], [0.5, 0.4]])
+    ids = ["a", "b", "c", "d"]
+    assert select(points, ids, [1.0, 0.0], 2, "linear_pool", 1).tolist() == [0, 3]
+    assert select(points, ids, [1.0, 0.0], 2, "linear", 1).tolist() == [0, 2]
+    with pytest.raises(ValueError, match="unknown selection mode"):
+        select(points, ids, [1.0, 0.0], 2, "cosine", 1)
+
+
+def test_offline_frame_keeps_the_meaning_of_a_preference():
+    """A stage-2 pool whose answers all fall short on the second objective: in its own frame
+    (0.5, 0.5) picks the middle of the pool; in the offline frame, where (1, 1) is the ideal,
+    it picks the answer with equal shortfalls on both objectives."""
+    pool = np.array([[0.2, 0.1], [0.5, 0.08], [0.8, 0.02], [0.95, 0.0]])
+    ids = ["a", "b", "c", "d"]
+    offline = {"min": [0.0, 0.0], "max": [1.0, 1.0], "mean": [0.5, 0.5], "std": [0.3, 0.3]}
+    assert select(pool, ids, [0.5, 0.5], 1, "direction", 1).tolist() == [1]
+    assert select(pool, ids, [0.5, 0.5], 1, "direction", 1, frame=offline).tolist() == [0]
+    table = pd.DataFrame({"row_id": ids, "a": pool[:, 0], "b": pool[:, 1]})
+    stats = {"a": {"min": 0.0, "max": 1.0, "mean": 0.5, "std": 0.3},
+             "b": {"min": 0.0, "max": 1.0, "mean": 0.5, "std": 0.3}}
+    rows = select_rows(table, ["a", "b"], [0.5, 0.5], 1, "direction", 1, frame=stats)
+    assert rows["row_id"].tolist() == ["a"]

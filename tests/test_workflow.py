@@ -66,8 +66,8 @@ def test_unknown_method_fails_naming_the_registered_ones(tmp_path):
     result = snakemake("-n", "--configfile", str(overlay), workdir=tmp_path)
     assert result.returncode != 0
     assert ("methods: unknown method(s) ['paretohqd_stage2', 'dpo']; registered: ['modpo', "
-            "'morlhf', 'paretohqd', 'paretohqd_fulldata', 'paretohqd_linear', 'paretohqd_stage1', "
-            "'rewarded_soups', 'ric', 'sft']") in result.stdout + result.stderr
+            "'morlhf', 'paretohqd', 'paretohqd_fulldata', 'paretohqd_linear', "
+            "'paretohqd_linear_all', 'paretohqd_stage1', 'rewarded_soups', 'ric', 'sft']") in result.stdout + result.stderr
 
 
 def prompts_of(results, split):
@@ -193,15 +193,15 @@ def test_compare_config_dag_has_every_method(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     counts = job_counts(result.stdout)
     n_prefs = 5
-    # base, sft (one model each) + paretohqd_stage1, paretohqd, _linear, _fulldata,
-    # rewarded_soups, ric, modpo and morlhf per preference
-    assert counts["generate_eval"] == 2 + 8 * n_prefs
+    # base, sft (one model each) + paretohqd_stage1, paretohqd, _linear, _linear_all,
+    # _fulldata, rewarded_soups, ric, modpo and morlhf per preference
+    assert counts["generate_eval"] == 2 + 9 * n_prefs
     assert counts["sft_ric"] == counts["ric_data"] == 1
     assert counts["generate_ric_online"] == counts["sft_ric_online"] == 1
     assert counts["train_modpo"] == counts["train_morlhf"] == n_prefs
     assert counts["sft_objective"] == 2 and counts["soup"] == n_prefs
     assert counts["sft_full"] == 1
-    assert counts["sft_stage1"] == 2 * n_prefs  # fulldata's stage 1 is the SFT model
-    assert counts["sft_stage2"] == counts["select_stage2"] == 3 * n_prefs
-    assert counts["generate_stage2"] == 3 + 3 + 1  # M+1 representatives twice, one shared
-    assert counts["scored_stage2"] == 3
+    assert counts["sft_stage1"] == 3 * n_prefs  # fulldata's stage 1 is the SFT model
+    assert counts["sft_stage2"] == counts["select_stage2"] == 4 * n_prefs
+    assert counts["generate_stage2"] == 3 + 3 + 3 + 1  # M+1 representatives thrice, one shared
+    assert counts["scored_stage2"] == 4

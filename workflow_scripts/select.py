@@ -4,7 +4,7 @@ import warnings
 
 import pandas as pd
 
-from paretohqd.io import read_table, write_table
+from paretohqd.io import read_json, read_table, write_table
 from paretohqd.selection import select_rows
 from paretohqd.runtime import start
 
@@ -14,7 +14,8 @@ table = read_table(snakemake.input.table, required=["row_id", "prompt", "respons
                                                     *s["objectives"]], unique=["row_id"])
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    rows = select_rows(table, **s)
+    frame = read_json(snakemake.input.frame)["rewards"] if snakemake.input.get("frame") else None
+    rows = select_rows(table, **s, frame=frame)
 for warning in caught:
     log.warning("%s", warning.message)
 if snakemake.input.get("mix"):

@@ -1,7 +1,7 @@
 # ParetoHqD and its ablations, per preference: select (Pareto layers + preference direction)
 # -> SFT (stage 1) -> a stage-2 pool written by representative stage-1 models -> select -> SFT
 # (stage 2). Each variant is one `methods:` entry and one chain under results/<variant>/.
-from paretohqd.selection import LINEAR, representatives
+from paretohqd.selection import LINEAR, LINEAR_POOL, representatives
 
 STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
 STAGE2_STEPS = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
@@ -22,8 +22,15 @@ PARETOHQD = {
         "stands_on": [],
     },
     "paretohqd_linear": {
-        "mode": LINEAR,
+        "mode": LINEAR_POOL,
         "stage1": "results/paretohqd_linear/{pref}/stage1/adapter",
+        "generators": REPRESENTATIVES,
+        "mix_stage1": config["stage2"]["mix_stage1"],
+        "stands_on": [],
+    },
+    "paretohqd_linear_all": {
+        "mode": LINEAR,
+        "stage1": "results/paretohqd_linear_all/{pref}/stage1/adapter",
         "generators": REPRESENTATIVES,
         "mix_stage1": config["stage2"]["mix_stage1"],
         "stands_on": [],
@@ -108,6 +115,12 @@ use rule scored_table_template as scored_stage2 with:
 use rule select_template as select_stage2 with:
     input:
         table=rules.scored_stage2.output.table,
+        # stage2.frame offline: normalise with the offline data's statistics
+        frame=(
+            ["results/offline/stats.json"]
+            if config["stage2"]["frame"] == "offline"
+            else []
+        ),
         mix=lambda wc: (
             expand(rules.select_stage1.output[0], variant=wc.variant, pref=wc.pref)
             if PARETOHQD[wc.variant]["mix_stage1"]
