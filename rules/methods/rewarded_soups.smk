@@ -27,6 +27,10 @@ use rule sft_template as sft_objective with:
         "results/logs/sft_objective/{objective}.log",
     benchmark:
         "results/benchmarks/sft_objective/{objective}.tsv"
+    params:
+        settings=sft_settings(
+            config["baselines"]["rewarded_soups"]["steps"] or config["sft"]["steps"]
+        ),
 
 
 rule soup:
