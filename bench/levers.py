@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -78,9 +79,10 @@ WORK = {"gen": "40 prompts x 48 new tokens, batch 40", "sft": "6 LoRA steps, bat
 
 def time_case(case: dict) -> float:
     """Work seconds of one case, in a fresh interpreter."""
+    # the environment passes through, so ATEN_CPU_CAPABILITY / ONEDNN_MAX_CPU_ISA emulate an
+    # older CPU (docs/BENCHMARKS.md)
     out = subprocess.run([sys.executable, "-c", CASE_CODE, json.dumps(case)], check=True,
-                         capture_output=True, text=True, env={"HF_HUB_OFFLINE": "1",
-                                                              "PATH": "/usr/bin:/bin"})
+                         capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     return float(out.stdout.rsplit("SECONDS", 1)[1])
 
 
