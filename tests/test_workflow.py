@@ -1,6 +1,8 @@
-"""The workflow itself: lint, formatting, dry runs of every config, a real run on a tiny slice."""
+"""The workflow itself: lint, formatting, dry runs of every config, a real run on a tiny slice,
+and a method added in one rules file."""
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -8,6 +10,10 @@ import pandas as pd
 import pytest
 
 from workflow_runner import ROOT, TINY, job_counts, snakemake
+
+EXAMPLE_METHOD = ROOT / "tests/example_method/topk_sft.smk"
+WORKFLOW_PARTS = ("Snakefile", "rules", "schemas", "workflow_scripts", "paretohqd", "config",
+                  "envs", "report", "profiles")
 
 
 def test_lint_is_clean():
@@ -205,3 +211,45 @@ def test_compare_config_dag_has_every_method(tmp_path):
     assert counts["sft_stage2"] == counts["select_stage2"] == 4 * n_prefs
     assert counts["generate_stage2"] == 3 + 3 + 3 + 1  # M+1 representatives thrice, one shared
     assert counts["scored_stage2"] == 4
+
+
+@pytest.mark.e2e
+def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
+    """A copy of the workflow plus tests/example_method/topk_sft.smk in rules/methods/, and no
+    other change, evaluates the new method into front.csv and the comparison. The tiny run's
+    results (hard links) stand in for the shared jobs, so only the new method's run."""
+    workflow = tmp_path / "workflow"
+    for part in WORKFLOW_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, workflow / part,
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, workflow / part)
+    shutil.copy2(EXAMPLE_METHOD, workflow / "rules/methods")
+    workdir = tmp_path / "run"
+    shutil.copytree(tiny_run / "results", workdir / "results", copy_function=os.link)
+    shutil.copytree(tiny_run / ".snakemake", workdir / ".snakemake",
+                    ignore=shutil.ignore_patterns("locks", "log"))
+    overlay = tmp_path / "methods.yaml"
+    overlay.write_text("methods: [paretohqd, topk_sft]\n")
+    args = ["--cores", "2", "--configfile", str(TINY), str(overlay)]
+    run = {"workdir": workdir, "snakefile": workflow / "Snakefile"}
+
+    lint = snakemake(*args, "--lint", **run)
+    assert "Lints for" not in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+    planned = snakemake(*args, "-n", **run)
+    assert job_counts(planned.stdout) == {"select_topk": 2, "sft_topk": 2, "generate_eval": 2,
+                                          "score_all": 2, "summary": 1, "all": 1}
+    result = snakemake(*args, **run)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    results = workdir / "results/summary"
+    front = pd.read_csv(results / "front.csv")
+    assert sorted(zip(front["method"], front["pref_id"])) == sorted(
+        [("base", "none")] + [(m, p) for m in ("paretohqd", "topk_sft")
+                              for p in ("p000_100", "p100_000")])
+    comparison = pd.read_csv(results / "comparison.csv").set_index("method")
+    assert comparison.loc["topk_sft", "train_seconds"] > 0
+    assert comparison.loc["topk_sft", "compute_vs_paretohqd"] > 0
+    assert "| topk_sft |" in (results / "comparison.md").read_text()

@@ -11,10 +11,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests/configs/tiny.yaml"
 
 
-def snakemake(*args: str, workdir: Path | None = None,
-              timeout: int = 1800) -> subprocess.CompletedProcess:
+def snakemake(*args: str, workdir: Path | None = None, timeout: int = 1800,
+              snakefile: Path = ROOT / "Snakefile") -> subprocess.CompletedProcess:
     """``snakemake --snakefile <repo>/Snakefile [--directory workdir] args...``, offline."""
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile)]
     if workdir is not None:
         cmd += ["--directory", str(workdir)]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
