@@ -14,7 +14,8 @@ table = read_table(snakemake.input.table, required=["row_id", "prompt", "respons
                                                     *s["objectives"]], unique=["row_id"])
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    frame = read_json(snakemake.input.frame)["rewards"] if snakemake.input.get("frame") else None
+    frames = snakemake.input.get("frame")  # the offline stats.json, with stage2.frame offline
+    frame = read_json(frames[0])["rewards"] if frames else None
     rows = select_rows(table, **s, frame=frame)
 for warning in caught:
     log.warning("%s", warning.message)
