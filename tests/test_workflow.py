@@ -85,7 +85,9 @@ def prompts_of(results, split):
 def test_tiny_run_scored_offline_data(tiny_run):
     results = tiny_run / "results"
     prompts = pd.read_parquet(results / "data/prompts.parquet")
-    assert prompts["split"].value_counts().to_dict() == {"train": 4, "test": 2}
+    counts = prompts["split"].value_counts().to_dict()
+    assert counts["train"] == 4 and counts["test"] == 2  # capped; the reward split is not
+    assert counts["reward"] > 100
 
     table = pd.read_parquet(results / "offline/scored.parquet")
     assert list(table.columns) == ["row_id", "prompt_id", "prompt", "response", "source",
@@ -138,13 +140,9 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     plain = set(prompts_of(results, "test"))
     assert set(ric_eval["prompt"]) == plain  # scored against the plain prompt
     assert "RiC targets" in (results / "logs/generate_eval/ric/p100_000.log").read_text()
-    online = pd.read_parquet(results / "ric/online/data.parquet")  # rejection-sampled rows
-    assert 1 <= len(online) <= 3 and online["prompt"].str.contains("<helpful>").all()
-    assert (results / "ric/online/adapter/adapter_config.json").is_file()
-    for method in ("modpo", "morlhf"):
-        for pref in prefs:
-            adapter = results / f"{method}/{pref}/adapter"
-            assert json.loads((adapter / "train_metrics.json").read_text())["steps"] == 1
+    for pref in prefs:
+        adapter = results / f"modpo/{pref}/adapter"
+        assert json.loads((adapter / "train_metrics.json").read_text())["steps"] == 1
     assert "preference pairs" in (results / "logs/train_modpo/p000_100.log").read_text()
     for objective in ("harmless", "helpful"):
         top = pd.read_parquet(results / f"rewarded_soups/objectives/{objective}/data.parquet")
@@ -157,7 +155,7 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
                                       "se_harmless", "se_helpful"]
     assert (front[["se_harmless", "se_helpful"]] >= 0).all().all()
     per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_linear", "paretohqd_fulldata",
-                "rewarded_soups", "ric", "modpo", "morlhf")
+                "rewarded_soups", "ric", "modpo")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
         [("base", "none"), ("sft", "none")] + [(m, p) for m in per_pref for p in prefs])
     assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
@@ -219,6 +217,7 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     other change, evaluates the new method into front.csv and the comparison. The tiny run's
     results (hard links) stand in for the shared jobs, so only the new method's run."""
     workflow = tmp_path / "workflow"
+    workflow.mkdir()
     for part in WORKFLOW_PARTS:
         source = ROOT / part
         if source.is_dir():
