@@ -89,15 +89,16 @@ def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[
     points = list(zip(front["method"], front["pref_id"]))
     score = lambda pts: hypervolume(normalised(pts, low, high), reference)  # noqa: E731
     samples = hypervolume_samples(resamples, points, score)
+    estimates = {method: score(rows[list(objectives)].to_numpy())
+                 for method, rows in front.groupby("method", sort=False)}
     out: dict[str, dict] = {}
     for method, rows in front.groupby("method", sort=False):
-        estimate = score(rows[list(objectives)].to_numpy())
+        estimate = estimates[method]
         entry = {"hypervolume": summarise(estimate, samples[method], level)}
         if method != compare_to and compare_to in samples:
             difference = samples[compare_to] - samples[method]
-            ref_rows = front[front["method"] == compare_to][list(objectives)].to_numpy()
             entry[f"vs_{compare_to}"] = {
-                **summarise(score(ref_rows) - estimate, difference, level),
+                **summarise(estimates[compare_to] - estimate, difference, level),
                 f"p_{compare_to}_better": float(np.mean(difference > 0)),
             }
         weighted = rows.dropna(subset=[f"w_{o}" for o in objectives])
