@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
@@ -22,8 +23,11 @@ def convert_gguf(source: str, gguf_file: str, output_dir: Path,
     if not (Path(folder) / gguf_file).is_file():
         raise FileNotFoundError(f"GGUF file {gguf_file!r} not found in {folder}")
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=gguf_file)
-    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file, dtype=torch.float32)
-    config = AutoConfig.from_pretrained(folder, gguf_file=gguf_file)
+    # Parsing the GGUF metadata takes seconds: parse the config once and hand it to the loader.
+    loaded_config = AutoConfig.from_pretrained(folder, gguf_file=gguf_file)
+    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=gguf_file,
+                                                  config=loaded_config, dtype=torch.float32)
+    config = copy.deepcopy(loaded.config)
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)

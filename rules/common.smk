@@ -94,6 +94,21 @@ def all_reward_models(wildcards):
     return [reward_model_dir(name) for name in TRAINED_OBJECTIVES]
 
 
+def scoring_params():
+    """What a generation rule that scores its own answers with every objective needs."""
+    return {
+        "scorers": {name: scorer_spec(name) for name in OBJECTIVES},
+        "scoring": {
+            key: config["scoring"][key] for key in ("batch_size", "max_length")
+        },
+    }
+
+
+def score_outputs(pattern):
+    """One scores table per objective: `pattern` with {objective} filled, other wildcards kept."""
+    return expand(pattern, objective=OBJECTIVES, allow_missing=True)
+
+
 def policy_source():
     """Where the policy comes from and how its prompts are rendered (for training rules,
     whose settings carry device and dtype)."""

@@ -1,5 +1,5 @@
 # Every registered method's models (paretohqd.registry; rules/methods/) answer the held-out
-# prompts; `score_all` scores the answers; the summary turns them into the front, its
+# prompts and score their answers with every objective; the summary turns them into the front, its
 # hypervolume, the comparison and the plots.
 
 
@@ -7,14 +7,17 @@ use rule generate_template as generate_eval with:
     input:
         unpack(eval_inputs),
         base_model_input,
+        all_reward_models,
         prompts="results/data/prompts.parquet",
     output:
-        "results/eval/{method}/responses/{pref}.parquet",
+        responses="results/eval/{method}/responses/{pref}.parquet",
+        scores=score_outputs("results/eval/{method}/scores/{objective}/{pref}.parquet"),
     log:
         "results/logs/generate_eval/{method}/{pref}.log",
     benchmark:
         "results/benchmarks/generate_eval/{method}/{pref}.tsv"
     params:
+        **scoring_params(),
         prompts={"split": "test", "n": None},
         samples_per_prompt=config["evaluation"]["samples_per_prompt"],
         source="eval",

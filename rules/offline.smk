@@ -42,32 +42,6 @@ rule score:
         "../workflow_scripts/score.py"
 
 
-# Stage-2 pools, evaluation answers and RiC's online pool are small: one job scores them with
-# every objective (start-up, not scoring, is most of such a job). The offline
-# shards keep one job per objective, so retraining one reward model re-scores only its column.
-use rule score as score_all with:
-    input:
-        all_reward_models,
-        responses="results/{table}/responses/{part}.parquet",
-    output:
-        expand(
-            "results/{{table}}/scores/{objective}/{{part}}.parquet",
-            objective=OBJECTIVES,
-        ),
-    log:
-        "results/logs/score_all/{table}/{part}.log",
-    benchmark:
-        "results/benchmarks/score_all/{table}/{part}.tsv"
-    params:
-        scorers={name: scorer_spec(name) for name in OBJECTIVES},
-        batch_size=config["scoring"]["batch_size"],
-        max_length=config["scoring"]["max_length"],
-        device=config["device"],
-
-
-ruleorder: score > score_all
-
-
 use rule scored_table_template as scored_offline with:
     input:
         responses=expand("results/offline/responses/shard{shard}.parquet", shard=SHARDS),

@@ -47,7 +47,7 @@ def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, s
     n_reps = objectives + 1
     evaluated = 1 + n_prefs  # base + the final model per preference (stage 1 is opt-in)
     assert counts["score"] == objectives * shards  # offline: one job per objective
-    assert counts["score_all"] == n_reps + evaluated  # small tables: one job each
+    assert "score_all" not in counts  # stage-2 and evaluation answers: scored where written
     assert counts["generate_eval"] == evaluated
     for rule in ("select_stage1", "sft_stage1", "select_stage2", "sft_stage2"):
         assert counts[rule] == n_prefs
@@ -239,7 +239,7 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     assert "Lints for" not in lint.stdout + lint.stderr, lint.stdout + lint.stderr
     planned = snakemake(*args, "-n", **run)
     assert job_counts(planned.stdout) == {"select_topk": 2, "sft_topk": 2, "generate_eval": 2,
-                                          "score_all": 2, "summary": 1, "all": 1}
+                                          "summary": 1, "all": 1}
     result = snakemake(*args, **run)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 

@@ -4,7 +4,9 @@ The rule's ``prompts`` param picks the prompts: a shard of the train split, or a
 of a split. Serves offline data, stage-2 data and evaluation alike. With ``conditioning`` (a
 method's ``paretohqd.registry.Conditioning``, e.g. RiC's) the model sees each prompt as the
 method's function rewrites it for the preference (or for a random one per prompt); the rows
-keep the plain prompt, which is what the reward models score.
+keep the plain prompt, which is what the reward models score. With ``scorers`` the job also
+scores its answers (output ``scores``, one table per objective): for small tables, a separate
+scoring job would spend most of its time starting up.
 """
 
 from paretohqd.devices import resolve_device, resolve_dtype
@@ -13,6 +15,7 @@ from paretohqd.io import read_table, write_table
 from paretohqd.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
 from paretohqd.registry import load_function
 from paretohqd.runtime import phase, start
+from paretohqd.scoring import write_scores
 
 log = start(snakemake)
 p = snakemake.params
@@ -39,8 +42,12 @@ if p.samples_per_prompt > 0:
     with phase(log, "work"):
         samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,
                                    p.prompt_format)
+    del policy
 rows = response_rows(prompts, samples, p.source, include_references=p.include_references)
 if not p.keep_empty:
     rows = drop_empty_responses(rows, snakemake.output[0])
 log.info("%d prompts, %d responses", len(prompts), len(rows))
 write_table(rows, snakemake.output[0])
+if p.get("scorers"):
+    write_scores(rows, p.scorers, snakemake.output.scores, resolve_device(p.device),
+                 p.scoring["max_length"], p.scoring["batch_size"], log)

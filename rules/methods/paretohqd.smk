@@ -78,15 +78,20 @@ use rule sft_template as sft_stage1 with:
 use rule generate_template as generate_stage2 with:
     input:
         base_model_input,
+        all_reward_models,
         prompts="results/data/prompts.parquet",
         adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(pref=wc.gen),
     output:
-        "results/{variant}/stage2_pool/responses/{gen}.parquet",
+        responses="results/{variant}/stage2_pool/responses/{gen}.parquet",
+        scores=score_outputs(
+            "results/{variant}/stage2_pool/scores/{objective}/{gen}.parquet"
+        ),
     log:
         "results/logs/generate_stage2/{variant}/{gen}.log",
     benchmark:
         "results/benchmarks/generate_stage2/{variant}/{gen}.tsv"
     params:
+        **scoring_params(),
         prompts={"split": "train", "n": config["stage2"]["prompts"]},
         samples_per_prompt=config["stage2"]["samples_per_prompt"],
         source=lambda wc: wc.gen,
@@ -168,7 +173,6 @@ for variant, spec in PARETOHQD.items():
         model=stage2,
         train=([] if spec["stands_on"] else own_stage1)
         + benchmarks(rules.sft_stage2, variant=variant, pref=PREFERENCES),
-        generate=benchmarks(rules.generate_stage2, variant=variant, gen=pool)
-        + benchmarks(rules.score_all, table=f"{variant}/stage2_pool", part=pool),
+        generate=benchmarks(rules.generate_stage2, variant=variant, gen=pool),
         stands_on=spec["stands_on"],
     )

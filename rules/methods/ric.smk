@@ -43,16 +43,19 @@ use rule sft_template as sft_ric with:
 use rule generate_template as generate_ric_online with:
     input:
         base_model_input,
+        all_reward_models,
         prompts="results/data/prompts.parquet",
         adapter=rules.sft_ric.output[0],
         conditioning=rules.ric_data.output.stats,
     output:
-        "results/ric/online/responses/pool.parquet",
+        responses="results/ric/online/responses/pool.parquet",
+        scores=score_outputs("results/ric/online/scores/{objective}/pool.parquet"),
     log:
         "results/logs/generate_ric_online.log",
     benchmark:
         "results/benchmarks/generate_ric_online/ric.tsv"
     params:
+        **scoring_params(),
         prompts={"split": "train", "n": RIC["online_prompts"]},
         source="ric_online",
         conditioning={
@@ -64,10 +67,8 @@ use rule generate_template as generate_ric_online with:
 
 rule ric_online_data:
     input:
-        responses=rules.generate_ric_online.output[0],
-        scores=expand(
-            "results/ric/online/scores/{objective}/pool.parquet", objective=OBJECTIVES
-        ),
+        responses=rules.generate_ric_online.output.responses,
+        scores=rules.generate_ric_online.output.scores,
         stats=rules.ric_data.output.stats,
     output:
         "results/ric/online/data.parquet",
@@ -105,10 +106,5 @@ register_method(
     ),
     train=benchmarks(rules.sft_ric)
     + (benchmarks(rules.sft_ric_online) if RIC["online"] else []),
-    generate=(
-        benchmarks(rules.generate_ric_online)
-        + benchmarks(rules.score_all, table="ric/online", part="pool")
-        if RIC["online"]
-        else []
-    ),
+    generate=benchmarks(rules.generate_ric_online) if RIC["online"] else [],
 )
