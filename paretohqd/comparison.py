@@ -94,5 +94,6 @@ def comparison_markdown(table: pd.DataFrame, metrics: dict, reference: str) -> s
         "between w_i and mean reward i (1: the preferences order the answers as asked). The "
         "hypervolume of noisy means is biased upwards, more so for methods with many alike "
         "points. Compute is wall-clock seconds of each method's own training and data "
-        "generation; the shared offline data, reward models and evaluation are not included.")
+        f"generation per training seed (the mean over {boot['seeds']} seed(s)); the shared "
+        "offline data, reward models and evaluation are not included.")
     return "\n".join(lines) + "\n"

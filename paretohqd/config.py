@@ -21,12 +21,26 @@ def objective_names(config: dict[str, Any]) -> list[str]:
     return [objective["name"] for objective in config["objectives"]]
 
 
+def training_seeds(config: dict[str, Any]) -> list[int]:
+    """The seeds that training, generation by trained models and evaluation run once each for:
+    ``seeds``, or the global ``seed`` alone when that is null."""
+    return list(config["seeds"]) if config.get("seeds") is not None else [config["seed"]]
+
+
+def _duplicates(values: Sequence) -> list:
+    return sorted({v for v in values if values.count(v) > 1})
+
+
 def check_config(config: dict[str, Any]) -> None:
-    """Raise ``ConfigError`` naming the key if objectives or preferences are inconsistent."""
+    """Raise ``ConfigError`` naming the key if objectives, preferences or seeds are
+    inconsistent."""
     names = objective_names(config)
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = _duplicates(names)
     if duplicates:
         raise ConfigError(f"objectives: duplicate name(s) {duplicates}")
+    seeds = training_seeds(config)
+    if _duplicates(seeds):
+        raise ConfigError(f"seeds = {seeds}: duplicate seed(s) {_duplicates(seeds)}")
     for i, objective in enumerate(config["objectives"]):
         if objective.get("scorer", "classifier") == "classifier" and not (
                 objective.get("model") or objective.get("train_recipe")):

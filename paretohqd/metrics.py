@@ -1,6 +1,6 @@
 """Per-method metrics of the front: hypervolume in a stated normalisation with its bootstrap
 interval, the difference to a reference method, how well the preferences order the answers,
-collapse rate and compute seconds (metrics.json)."""
+collapse rate and compute seconds per training seed (metrics.json)."""
 
 from __future__ import annotations
 
@@ -117,10 +117,11 @@ def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[
 
 def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[str],
                   stats: dict, reference: float, costs: dict[str, dict[str, list[str]]],
-                  compare_to: str, bootstrap: Bootstrap) -> dict:
-    """metrics.json: objectives, the normalisation (offline data min/max), the reference point,
-    the bootstrap settings and per method hypervolume (with ``uncertainty``), collapse rate and
-    compute seconds."""
+                  compare_to: str, bootstrap: Bootstrap, seeds: Sequence[int]) -> dict:
+    """metrics.json: objectives, the training ``seeds``, the normalisation (offline data
+    min/max), the reference point, the bootstrap settings and per method hypervolume (with
+    ``uncertainty``), collapse rate and compute seconds per seed (its benchmark files of every
+    seed, summed, divided by the number of seeds)."""
     low = [stats["rewards"][o]["min"] for o in objectives]
     high = [stats["rewards"][o]["max"] for o in objectives]
     ref = [float(reference)] * len(objectives)
@@ -133,10 +134,11 @@ def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequenc
         entry.update(hypervolume_se=hv["se"], hypervolume_ci=[hv["ci_low"], hv["ci_high"]],
                      **extra)
         cost = costs.get(method, {"train": [], "generate": []})
-        entry["train_seconds"] = benchmark_seconds(cost["train"])
-        entry["generate_seconds"] = benchmark_seconds(cost["generate"])
+        entry["train_seconds"] = benchmark_seconds(cost["train"]) / len(seeds)
+        entry["generate_seconds"] = benchmark_seconds(cost["generate"]) / len(seeds)
         entry["total_seconds"] = entry["train_seconds"] + entry["generate_seconds"]
-    return {"objectives": list(objectives), "normalisation": {"min": low, "max": high},
+    return {"objectives": list(objectives), "seeds": list(seeds),
+            "normalisation": {"min": low, "max": high},
             "reference_point": ref,
             "bootstrap": {"resamples": bootstrap.resamples, "level": bootstrap.level,
                           "prompts": resamples.n_prompts, "seeds": resamples.n_seeds,

@@ -38,8 +38,9 @@ class Method:
     """One reported method (a ``method`` of front.csv).
 
     ``run``: the ``methods:`` entry that makes it run (None: every run, the untuned base model).
-    ``model``: its adapter, a path pattern; with ``{pref}`` one adapter per preference, without
-    one shared model (per preference only with ``conditioning``); None for the base model.
+    ``model``: its adapter, a path pattern with ``{seed}`` (one per training seed); with
+    ``{pref}`` one adapter per preference, without one shared model (per preference only with
+    ``conditioning``); None for the base model.
     ``train`` / ``generate``: benchmark files of its training jobs and of its own data
     generation. ``stands_on``: registered methods whose run it starts from; their compute
     counts as its own too.

@@ -17,7 +17,8 @@ Config = dict[str, Any]
 @dataclass(frozen=True)
 class TrainerSettings:
     """What every LoRA trainer here shares: optimiser steps and batch, learning rate, the LoRA,
-    checkpoint interval, seed, device and dtype (``sft`` section, top-level seed/device/dtype)."""
+    checkpoint interval, seed, device and dtype (``sft`` section, top-level device/dtype; the
+    seed is the training seed of the job, one of ``seeds``)."""
 
     steps: int
     batch_size: int
@@ -31,11 +32,11 @@ class TrainerSettings:
     dtype: str
 
 
-def _trainer_fields(config: Config, steps: int) -> dict[str, Any]:
-    """The shared fields from the config, with a trainer's own ``steps``."""
+def _trainer_fields(config: Config, steps: int, seed: int) -> dict[str, Any]:
+    """The shared fields from the config, with a trainer's own ``steps`` and training ``seed``."""
     sft = config["sft"]
     keys = ("batch_size", "learning_rate", "lora_r", "lora_alpha", "lora_dropout", "save_steps")
-    return {"steps": steps, **{key: sft[key] for key in keys}, "seed": config["seed"],
+    return {"steps": steps, **{key: sft[key] for key in keys}, "seed": seed,
             "device": config["device"], "dtype": config["dtype"]}
 
 
@@ -46,9 +47,11 @@ class SFTSettings(TrainerSettings):
     max_length: int
 
     @classmethod
-    def from_config(cls, config: Config, steps: int) -> SFTSettings:
-        """The ``sft`` section with ``steps`` (each SFT rule says whose steps it trains)."""
-        return cls(**_trainer_fields(config, steps), max_length=config["sft"]["max_length"])
+    def from_config(cls, config: Config, steps: int, seed: int) -> SFTSettings:
+        """The ``sft`` section with ``steps`` (each SFT rule says whose steps it trains) and the
+        training ``seed``."""
+        return cls(**_trainer_fields(config, steps, seed),
+                   max_length=config["sft"]["max_length"])
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,10 @@ class MODPOSettings(TrainerSettings):
     beta: float
 
     @classmethod
-    def from_config(cls, config: Config) -> MODPOSettings:
-        """``baselines.modpo`` (steps, beta) on the shared LoRA settings."""
+    def from_config(cls, config: Config, seed: int) -> MODPOSettings:
+        """``baselines.modpo`` (steps, beta) on the shared LoRA settings, training ``seed``."""
         modpo = config["baselines"]["modpo"]
-        return cls(**_trainer_fields(config, modpo["steps"]),
+        return cls(**_trainer_fields(config, modpo["steps"], seed),
                    max_length=config["sft"]["max_length"], beta=modpo["beta"])
 
 
@@ -84,10 +87,11 @@ class MORLHFSettings(TrainerSettings):
         return self.batch_size // self.num_generations
 
     @classmethod
-    def from_config(cls, config: Config) -> MORLHFSettings:
-        """``baselines.morlhf`` and ``generation`` on the shared LoRA settings."""
+    def from_config(cls, config: Config, seed: int) -> MORLHFSettings:
+        """``baselines.morlhf`` and ``generation`` on the shared LoRA settings, training
+        ``seed``."""
         morlhf, generation = config["baselines"]["morlhf"], config["generation"]
-        fields = _trainer_fields(config, morlhf["steps"])
+        fields = _trainer_fields(config, morlhf["steps"], seed)
         fields["batch_size"] = morlhf["prompts_per_step"] * morlhf["generations"]
         return cls(**fields, num_generations=morlhf["generations"], kl_beta=morlhf["kl_beta"],
                    temperature=generation["temperature"], top_p=generation["top_p"],

@@ -13,7 +13,7 @@ os.environ.update(
     )
 )
 
-from paretohqd.config import check_config, preference_id
+from paretohqd.config import check_config, preference_id, training_seeds
 from paretohqd.registry import Method, Registry
 from paretohqd.selection import POOL_MODES
 from paretohqd.settings import SFTSettings
@@ -31,6 +31,9 @@ TRAINED_OBJECTIVES = [
 ]
 SHARDS = list(range(config["offline"]["shards"]))
 PREFERENCES = {preference_id(w): w for w in config["preferences"]}
+# Training seeds: every job that trains, generates with a trained model or evaluates runs once
+# per seed (a `seed{seed}` path level); the rest is shared and uses the global `seed`.
+SEEDS = training_seeds(config)
 # Torch rules run single-threaded so that Snakemake runs --cores of them side by side: most of
 # a job is single-threaded start-up (interpreter, imports, model loads), and on a small CPU a
 # second thread gains little while a two-threaded job collapses as soon as anything else runs
@@ -52,6 +55,7 @@ wildcard_constraints:
     part=r"[A-Za-z0-9_]+",
     pref=r"p\d{3}(_\d{3})+|none",
     method=r"[a-z0-9_]+",
+    seed=r"\d+",
 
 
 def base_model_input(wildcards):
@@ -137,9 +141,17 @@ def checkpoint_dir(wildcards, output):
     return os.path.join("scratch", os.path.relpath(output[0], "results"))
 
 
+def job_seed(wildcards):
+    """The training seed of a per-seed job (its {seed} wildcard), else the global seed."""
+    return int(wildcards.seed) if "seed" in wildcards.keys() else config["seed"]
+
+
 def sft_settings(steps):
-    """LoRA SFT settings (the `sft` section with these steps), as a param."""
-    return asdict(SFTSettings.from_config(config, steps))
+    """LoRA SFT settings (the `sft` section with these steps, the job's seed), as a param
+    function."""
+    return lambda wildcards: asdict(
+        SFTSettings.from_config(config, steps, job_seed(wildcards))
+    )
 
 
 def launch_params():
@@ -195,8 +207,9 @@ def register_method(
 
 
 def benchmarks(rule, **wildcards):
-    """The benchmark files of a rule's jobs (`rules.<name>`) for these wildcard values."""
-    return expand(rule.benchmark, **wildcards)
+    """The benchmark files of a rule's jobs (`rules.<name>`) for these wildcard values, of
+    every seed."""
+    return expand(rule.benchmark, seed=SEEDS, **wildcards)
 
 
 def evaluated():
@@ -205,11 +218,12 @@ def evaluated():
 
 
 def eval_points():
-    """[(method, pref_id, weights or None)] for every evaluated model."""
+    """[(method, pref_id, seed, weights or None)] for every evaluated model and seed."""
     return [
-        (method.name, pref, PREFERENCES.get(pref))
+        (method.name, pref, seed, PREFERENCES.get(pref))
         for method in evaluated()
         for pref in (PREFERENCES if method.per_preference else [NO_PREFERENCE])
+        for seed in SEEDS
     ]
 
 
@@ -218,7 +232,9 @@ def eval_inputs(wildcards):
     method = REGISTRY[wildcards.method]
     inputs = {}
     if method.model is not None:
-        inputs["adapter"] = method.model.format(pref=wildcards.pref)
+        inputs["adapter"] = method.model.format(
+            pref=wildcards.pref, seed=wildcards.seed
+        )
     if method.conditioning is not None:
         inputs["conditioning"] = method.conditioning.input
     return inputs
@@ -245,7 +261,8 @@ def eval_sampling():
 
 def method_costs():
     """Benchmark files whose wall time each evaluated method is charged: its training, and its
-    data generation beyond the shared offline data."""
+    data generation beyond the shared offline data (of every seed: the summary reports the
+    mean per seed)."""
     return {method.name: REGISTRY.costs(method.name) for method in evaluated()}
 
 
@@ -254,10 +271,12 @@ def summary_input(wildcards):
     costs = method_costs()
     return {
         "stats": "results/offline/stats.json",
-        "responses": [f"results/eval/{m}/responses/{p}.parquet" for m, p, _ in points],
+        "responses": [
+            f"results/eval/{m}/seed{s}/responses/{p}.parquet" for m, p, s, _ in points
+        ],
         "scores": [
-            f"results/eval/{m}/scores/{o}/{p}.parquet"
-            for m, p, _ in points
+            f"results/eval/{m}/seed{s}/scores/{o}/{p}.parquet"
+            for m, p, s, _ in points
             for o in OBJECTIVES
         ],
         "benchmarks": sorted(

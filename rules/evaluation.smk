@@ -1,5 +1,6 @@
 # Every registered method's models (paretohqd.registry; rules/methods/) answer the held-out
-# prompts and score their answers with every objective; the summary turns them into the front, its
+# prompts and score their answers with every objective, once per training seed (sampling with
+# that seed); the summary turns them into the front (means over seeds and prompts), its
 # hypervolume, the comparison and the plots.
 
 
@@ -10,12 +11,14 @@ use rule generate_template as generate_eval with:
         all_reward_models,
         prompts="results/data/prompts.parquet",
     output:
-        responses="results/eval/{method}/responses/{pref}.parquet",
-        scores=score_outputs("results/eval/{method}/scores/{objective}/{pref}.parquet"),
+        responses="results/eval/{method}/seed{seed}/responses/{pref}.parquet",
+        scores=score_outputs(
+            "results/eval/{method}/seed{seed}/scores/{objective}/{pref}.parquet"
+        ),
     log:
-        "results/logs/generate_eval/{method}/{pref}.log",
+        "results/logs/generate_eval/{method}/seed{seed}/{pref}.log",
     benchmark:
-        "results/benchmarks/generate_eval/{method}/{pref}.tsv"
+        "results/benchmarks/generate_eval/{method}/seed{seed}/{pref}.tsv"
     params:
         **scoring_params(),
         prompts={"split": "test", "n": None},
@@ -51,6 +54,7 @@ rule summary:
     params:
         objectives=list(OBJECTIVES),
         points=eval_points(),
+        seeds=SEEDS,
         costs=method_costs(),
         reference_point=config["summary"]["reference_point"],
         compute_reference=config["summary"]["compute_reference"],

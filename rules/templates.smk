@@ -7,7 +7,7 @@
 
 
 # Rules give input `data` (a table with prompt and response) and, to continue one, `adapter`;
-# params.settings defaults to sft.steps steps.
+# params.settings defaults to sft.steps steps; the training seed is the job's {seed}.
 rule sft_template:
     """LoRA SFT of the base model (or of an adapter) on prompt/response rows."""
     input:
@@ -34,6 +34,7 @@ rule sft_template:
 
 # Rules give params.prompts (which prompts) and params.source, and input `adapter` for a tuned
 # model; params.conditioning (a registered Conditioning) rewrites the prompts the model sees.
+# The sampling seed is the job's {seed}, or the global seed for a shared job.
 rule generate_template:
     """Sample responses to prompts from the base model (with an adapter, if any)."""
     input:
@@ -56,7 +57,7 @@ rule generate_template:
         include_references=False,
         keep_empty=False,
         sampling=config["generation"],
-        seed=config["seed"],
+        seed=job_seed,
     script:
         workflow_file("workflow_scripts/generate.py")
 

@@ -2,7 +2,8 @@ import pytest
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from paretohqd.config import ConfigError, check_config, objective_names, preference_id
+from paretohqd.config import (ConfigError, check_config, objective_names, preference_id,
+                              training_seeds)
 
 
 def test_preference_id_is_dot_free_and_padded():
@@ -49,6 +50,18 @@ def test_duplicate_objective_name(config):
         check_config(config)
 
 
+def test_seeds_default_to_the_global_seed(config):
+    assert config["seeds"] is None and training_seeds(config) == [config["seed"]]
+    config["seeds"] = [3, 1]
+    assert training_seeds(config) == [3, 1]
+
+
+def test_duplicate_seeds_are_named(config):
+    config["seeds"] = [1, 2, 1]
+    with pytest.raises(ConfigError, match=r"seeds = \[1, 2, 1\]: duplicate seed\(s\) \[1\]"):
+        check_config(config)
+
+
 def test_classifier_needs_model_or_recipe(config):
     config["objectives"][0]["train_recipe"] = None
     with pytest.raises(ConfigError, match=r"objectives\[0\] \(harmless\)"):
@@ -60,6 +73,8 @@ def test_classifier_needs_model_or_recipe(config):
     [
         ({"selection": {"k": 0}}, "k"),
         ({"seed": "one"}, "seed"),
+        ({"seeds": []}, "seeds"),
+        ({"seeds": [1, "two"]}, "seeds"),
         ({"generation": {"top_p": "0.9"}}, "top_p"),
         ({"unknown_key": 1}, "unknown_key"),
         ({"device": "tpu"}, "device"),

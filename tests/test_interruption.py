@@ -19,7 +19,7 @@ from paretohqd.settings import SFTSettings
 from tiny_settings import tiny_config
 from workflow_runner import ROOT, TINY, job_counts, snakemake
 
-SETTINGS = SFTSettings.from_config(tiny_config(sft={"save_steps": 10}), steps=60)
+SETTINGS = SFTSettings.from_config(tiny_config(sft={"save_steps": 10}), steps=60, seed=0)
 
 
 def wait_for(predicate, process: subprocess.Popen, timeout: float = 300) -> None:

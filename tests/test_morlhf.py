@@ -37,7 +37,7 @@ def test_grpo_step_with_weighted_rewards(tiny_causal_lm, tmp_path):
     prompts = pd.DataFrame({"prompt": ["Hi?", "Why?"]})
     morlhf = {"steps": 1, "generations": 2, "prompts_per_step": 1}
     config = tiny_config(baselines={"morlhf": morlhf}, generation={"max_new_tokens": 4})
-    settings = MORLHFSettings.from_config(config)
+    settings = MORLHFSettings.from_config(config, seed=0)
     assert (settings.batch_size, settings.prompts_per_step) == (2, 1)
     out = tmp_path / "adapter"
     metrics = train_morlhf(str(tiny_causal_lm), prompts, [0.25, 0.75], rewards, out,

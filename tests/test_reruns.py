@@ -3,12 +3,13 @@ jobs it affects (read from the dry run's job table and reasons). And determinism
 independent runs with the same seed agree byte for byte where their configs agree."""
 
 import filecmp
+import json
 
 import pandas as pd
 import pytest
 import yaml
 
-from workflow_runner import ROOT, TINY, job_counts, planned_outputs, snakemake
+from workflow_runner import ROOT, TINY, copy_run, job_counts, planned_outputs, snakemake
 
 RERUN = ROOT / "tests/configs/rerun.yaml"
 PREFS = [[0.0, 1.0], [0.25, 0.75], [0.5, 0.5], [1.0, 0.0]]
@@ -16,6 +17,11 @@ PREFS = [[0.0, 1.0], [0.25, 0.75], [0.5, 0.5], [1.0, 0.0]]
 ONE_CHAIN = {"select_stage1": 1, "sft_stage1": 1, "select_stage2": 1, "sft_stage2": 1,
              "generate_eval": 2, "summary": 1, "all": 1}
 OFFLINE_RULES = {"prompts", "base_model", "reward_model", "generate_offline", "scored_offline"}
+# a second training seed: both stages' training and the stage-2 pool (3 representatives) per
+# preference, and evaluation of the base model and both stages; the stage-1 selections are
+# shared
+NEW_SEED = {"sft_stage1": 4, "generate_stage2": 3, "scored_stage2": 1, "select_stage2": 4,
+            "sft_stage2": 4, "generate_eval": 9, "summary": 1, "all": 1}
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +61,7 @@ def test_changing_one_preference_reruns_only_its_chain(first_run, tmp_path):
 def test_adding_a_preference_runs_only_its_chain(first_run, tmp_path):
     counts, out = dry_run(first_run, tmp_path, {"preferences": [*PREFS, [0.75, 0.25]]})
     assert counts == ONE_CHAIN
-    assert "results/paretohqd/p075_025/stage2/adapter" in planned_outputs(out)
+    assert "results/paretohqd/seed42/p075_025/stage2/adapter" in planned_outputs(out)
 
 
 @pytest.mark.e2e
@@ -85,6 +91,42 @@ def test_changing_evaluation_reruns_only_evaluation_and_summary(first_run, tmp_p
     counts, _ = dry_run(first_run, tmp_path, {"evaluation": {"max_new_tokens": 6}})
     # base once, paretohqd_stage1 and paretohqd per preference
     assert counts == {"generate_eval": 9, "summary": 1, "all": 1}
+
+
+@pytest.mark.e2e
+def test_adding_a_seed_runs_only_that_seeds_jobs(first_run, tmp_path):
+    counts, out = dry_run(first_run, tmp_path, {"seeds": [42, 43]})
+    assert counts == NEW_SEED
+    outputs = planned_outputs(out)
+    assert "results/paretohqd/seed43/p025_075/stage1/adapter" in outputs
+    assert not [o for o in outputs if "seed42" in o]
+
+
+@pytest.mark.e2e
+def test_a_second_seed_is_averaged_into_the_summary(first_run, tmp_path):
+    """The first run (seed 42) and a second seed, run on a copy of it: the front averages both
+    seeds, the bootstrap resamples them, and seed 43 trained its own adapters."""
+    workdir = tmp_path / "run"
+    copy_run(first_run, workdir)
+    overlay = tmp_path / "seeds.yaml"
+    overlay.write_text("seeds: [42, 43]\n")
+    result = snakemake("--cores", "2", "--configfile", str(TINY), str(RERUN), str(overlay),
+                       workdir=workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert job_counts(result.stderr) == NEW_SEED
+
+    results = workdir / "results"
+    front = pd.read_csv(results / "summary/front.csv")
+    assert len(front) == 9 and (front["n_seeds"] == 2).all() and (front["n_eval"] == 4).all()
+    assert (front[["se_harmless", "se_helpful"]] >= 0).all().all()
+    metrics = json.loads((results / "summary/metrics.json").read_text())
+    assert metrics["seeds"] == [42, 43] and metrics["bootstrap"]["seeds"] == 2
+    for entry in metrics["methods"].values():
+        low, high = entry["hypervolume_ci"]
+        assert low <= high
+    adapters = [results / f"paretohqd/seed{seed}/p000_100/stage1/adapter"
+                / "adapter_model.safetensors" for seed in (42, 43)]
+    assert not filecmp.cmp(*adapters, shallow=False)  # each seed initialises its own LoRA
 
 
 @pytest.mark.e2e

@@ -14,30 +14,31 @@ def test_the_schema_is_the_only_place_with_defaults(cls):
     assert all(f.default is dataclasses.MISSING for f in dataclasses.fields(cls))
 
 
-def test_sft_settings_take_the_sft_section_and_the_given_steps(config):
-    settings = SFTSettings.from_config(config, steps=7)
+def test_sft_settings_take_the_sft_section_and_the_given_steps_and_seed(config):
+    settings = SFTSettings.from_config(config, steps=7, seed=3)
     sft = config["sft"]
     assert settings.steps == 7 and settings.max_length == sft["max_length"]
     assert (settings.batch_size, settings.lora_r, settings.save_steps) == (
         sft["batch_size"], sft["lora_r"], sft["save_steps"])
     assert (settings.seed, settings.device, settings.dtype) == (
-        config["seed"], config["device"], config["dtype"])
+        3, config["device"], config["dtype"])
 
 
 def test_modpo_and_morlhf_settings_take_their_baselines_section(config):
     config["baselines"]["modpo"] = {"steps": 5, "beta": 0.3}
     config["baselines"]["morlhf"] = {"steps": 4, "generations": 3, "prompts_per_step": 2,
                                      "kl_beta": 0.05}
-    modpo = MODPOSettings.from_config(config)
+    modpo = MODPOSettings.from_config(config, seed=1)
     assert (modpo.steps, modpo.beta, modpo.batch_size) == (5, 0.3, config["sft"]["batch_size"])
-    morlhf = MORLHFSettings.from_config(config)
+    morlhf = MORLHFSettings.from_config(config, seed=2)
+    assert (modpo.seed, morlhf.seed) == (1, 2)
     assert (morlhf.steps, morlhf.num_generations, morlhf.kl_beta) == (4, 3, 0.05)
     assert (morlhf.batch_size, morlhf.prompts_per_step) == (6, 2)  # completions per step
     assert morlhf.max_new_tokens == config["generation"]["max_new_tokens"]
 
 
 def test_settings_survive_the_trip_through_rule_params(config):
-    for settings in (SFTSettings.from_config(config, 3), MODPOSettings.from_config(config),
-                     MORLHFSettings.from_config(config),
+    for settings in (SFTSettings.from_config(config, 3, 7), MODPOSettings.from_config(config, 7),
+                     MORLHFSettings.from_config(config, 7),
                      RewardTrainingSettings.from_config(config)):
         assert type(settings)(**dataclasses.asdict(settings)) == settings

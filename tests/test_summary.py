@@ -34,10 +34,10 @@ def _bench(path, seconds):
 
 def test_metrics_and_front_from_files(tmp_path):
     objectives = ["a", "b"]
-    points = [("base", "none", None), ("m", "p000_100", [0.0, 1.0]),
-              ("m", "p100_000", [1.0, 0.0])]
+    points = [("base", "none", 42, None), ("m", "p000_100", 42, [0.0, 1.0]),
+              ("m", "p100_000", 42, [1.0, 0.0])]
     responses, scores = [], []
-    for i, (method, pref, _) in enumerate(points):
+    for i, (method, pref, _, _) in enumerate(points):
         path = tmp_path / f"{method}_{pref}.parquet"
         pd.DataFrame({"row_id": ["x", "y"], "prompt_id": ["px", "py"],
                       "response": ["fine answer here", "ok"]}).to_parquet(path)
@@ -50,7 +50,7 @@ def test_metrics_and_front_from_files(tmp_path):
     front, per_prompt = build_front(points, objectives, responses, scores, collapse)
     np.testing.assert_array_equal(per_prompt[("m", "p000_100")], [[[3.0, 4.0], [1.0, 2.0]]])
     assert front.columns.tolist() == ["method", "pref_id", "w_a", "w_b", "a", "b",
-                                      "collapse_rate", "n_eval"]
+                                      "collapse_rate", "n_eval", "n_seeds"]
     assert front["a"].tolist() == [1.0, 2.0, 3.0] and front["b"].tolist() == [2.0, 3.0, 4.0]
     assert front["collapse_rate"].tolist() == [0.5] * 3 and np.isnan(front.loc[0, "w_a"])
 
@@ -60,7 +60,8 @@ def test_metrics_and_front_from_files(tmp_path):
                    "generate": [_bench(tmp_path / "g.tsv", 2)]}}
     bootstrap = Bootstrap(resamples=400, seed=0, level=0.95)
     metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.0, costs,
-                            "m", bootstrap)
+                            "m", bootstrap, seeds=[42])
+    assert metrics["seeds"] == [42]
     assert metrics["bootstrap"] == {"resamples": 400, "level": 0.95, "prompts": 2, "seeds": 1,
                                     "compare_to": "m"}
     assert metrics["normalisation"] == {"min": [0.0, 0.0], "max": [4.0, 8.0]}
@@ -88,7 +89,58 @@ def test_metrics_and_front_from_files(tmp_path):
 
 def test_build_front_rejects_misaligned_inputs(tmp_path):
     with pytest.raises(ValueError, match="do not line up"):
-        build_front([("m", "p", [1.0, 0.0])], ["a", "b"], ["r.parquet"], ["s.parquet"], {})
+        build_front([("m", "p", 1, [1.0, 0.0])], ["a", "b"], ["r.parquet"], ["s.parquet"], {})
+
+
+def _answers(tmp_path, name, prompt_rewards, response="a fine long answer"):
+    """One model's evaluation files: one answer per prompt, objective ``a`` scoring as given."""
+    prompts = [f"q{i}" for i in range(len(prompt_rewards))]
+    responses, scores = tmp_path / f"{name}.parquet", tmp_path / f"{name}_a.parquet"
+    pd.DataFrame({"row_id": prompts, "prompt_id": prompts,
+                  "response": [response] * len(prompts)}).to_parquet(responses)
+    pd.DataFrame({"row_id": prompts, "score": prompt_rewards}).to_parquet(scores)
+    return str(responses), str(scores)
+
+
+def test_front_averages_over_seeds_and_resamples_them(tmp_path):
+    """Two seeds of one model, listed seed 2 first: seed 1 scores (0, 2) on the two prompts and
+    seed 2 (4, 6). The row is the mean over both seeds and prompts, 3; the per-prompt array is
+    (seeds sorted, prompts, objectives); the standard error counts the seeds' spread: resampling
+    seeds moves the mean by +-2, far more than one seed's prompts (+-1) would. Compute is per
+    seed: 10 s of benchmarks over two seeds are 5 s."""
+    files = [_answers(tmp_path, "s2", [4.0, 6.0]), _answers(tmp_path, "s1", [0.0, 2.0], "ok")]
+    points = [("m", "p100", 2, [1.0]), ("m", "p100", 1, [1.0])]
+    front, per_prompt = build_front(points, ["a"], [r for r, _ in files], [s for _, s in files],
+                                    {"min_words": 3, "max_repeated_share": 0.5})
+    assert front[["method", "pref_id", "a", "n_eval", "n_seeds"]].values.tolist() == [
+        ["m", "p100", 3.0, 4, 2]]
+    assert front.loc[0, "collapse_rate"] == 0.5  # seed 1's two answers are too short
+    np.testing.assert_array_equal(per_prompt[("m", "p100")], [[[0.0], [2.0]], [[4.0], [6.0]]])
+
+    bootstrap = Bootstrap(resamples=4000, seed=0, level=0.95)
+    resamples = bootstrap.draw(per_prompt)
+    assert (resamples.n_seeds, resamples.n_prompts) == (2, 2)
+    # seed draw: mean 1, 3 or 5 (1/4, 1/2, 1/4), variance 2; prompt draw: -1, 0, +1 (1/4, 1/2,
+    # 1/4), variance 1/2; independent: se sqrt(2.5)
+    se = standard_errors(front, resamples, ["a"])["se_a"].iloc[0]
+    assert se == pytest.approx(np.sqrt(2.5), rel=0.05)
+    stats = {"rewards": {"a": {"min": 0.0, "max": 8.0}}}
+    costs = {"m": {"train": [_bench(tmp_path / "t1.tsv", 4), _bench(tmp_path / "t2.tsv", 6)],
+                   "generate": []}}
+    metrics = build_metrics(front, resamples, ["a"], stats, 0.0, costs, "m", bootstrap,
+                            seeds=[2, 1])
+    assert metrics["seeds"] == [2, 1] and metrics["bootstrap"]["seeds"] == 2
+    assert metrics["methods"]["m"]["train_seconds"] == 5.0
+    hv, (low, high) = metrics["methods"]["m"]["hypervolume"], metrics["methods"]["m"][
+        "hypervolume_ci"]
+    assert hv == pytest.approx(3 / 8) and low < hv < high
+
+
+def test_every_seed_must_answer_the_same_prompts(tmp_path):
+    files = [_answers(tmp_path, "s1", [0.0, 2.0]), _answers(tmp_path, "s2", [1.0])]
+    with pytest.raises(ValueError, match="s2.parquet answers other test prompts"):
+        build_front([("m", "p", 1, [1.0]), ("m", "p", 2, [1.0])], ["a"],
+                    [r for r, _ in files], [s for _, s in files], {})
 
 
 def test_benchmark_seconds(tmp_path):
@@ -140,6 +192,7 @@ def test_comparison_table_ratio_and_markdown():
     assert "| paretohqd | 0.5000 [0.4500, 0.5500] |  |  | 0.90 [0.50, 1.00] | 0.70 [0.10, 1.00]" \
         in text
     assert "| compute / paretohqd |" in text and "over 40 test prompts and 1 seed(s)" in text
+    assert "per training seed (the mean over 1 seed(s))" in text
     assert "reference point [0.0, 0.0]" in text and "a [0, 2]" in text
     by_sft = comparison_table(metrics, "sft").set_index("method")["compute_vs_sft"]
     assert by_sft.to_dict() == {"base": 0.0, "paretohqd": 0.4, "sft": 1.0}

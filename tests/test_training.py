@@ -16,7 +16,7 @@ from tiny_settings import tiny_config, tiny_sampling
 
 ROWS = pd.DataFrame({"prompt": ["What is 2+2?", "Name a colour.", "Say hi.", "Count to 3."],
                      "response": ["4.", "Blue.", "Hi!", "1, 2, 3."]})
-SETTINGS = SFTSettings.from_config(tiny_config(), steps=3)
+SETTINGS = SFTSettings.from_config(tiny_config(), steps=3, seed=0)
 
 
 def test_sft_dataset_formats():

@@ -2,14 +2,13 @@
 and a method added in one rules file."""
 
 import json
-import os
 import shutil
 import subprocess
 
 import pandas as pd
 import pytest
 
-from workflow_runner import ROOT, TINY, job_counts, snakemake
+from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
 
 EXAMPLE_METHOD = ROOT / "tests/example_method/topk_sft.smk"
 WORKFLOW_PARTS = ("Snakefile", "rules", "schemas", "workflow_scripts", "paretohqd", "config",
@@ -114,36 +113,41 @@ def test_tiny_run_scored_offline_data(tiny_run):
 def test_tiny_run_both_stages_and_summary(tiny_run):
     results = tiny_run / "results"
     prefs = ["p000_100", "p100_000"]
+    seed = "seed42"  # the default's one training seed: per-seed outputs sit under seed42/
     for pref in prefs:
         stage1 = pd.read_parquet(results / f"paretohqd/{pref}/stage1/data.parquet")
-        stage2 = pd.read_parquet(results / f"paretohqd/{pref}/stage2/data.parquet")
+        stage2 = pd.read_parquet(results / f"paretohqd/{seed}/{pref}/stage2/data.parquet")
         assert len(stage1) == 4 and len(stage2) == 2  # k and k // 2
         assert stage1["rank"].tolist() == [0, 1, 2, 3] and "layer" in stage1
         for stage in ("stage1", "stage2"):
-            assert (results / f"paretohqd/{pref}/{stage}/adapter/adapter_config.json").is_file()
-            assert (results / f"benchmarks/sft_{stage}/paretohqd/{pref}.tsv").is_file()
+            adapter = results / f"paretohqd/{seed}/{pref}/{stage}/adapter"
+            assert (adapter / "adapter_config.json").is_file()
+            assert (results / f"benchmarks/sft_{stage}/paretohqd/{seed}/{pref}.tsv").is_file()
     assert not list((tiny_run / "scratch").glob("**/checkpoint-*"))
-    pool = pd.read_parquet(results / "paretohqd/stage2_pool/scored.parquet")
+    pool = pd.read_parquet(results / f"paretohqd/{seed}/stage2_pool/scored.parquet")
     assert set(pool["source"]) == set(prefs)  # both extremes generate; balanced is one of them
-    fulldata_pool = pd.read_parquet(results / "paretohqd_fulldata/stage2_pool/scored.parquet")
+    fulldata_pool = pd.read_parquet(
+        results / f"paretohqd_fulldata/{seed}/stage2_pool/scored.parquet")
     assert set(fulldata_pool["source"]) == {"shared"}  # one generator: the SFT model
-    assert (results / "sft/adapter/adapter_config.json").is_file()
+    assert (results / f"sft/{seed}/adapter/adapter_config.json").is_file()
     for pref in prefs:
         linear = pd.read_parquet(results / f"paretohqd_linear/{pref}/stage1/data.parquet")
         assert len(linear) == 4
-        assert (results / f"paretohqd_fulldata/{pref}/stage2/adapter/adapter_config.json").is_file()
+        fulldata = results / f"paretohqd_fulldata/{seed}/{pref}"
+        assert (fulldata / "stage2/adapter/adapter_config.json").is_file()
+        assert not (fulldata / "stage1").exists()
         assert not (results / f"paretohqd_fulldata/{pref}/stage1").exists()
-        assert (results / f"rewarded_soups/{pref}/adapter/adapter_config.json").is_file()
+        assert (results / f"rewarded_soups/{seed}/{pref}/adapter/adapter_config.json").is_file()
     ric = pd.read_parquet(results / "ric/data.parquet")
     assert ric["prompt"].str.contains(r" <harmless> -?\d+\.\d <helpful> -?\d+\.\d$").all()
-    ric_eval = pd.read_parquet(results / "eval/ric/responses/p100_000.parquet")
+    ric_eval = pd.read_parquet(results / f"eval/ric/{seed}/responses/p100_000.parquet")
     plain = set(prompts_of(results, "test"))
     assert set(ric_eval["prompt"]) == plain  # scored against the plain prompt
-    assert "RiC targets" in (results / "logs/generate_eval/ric/p100_000.log").read_text()
+    assert "RiC targets" in (results / f"logs/generate_eval/ric/{seed}/p100_000.log").read_text()
     for pref in prefs:
-        adapter = results / f"modpo/{pref}/adapter"
+        adapter = results / f"modpo/{seed}/{pref}/adapter"
         assert json.loads((adapter / "train_metrics.json").read_text())["steps"] == 1
-    assert "preference pairs" in (results / "logs/train_modpo/p000_100.log").read_text()
+    assert "preference pairs" in (results / f"logs/train_modpo/{seed}/p000_100.log").read_text()
     for objective in ("harmless", "helpful"):
         top = pd.read_parquet(results / f"rewarded_soups/objectives/{objective}/data.parquet")
         offline = pd.read_parquet(results / "offline/scored.parquet")
@@ -152,13 +156,14 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     front = pd.read_csv(results / "summary/front.csv")
     assert front.columns.tolist() == ["method", "pref_id", "w_harmless", "w_helpful",
                                       "harmless", "helpful", "collapse_rate", "n_eval",
-                                      "se_harmless", "se_helpful"]
+                                      "n_seeds", "se_harmless", "se_helpful"]
     assert (front[["se_harmless", "se_helpful"]] >= 0).all().all()
     per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_linear", "paretohqd_fulldata",
                 "rewarded_soups", "ric", "modpo")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
         [("base", "none"), ("sft", "none")] + [(m, p) for m in per_pref for p in prefs])
     assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
+    assert (front["n_seeds"] == 1).all()
 
     metrics = json.loads((results / "summary/metrics.json").read_text())
     stats = json.loads((results / "offline/stats.json").read_text())
@@ -175,6 +180,7 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
         if method != "paretohqd":
             assert 0 <= entry["vs_paretohqd"]["p_paretohqd_better"] <= 1
     assert metrics["bootstrap"]["prompts"] == 2 and metrics["bootstrap"]["seeds"] == 1
+    assert metrics["seeds"] == [42]
     methods = metrics["methods"]
     assert methods["paretohqd"]["total_seconds"] > methods["paretohqd_stage1"]["total_seconds"] > 0
     assert methods["paretohqd_fulldata"]["train_seconds"] > methods["sft"]["train_seconds"] > 0
@@ -211,6 +217,30 @@ def test_compare_config_dag_has_every_method(tmp_path):
     assert counts["scored_stage2"] == 4
 
 
+# rules that train, generate with a trained model or evaluate: one job per seed
+PER_SEED_RULES = {"generate_eval", "sft_full", "train_modpo", "train_morlhf", "generate_stage2",
+                  "sft_objective", "sft_ric", "sft_stage1", "generate_ric_online",
+                  "scored_stage2", "soup", "ric_online_data", "select_stage2", "sft_ric_online",
+                  "sft_stage2"}
+
+
+def test_two_seeds_double_exactly_the_per_seed_jobs(tmp_path):
+    """Every method with seeds [1, 2]: training, the stage-2 pools, RiC's online stage and
+    evaluation run twice; prompts, offline data, reward models and every selection that needs
+    no trained model run once."""
+    overlay = tmp_path / "seeds.yaml"
+    overlay.write_text("seeds: [1, 2]\n")
+    compare = str(ROOT / "config/compare.yaml")
+    one = snakemake("-n", "--configfile", compare, workdir=tmp_path)
+    two = snakemake("-n", "--configfile", compare, str(overlay), workdir=tmp_path)
+    assert one.returncode == two.returncode == 0, one.stderr + two.stderr
+    one, two = job_counts(one.stdout), job_counts(two.stdout)
+    assert set(one) == set(two) and PER_SEED_RULES < set(one)
+    assert {rule: two[rule] / one[rule] for rule in one} == {
+        rule: 2 if rule in PER_SEED_RULES else 1 for rule in one}
+    assert {"select_stage1", "select_objective", "ric_data", "score"} <= set(one) - PER_SEED_RULES
+
+
 @pytest.mark.e2e
 def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     """A copy of the workflow plus tests/example_method/topk_sft.smk in rules/methods/, and no
@@ -227,9 +257,7 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
             shutil.copy2(source, workflow / part)
     shutil.copy2(EXAMPLE_METHOD, workflow / "rules/methods")
     workdir = tmp_path / "run"
-    shutil.copytree(tiny_run / "results", workdir / "results", copy_function=os.link)
-    shutil.copytree(tiny_run / ".snakemake", workdir / ".snakemake",
-                    ignore=shutil.ignore_patterns("locks", "log"))
+    copy_run(tiny_run, workdir)
     overlay = tmp_path / "methods.yaml"
     overlay.write_text("methods: [paretohqd, topk_sft]\n")
     args = ["--cores", "2", "--configfile", str(TINY), str(overlay)]

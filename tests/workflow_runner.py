@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,11 @@ def planned_outputs(dry_run_output: str) -> list[str]:
     return [path.strip() for line in dry_run_output.splitlines()
             if line.strip().startswith("output:")
             for path in line.split("output:", 1)[1].split(",")]
+
+
+def copy_run(source: Path, dest: Path) -> None:
+    """A finished run's results (hard links: a re-run job replaces its files, never edits them)
+    and Snakemake's records of them, so that ``dest`` is as up to date as ``source``."""
+    shutil.copytree(source / "results", dest / "results", copy_function=os.link)
+    shutil.copytree(source / ".snakemake", dest / ".snakemake",
+                    ignore=shutil.ignore_patterns("locks", "log"))

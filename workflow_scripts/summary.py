@@ -1,5 +1,5 @@
-"""The front table, per-method metrics (hypervolume, collapse, compute), the comparison and the
-front plots."""
+"""The front table (means over training seeds and test prompts), per-method metrics
+(hypervolume, collapse, compute per seed), the comparison and the front plots."""
 
 import json
 
@@ -18,7 +18,7 @@ bootstrap = Bootstrap(**p.bootstrap)
 resamples = bootstrap.draw(per_prompt)
 front = standard_errors(front, resamples, p.objectives)
 metrics = build_metrics(front, resamples, p.objectives, read_json(snakemake.input.stats),
-                        p.reference_point, p.costs, p.compute_reference, bootstrap)
+                        p.reference_point, p.costs, p.compute_reference, bootstrap, p.seeds)
 log.info("methods: %s", json.dumps(metrics["methods"], indent=1))
 with atomic_path(snakemake.output.front) as tmp:
     front.to_csv(tmp, index=False, float_format="%.6g")

@@ -8,11 +8,11 @@ rule train_modpo:
         base_model_input,
         data="results/offline/scored.parquet",
     output:
-        directory("results/modpo/{pref}/adapter"),
+        directory("results/modpo/seed{seed}/{pref}/adapter"),
     log:
-        "results/logs/train_modpo/{pref}.log",
+        "results/logs/train_modpo/seed{seed}/{pref}.log",
     benchmark:
-        "results/benchmarks/train_modpo/{pref}.tsv"
+        "results/benchmarks/train_modpo/seed{seed}/{pref}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: TORCH_THREADS
@@ -20,7 +20,7 @@ rule train_modpo:
         gpu=GPUS,
     params:
         **policy_source(),
-        settings=asdict(MODPOSettings.from_config(config)),
+        settings=lambda wc: asdict(MODPOSettings.from_config(config, job_seed(wc))),
         objectives=list(OBJECTIVES),
         weights=lambda wc: PREFERENCES[wc.pref],
         normalisation=config["selection"]["normalisation"],

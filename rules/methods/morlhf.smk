@@ -11,11 +11,11 @@ rule train_morlhf:
         prompts="results/data/prompts.parquet",
         stats="results/offline/stats.json",
     output:
-        directory("results/morlhf/{pref}/adapter"),
+        directory("results/morlhf/seed{seed}/{pref}/adapter"),
     log:
-        "results/logs/train_morlhf/{pref}.log",
+        "results/logs/train_morlhf/seed{seed}/{pref}.log",
     benchmark:
-        "results/benchmarks/train_morlhf/{pref}.tsv"
+        "results/benchmarks/train_morlhf/seed{seed}/{pref}.tsv"
     conda:
         "../../envs/torch.yaml"
     threads: TORCH_THREADS
@@ -23,7 +23,7 @@ rule train_morlhf:
         gpu=GPUS,
     params:
         **policy_source(),
-        settings=asdict(MORLHFSettings.from_config(config)),
+        settings=lambda wc: asdict(MORLHFSettings.from_config(config, job_seed(wc))),
         scorers={name: scorer_spec(name) for name in OBJECTIVES},
         scoring=config["scoring"],
         weights=lambda wc: PREFERENCES[wc.pref],

@@ -1,6 +1,8 @@
 # ParetoHqD and its ablations, per preference: select (Pareto layers + preference direction)
 # -> SFT (stage 1) -> a stage-2 pool written by representative stage-1 models -> select -> SFT
-# (stage 2). Each variant is one `methods:` entry and one chain under results/<variant>/.
+# (stage 2). Each variant is one `methods:` entry and one chain under results/<variant>/: the
+# stage-1 selections are shared, everything from stage-1 training on runs per training seed
+# (results/<variant>/seed<seed>/).
 from paretohqd.selection import LINEAR, LINEAR_POOL, representatives
 
 STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
@@ -16,28 +18,28 @@ REPRESENTATIVES = representatives(PREFERENCES, len(OBJECTIVES))
 PARETOHQD = {
     "paretohqd": {
         "mode": config["selection"]["mode"],
-        "stage1": "results/paretohqd/{pref}/stage1/adapter",
+        "stage1": "results/paretohqd/seed{seed}/{pref}/stage1/adapter",
         "generators": REPRESENTATIVES,
         "mix_stage1": config["stage2"]["mix_stage1"],
         "stands_on": [],
     },
     "paretohqd_linear": {
         "mode": LINEAR_POOL,
-        "stage1": "results/paretohqd_linear/{pref}/stage1/adapter",
+        "stage1": "results/paretohqd_linear/seed{seed}/{pref}/stage1/adapter",
         "generators": REPRESENTATIVES,
         "mix_stage1": config["stage2"]["mix_stage1"],
         "stands_on": [],
     },
     "paretohqd_linear_all": {
         "mode": LINEAR,
-        "stage1": "results/paretohqd_linear_all/{pref}/stage1/adapter",
+        "stage1": "results/paretohqd_linear_all/seed{seed}/{pref}/stage1/adapter",
         "generators": REPRESENTATIVES,
         "mix_stage1": config["stage2"]["mix_stage1"],
         "stands_on": [],
     },
     "paretohqd_fulldata": {
         "mode": config["selection"]["mode"],
-        "stage1": "results/sft/adapter",
+        "stage1": "results/sft/seed{seed}/adapter",
         "generators": [SHARED],
         "mix_stage1": False,
         "stands_on": ["sft"],
@@ -68,11 +70,11 @@ use rule sft_template as sft_stage1 with:
         base_model_input,
         data=rules.select_stage1.output[0],
     output:
-        directory("results/{variant}/{pref}/stage1/adapter"),
+        directory("results/{variant}/seed{seed}/{pref}/stage1/adapter"),
     log:
-        "results/logs/sft_stage1/{variant}/{pref}.log",
+        "results/logs/sft_stage1/{variant}/seed{seed}/{pref}.log",
     benchmark:
-        "results/benchmarks/sft_stage1/{variant}/{pref}.tsv"
+        "results/benchmarks/sft_stage1/{variant}/seed{seed}/{pref}.tsv"
 
 
 use rule generate_template as generate_stage2 with:
@@ -80,16 +82,18 @@ use rule generate_template as generate_stage2 with:
         base_model_input,
         all_reward_models,
         prompts="results/data/prompts.parquet",
-        adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(pref=wc.gen),
+        adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(
+            pref=wc.gen, seed=wc.seed
+        ),
     output:
-        responses="results/{variant}/stage2_pool/responses/{gen}.parquet",
+        responses="results/{variant}/seed{seed}/stage2_pool/responses/{gen}.parquet",
         scores=score_outputs(
-            "results/{variant}/stage2_pool/scores/{objective}/{gen}.parquet"
+            "results/{variant}/seed{seed}/stage2_pool/scores/{objective}/{gen}.parquet"
         ),
     log:
-        "results/logs/generate_stage2/{variant}/{gen}.log",
+        "results/logs/generate_stage2/{variant}/seed{seed}/{gen}.log",
     benchmark:
-        "results/benchmarks/generate_stage2/{variant}/{gen}.tsv"
+        "results/benchmarks/generate_stage2/{variant}/seed{seed}/{gen}.tsv"
     params:
         **scoring_params(),
         prompts={"split": "train", "n": config["stage2"]["prompts"]},
@@ -100,21 +104,23 @@ use rule generate_template as generate_stage2 with:
 use rule scored_table_template as scored_stage2 with:
     input:
         responses=lambda wc: expand(
-            rules.generate_stage2.output[0],
+            rules.generate_stage2.output.responses,
             variant=wc.variant,
+            seed=wc.seed,
             gen=PARETOHQD[wc.variant]["generators"],
         ),
         scores=lambda wc: expand(
-            "results/{variant}/stage2_pool/scores/{objective}/{gen}.parquet",
+            "results/{variant}/seed{seed}/stage2_pool/scores/{objective}/{gen}.parquet",
             variant=wc.variant,
+            seed=wc.seed,
             objective=OBJECTIVES,
             gen=PARETOHQD[wc.variant]["generators"],
         ),
     output:
-        table="results/{variant}/stage2_pool/scored.parquet",
-        stats="results/{variant}/stage2_pool/stats.json",
+        table="results/{variant}/seed{seed}/stage2_pool/scored.parquet",
+        stats="results/{variant}/seed{seed}/stage2_pool/stats.json",
     log:
-        "results/logs/scored_stage2/{variant}.log",
+        "results/logs/scored_stage2/{variant}/seed{seed}.log",
 
 
 use rule select_template as select_stage2 with:
@@ -132,9 +138,9 @@ use rule select_template as select_stage2 with:
             else []
         ),
     output:
-        "results/{variant}/{pref}/stage2/data.parquet",
+        "results/{variant}/seed{seed}/{pref}/stage2/data.parquet",
     log:
-        "results/logs/select_stage2/{variant}/{pref}.log",
+        "results/logs/select_stage2/{variant}/seed{seed}/{pref}.log",
     params:
         selection=lambda wc: selection_params(
             PREFERENCES[wc.pref], STAGE2_K, PARETOHQD[wc.variant]["mode"]
@@ -145,13 +151,15 @@ use rule sft_template as sft_stage2 with:
     input:
         base_model_input,
         data=rules.select_stage2.output[0],
-        adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(pref=wc.pref),
+        adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(
+            pref=wc.pref, seed=wc.seed
+        ),
     output:
-        directory("results/{variant}/{pref}/stage2/adapter"),
+        directory("results/{variant}/seed{seed}/{pref}/stage2/adapter"),
     log:
-        "results/logs/sft_stage2/{variant}/{pref}.log",
+        "results/logs/sft_stage2/{variant}/seed{seed}/{pref}.log",
     benchmark:
-        "results/benchmarks/sft_stage2/{variant}/{pref}.tsv"
+        "results/benchmarks/sft_stage2/{variant}/seed{seed}/{pref}.tsv"
     params:
         settings=sft_settings(STAGE2_STEPS),
 

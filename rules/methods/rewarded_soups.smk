@@ -1,5 +1,6 @@
 # Rewarded soups (offline variant): one LoRA per objective on its top-k offline rows, then per
-# preference the weighted interpolation of those adapters (paretohqd/soups.py).
+# preference the weighted interpolation of those adapters (paretohqd/soups.py). The top-k rows
+# are shared; adapters and soups are per training seed.
 from paretohqd.selection import LINEAR
 
 
@@ -22,11 +23,11 @@ use rule sft_template as sft_objective with:
         base_model_input,
         data="results/rewarded_soups/objectives/{objective}/data.parquet",
     output:
-        directory("results/rewarded_soups/objectives/{objective}/adapter"),
+        directory("results/rewarded_soups/seed{seed}/objectives/{objective}/adapter"),
     log:
-        "results/logs/sft_objective/{objective}.log",
+        "results/logs/sft_objective/seed{seed}/{objective}.log",
     benchmark:
-        "results/benchmarks/sft_objective/{objective}.tsv"
+        "results/benchmarks/sft_objective/seed{seed}/{objective}.tsv"
     params:
         settings=sft_settings(
             config["baselines"]["rewarded_soups"]["steps"] or config["sft"]["steps"]
@@ -36,13 +37,15 @@ use rule sft_template as sft_objective with:
 rule soup:
     input:
         base_model_input,
-        adapters=expand(rules.sft_objective.output[0], objective=OBJECTIVES),
+        adapters=expand(
+            rules.sft_objective.output[0], objective=OBJECTIVES, allow_missing=True
+        ),
     output:
-        directory("results/rewarded_soups/{pref}/adapter"),
+        directory("results/rewarded_soups/seed{seed}/{pref}/adapter"),
     log:
-        "results/logs/soup/{pref}.log",
+        "results/logs/soup/seed{seed}/{pref}.log",
     benchmark:
-        "results/benchmarks/soup/{pref}.tsv"
+        "results/benchmarks/soup/seed{seed}/{pref}.tsv"
     conda:
         "../../envs/torch.yaml"
     params:

@@ -1,6 +1,7 @@
 # Rewards-in-Context: one LoRA on every offline row with its z-scored rewards written into the
 # prompt, steered per preference at inference (paretohqd/ric.py). With baselines.ric.online,
-# its online stage: multi-objective rejection sampling of its own answers, then more SFT.
+# its online stage: multi-objective rejection sampling of its own answers, then more SFT. The
+# training data is shared; the LoRA and its online stage are per training seed.
 from paretohqd.registry import Conditioning
 
 RIC = config["baselines"]["ric"]
@@ -29,11 +30,11 @@ use rule sft_template as sft_ric with:
         base_model_input,
         data=rules.ric_data.output.data,
     output:
-        directory("results/ric/adapter"),
+        directory("results/ric/seed{seed}/adapter"),
     log:
-        "results/logs/sft_ric.log",
+        "results/logs/sft_ric/seed{seed}.log",
     benchmark:
-        "results/benchmarks/sft_ric/ric.tsv"
+        "results/benchmarks/sft_ric/seed{seed}.tsv"
     params:
         settings=sft_settings(RIC["steps"]),
 
@@ -48,12 +49,14 @@ use rule generate_template as generate_ric_online with:
         adapter=rules.sft_ric.output[0],
         conditioning=rules.ric_data.output.stats,
     output:
-        responses="results/ric/online/responses/pool.parquet",
-        scores=score_outputs("results/ric/online/scores/{objective}/pool.parquet"),
+        responses="results/ric/seed{seed}/online/responses/pool.parquet",
+        scores=score_outputs(
+            "results/ric/seed{seed}/online/scores/{objective}/pool.parquet"
+        ),
     log:
-        "results/logs/generate_ric_online.log",
+        "results/logs/generate_ric_online/seed{seed}.log",
     benchmark:
-        "results/benchmarks/generate_ric_online/ric.tsv"
+        "results/benchmarks/generate_ric_online/seed{seed}.tsv"
     params:
         **scoring_params(),
         prompts={"split": "train", "n": RIC["online_prompts"]},
@@ -71,9 +74,9 @@ rule ric_online_data:
         scores=rules.generate_ric_online.output.scores,
         stats=rules.ric_data.output.stats,
     output:
-        "results/ric/online/data.parquet",
+        "results/ric/seed{seed}/online/data.parquet",
     log:
-        "results/logs/ric_online_data.log",
+        "results/logs/ric_online_data/seed{seed}.log",
     conda:
         "../../envs/core.yaml"
     params:
@@ -89,11 +92,11 @@ use rule sft_template as sft_ric_online with:
         data=rules.ric_online_data.output[0],
         adapter=rules.sft_ric.output[0],
     output:
-        directory("results/ric/online/adapter"),
+        directory("results/ric/seed{seed}/online/adapter"),
     log:
-        "results/logs/sft_ric_online.log",
+        "results/logs/sft_ric_online/seed{seed}.log",
     benchmark:
-        "results/benchmarks/sft_ric_online/ric.tsv"
+        "results/benchmarks/sft_ric_online/seed{seed}.tsv"
     params:
         settings=sft_settings(RIC["online_steps"]),
 

@@ -1,5 +1,5 @@
 # The preference-blind baseline: one LoRA SFT on the whole scored offline data, which every
-# preference shares.
+# preference shares (one per training seed).
 
 
 use rule sft_template as sft_full with:
@@ -7,11 +7,11 @@ use rule sft_template as sft_full with:
         base_model_input,
         data="results/offline/scored.parquet",
     output:
-        directory("results/sft/adapter"),
+        directory("results/sft/seed{seed}/adapter"),
     log:
-        "results/logs/sft_full.log",
+        "results/logs/sft_full/seed{seed}.log",
     benchmark:
-        "results/benchmarks/sft_full/sft.tsv"
+        "results/benchmarks/sft_full/seed{seed}.tsv"
     params:
         settings=sft_settings(config["baselines"]["sft"]["steps"]),
 

@@ -21,11 +21,11 @@ use rule sft_template as sft_topk with:
         base_model_input,
         data=rules.select_topk.output[0],
     output:
-        directory("results/topk_sft/{pref}/adapter"),
+        directory("results/topk_sft/seed{seed}/{pref}/adapter"),
     log:
-        "results/logs/sft_topk/{pref}.log",
+        "results/logs/sft_topk/seed{seed}/{pref}.log",
     benchmark:
-        "results/benchmarks/sft_topk/{pref}.tsv"
+        "results/benchmarks/sft_topk/seed{seed}/{pref}.tsv"
 
 
 register_method(
