@@ -1,10 +1,14 @@
-"""Rewarded-soup interpolation against hand-computed weight updates."""
+"""Weighted LoRA merges (Rewarded Soups, interpolated preferences) against hand-computed weight
+updates."""
+
+import json
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from paretohqd.soups import soup_adapter
+from paretohqd.soups import merge_adapters, soup_adapter
 
 
 def _random_adapter(base, path, seed):
@@ -39,3 +43,28 @@ def test_soup_interpolates_weight_updates(tiny_causal_lm, tmp_path):
         soup_adapter(base, [str(a), str(b)], weights, out)
         expected = weights[0] * delta_a + weights[1] * delta_b
         torch.testing.assert_close(_delta(base, out), expected, atol=1e-5, rtol=1e-4)
+
+
+def _lora_update(adapter, module="model.layers.0.self_attn.q_proj"):
+    """B A * lora_alpha / r of one layer, read from the saved adapter's tensors."""
+    tensors = load_file(str(adapter / "adapter_model.safetensors"))
+    config = json.loads((adapter / "adapter_config.json").read_text())
+    prefix = f"base_model.model.{module}"
+    a, b = tensors[f"{prefix}.lora_A.weight"], tensors[f"{prefix}.lora_B.weight"]
+    return b @ a * config["lora_alpha"] / config["r"]
+
+
+def test_merge_adapters_is_the_weighted_sum_of_the_lora_updates(tiny_causal_lm, tmp_path):
+    """The interpolation's merge against 0.3 B1 A1 s + 0.7 B2 A2 s computed by hand from the
+    adapters' own tensors (s = lora_alpha / r)."""
+    base = str(tiny_causal_lm)
+    a, b = tmp_path / "a", tmp_path / "b"
+    _random_adapter(base, a, 3)
+    _random_adapter(base, b, 4)
+    module = "model.layers.0.self_attn.q_proj"
+    before = AutoModelForCausalLM.from_pretrained(base).get_submodule(module).weight.detach()
+    merged = merge_adapters(base, [str(a), str(b)], [0.3, 0.7]).merge_and_unload()
+    delta = merged.get_submodule(module).weight.detach() - before
+    expected = 0.3 * _lora_update(a) + 0.7 * _lora_update(b)
+    assert expected.abs().max() > 0.1
+    torch.testing.assert_close(delta, expected, atol=1e-6, rtol=1e-5)
