@@ -23,6 +23,7 @@ for method_rules in sorted(
 
 
 include: "rules/evaluation.smk"
+include: "rules/serving.smk"
 
 
 rule all:
@@ -31,6 +32,7 @@ rule all:
         "results/summary/front.csv",
         "results/summary/metrics.json",
         "results/summary/front.png",
+        "results/models/index.json",
         expand(
             "results/reward_models/{objective}/metrics.json",
             objective=TRAINED_OBJECTIVES,

@@ -31,6 +31,28 @@ def _duplicates(values: Sequence) -> list:
     return sorted({v for v in values if values.count(v) > 1})
 
 
+def _check_preferences(key: str, preferences: Sequence[Sequence[float]],
+                       names: Sequence[str]) -> None:
+    """Each vector of the list ``key`` has one entry per objective, >= 0, summing to 1, and
+    its own id."""
+    seen: dict[str, int] = {}
+    for i, weights in enumerate(preferences):
+        where = f"{key}[{i}] = {list(weights)}"
+        if len(weights) != len(names):
+            raise ConfigError(f"{where}: has {len(weights)} entries but there are {len(names)} "
+                              f"objectives {list(names)}")
+        if any(w < 0 for w in weights):
+            raise ConfigError(f"{where}: entries must be >= 0")
+        if abs(sum(weights) - 1.0) > SUM_TOLERANCE:
+            raise ConfigError(f"{where}: entries sum to {sum(weights):.9g}, not 1 "
+                              f"(tolerance {SUM_TOLERANCE})")
+        pid = preference_id(weights)
+        if pid in seen:
+            raise ConfigError(f"{where}: same id {pid!r} as {key}[{seen[pid]}] "
+                              "(duplicate, or equal at two decimals)")
+        seen[pid] = i
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Raise ``ConfigError`` naming the key if objectives, preferences or seeds are
     inconsistent."""
@@ -46,22 +68,9 @@ def check_config(config: dict[str, Any]) -> None:
                 objective.get("model") or objective.get("train_recipe")):
             raise ConfigError(f"objectives[{i}] ({objective['name']}): a classifier needs "
                               "`model` (hub name or folder) or `train_recipe`")
-    seen: dict[str, int] = {}
-    for i, weights in enumerate(config["preferences"]):
-        key = f"preferences[{i}] = {list(weights)}"
-        if len(weights) != len(names):
-            raise ConfigError(f"{key}: has {len(weights)} entries but there are {len(names)} "
-                              f"objectives {names}")
-        if any(w < 0 for w in weights):
-            raise ConfigError(f"{key}: entries must be >= 0")
-        if abs(sum(weights) - 1.0) > SUM_TOLERANCE:
-            raise ConfigError(f"{key}: entries sum to {sum(weights):.9g}, not 1 "
-                              f"(tolerance {SUM_TOLERANCE})")
-        pid = preference_id(weights)
-        if pid in seen:
-            raise ConfigError(f"{key}: same id {pid!r} as preferences[{seen[pid]}] "
-                              "(duplicate, or equal at two decimals)")
-        seen[pid] = i
+    _check_preferences("preferences", config["preferences"], names)
+    _check_preferences("interpolation.preferences", config["interpolation"]["preferences"],
+                       names)
     if config["selection"]["k"] < 1:
         raise ConfigError(f"selection.k = {config['selection']['k']}: must be >= 1")
     processes = config["accelerate"]["num_processes"]

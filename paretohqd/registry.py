@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from paretohqd.config import ConfigError
 
 PREFERENCE_FIELD = "{pref}"
+NO_PREFERENCE = "none"  # the preference id of a shared (preference-blind) model
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,8 @@ class Method:
     ``conditioning``); None for the base model.
     ``train`` / ``generate``: benchmark files of its training jobs and of its own data
     generation. ``stands_on``: registered methods whose run it starts from; their compute
-    counts as its own too.
+    counts as its own too. ``preferences``: a per-preference method's own preference vectors
+    by id (e.g. interpolated ones); None: the configured ``preferences``.
     """
 
     name: str
@@ -53,11 +55,20 @@ class Method:
     train: tuple[str, ...] = ()
     generate: tuple[str, ...] = ()
     stands_on: tuple[str, ...] = ()
+    preferences: dict[str, list[float]] | None = field(default=None, hash=False)
 
     @property
     def per_preference(self) -> bool:
         """Whether it is evaluated once per preference (else once, as preference ``none``)."""
         return self.conditioning is not None or PREFERENCE_FIELD in (self.model or "")
+
+    def preference_points(self, configured: Mapping[str, Sequence[float]]
+               ) -> dict[str, Sequence[float] | None]:
+        """The preferences it is evaluated at, by id: its own, else the ``configured`` ones; a
+        shared model once, as ``NO_PREFERENCE`` without weights."""
+        if not self.per_preference:
+            return {NO_PREFERENCE: None}
+        return dict(configured if self.preferences is None else self.preferences)
 
 
 class Registry:

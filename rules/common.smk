@@ -14,7 +14,7 @@ os.environ.update(
 )
 
 from paretohqd.config import check_config, preference_id, training_seeds
-from paretohqd.registry import Method, Registry
+from paretohqd.registry import PREFERENCE_FIELD, Method, Registry
 from paretohqd.selection import POOL_MODES
 from paretohqd.settings import SFTSettings
 
@@ -177,7 +177,6 @@ def selection_params(weights, k, mode):
 
 # ---- the method registry (rules/methods/*.smk register; evaluation reads) ------------------
 REGISTRY = Registry()
-NO_PREFERENCE = "none"
 
 
 def register_method(
@@ -189,10 +188,12 @@ def register_method(
     train=(),
     generate=(),
     stands_on=(),
+    preferences=None,
 ):
     """Register a reported method (paretohqd.registry.Method): `run` is the `methods:` entry
     that makes it (default: its name), or none with `every_run`; `model` may be a rule's
-    output."""
+    output; `preferences` ({id: weights}) replaces the configured ones for this method.
+    """
     REGISTRY.register(
         Method(
             name=name,
@@ -202,6 +203,7 @@ def register_method(
             train=tuple(train),
             generate=tuple(generate),
             stands_on=tuple(stands_on),
+            preferences=preferences,
         )
     )
 
@@ -220,9 +222,9 @@ def evaluated():
 def eval_points():
     """[(method, pref_id, seed, weights or None)] for every evaluated model and seed."""
     return [
-        (method.name, pref, seed, PREFERENCES.get(pref))
+        (method.name, pref, seed, weights)
         for method in evaluated()
-        for pref in (PREFERENCES if method.per_preference else [NO_PREFERENCE])
+        for pref, weights in method.preference_points(PREFERENCES).items()
         for seed in SEEDS
     ]
 
@@ -282,4 +284,21 @@ def summary_input(wildcards):
         "benchmarks": sorted(
             {path for c in costs.values() for paths in c.values() for path in paths}
         ),
+    }
+
+
+def model_index_params():
+    """What results/models/index.json lists (paretohqd.model_index.build_index): the base
+    model, and every evaluated method with one adapter per preference, with its preferences.
+    """
+    return {
+        "base_model": base_model_path(),
+        "prompt_format": config["base_model"]["prompt_format"],
+        "objectives": list(OBJECTIVES),
+        "seeds": SEEDS,
+        "methods": {
+            method.name: (method.model, method.preference_points(PREFERENCES))
+            for method in evaluated()
+            if PREFERENCE_FIELD in (method.model or "")
+        },
     }

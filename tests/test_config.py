@@ -91,3 +91,13 @@ def test_multi_process_needs_cuda(config):
         check_config(config)
     config["device"] = "cuda"
     check_config(config)
+
+
+def test_bad_interpolation_preference_names_its_key(config):
+    config["interpolation"]["preferences"] = [[0.3, 0.7], [0.4, 0.5]]
+    with pytest.raises(ConfigError, match=r"interpolation.preferences\[1\] = \[0.4, 0.5\]: "
+                                          "entries sum to 0.9"):
+        check_config(config)
+    config["interpolation"]["preferences"] = [[0.3, 0.7], [0.3, 0.7]]
+    with pytest.raises(ConfigError, match=r"same id 'p030_070' as interpolation.preferences\[0\]"):
+        check_config(config)

@@ -52,3 +52,14 @@ def test_registering_twice_or_standing_on_nothing_is_an_error():
     methods.register(Method("orphan", run="orphan", model=None, stands_on=("ghost",)))
     with pytest.raises(ValueError, match="'orphan' stands on 'ghost'"):
         methods.costs("orphan")
+
+
+def test_preference_points_own_or_configured_or_none():
+    configured = {"p000_100": [0.0, 1.0], "p100_000": [1.0, 0.0]}
+    methods = registry()
+    methods.register(Method("between", run="full", model="results/between/{pref}",
+                            preferences={"p050_050": [0.5, 0.5]}))
+    assert methods["full"].preference_points(configured) == configured
+    assert methods["steered"].preference_points(configured) == configured
+    assert methods["blind"].preference_points(configured) == {"none": None}
+    assert methods["between"].preference_points(configured) == {"p050_050": [0.5, 0.5]}

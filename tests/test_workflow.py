@@ -266,8 +266,9 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     lint = snakemake(*args, "--lint", **run)
     assert "Lints for" not in lint.stdout + lint.stderr, lint.stdout + lint.stderr
     planned = snakemake(*args, "-n", **run)
+    # the model index lists the new method's adapters too
     assert job_counts(planned.stdout) == {"select_topk": 2, "sft_topk": 2, "generate_eval": 2,
-                                          "summary": 1, "all": 1}
+                                          "summary": 1, "model_index": 1, "all": 1}
     result = snakemake(*args, **run)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -280,3 +281,33 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     assert comparison.loc["topk_sft", "train_seconds"] > 0
     assert comparison.loc["topk_sft", "compute_vs_paretohqd"] > 0
     assert "| topk_sft |" in (results / "comparison.md").read_text()
+
+
+@pytest.mark.e2e
+def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tmp_path):
+    """`interpolation.preferences` on a finished run: only the merge of the neighbouring
+    stage-2 adapters, its evaluation, the summary and the model index run, and the front gains
+    paretohqd_interpolated at the interpolated preference."""
+    workdir = tmp_path / "run"
+    copy_run(tiny_run, workdir)
+    overlay = tmp_path / "interpolation.yaml"
+    overlay.write_text("interpolation:\n  preferences: [[0.5, 0.5]]\n")
+    args = ["--cores", "2", "--configfile", str(TINY), str(overlay)]
+    planned = snakemake(*args, "-n", workdir=workdir)
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
+    assert job_counts(planned.stdout) == {"interpolate": 1, "generate_eval": 1, "summary": 1,
+                                          "model_index": 1, "all": 1}
+    result = snakemake(*args, workdir=workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    results = workdir / "results"
+    front = pd.read_csv(results / "summary/front.csv").set_index(["method", "pref_id"])
+    row = front.loc[("paretohqd_interpolated", "p050_050")]
+    assert (row["w_harmless"], row["w_helpful"]) == (0.5, 0.5)
+    metrics = json.loads((results / "summary/metrics.json").read_text())
+    assert metrics["methods"]["paretohqd_interpolated"]["train_seconds"] > 0  # + paretohqd's
+    adapter = results / "paretohqd_interpolated/seed42/p050_050/adapter"
+    assert (adapter / "adapter_config.json").is_file()
+    index = json.loads((results / "models/index.json").read_text())
+    assert [(a["pref_id"], a["adapter"]) for a in index["methods"]["paretohqd_interpolated"]] == [
+        ("p050_050", "paretohqd_interpolated/seed42/p050_050/adapter")]

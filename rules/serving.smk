@@ -1,0 +1,15 @@
+# What a finished run serves: the index of its adapters that the `paretohqd` CLI reads
+# (generate, export), so that the CLI never reads the workflow.
+
+
+rule model_index:
+    output:
+        "results/models/index.json",
+    log:
+        "results/logs/model_index.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        index=model_index_params(),
+    script:
+        "../workflow_scripts/model_index.py"
