@@ -60,14 +60,20 @@ class NucleusSampler(LogitsProcessor):
         return torch.full_like(scores, float("-inf")).scatter_(-1, token, 0.0)
 
 
+def load_tokenizer(source: str) -> PreTrainedTokenizerBase:
+    """A model's or adapter's tokenizer, padding on the left (for batched generation)."""
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
 def load_policy(model: str, device: torch.device, dtype: torch.dtype,
                 adapter: str | None = None):
     """Load a causal LM and its tokenizer (left padding); merge a LoRA ``adapter`` if given."""
     model = check_model_source(model, "base model")
-    tokenizer = AutoTokenizer.from_pretrained(adapter or model)
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer = load_tokenizer(adapter or model)
     policy = AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
     if adapter is not None:
         from peft import PeftModel

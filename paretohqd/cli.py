@@ -1,0 +1,230 @@
+"""``paretohqd``: a finished run's models for any preference, from the terminal.
+
+    paretohqd generate --results results --preference 0.3,0.7 "How do I boil an egg?"
+    paretohqd front --results results
+    paretohqd export --results results --preference 0.3,0.7 --merged my-model
+
+Everything comes from ``results/models/index.json`` (written by the workflow's
+``model_index`` rule) and ``results/summary/``; the workflow itself is never read. torch and
+transformers are imported inside the commands that need them, so ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+import pandas as pd
+
+from paretohqd.assets import ModelSourceError
+from paretohqd.interpolation import PreferenceError, parse_preference, realised
+from paretohqd.io import DataError, read_json, read_table
+from paretohqd.model_index import Served
+
+Z95 = 1.96  # a mean's 95% interval: mean +- 1.96 standard errors
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+class UsageError(ValueError):
+    """A command-line input is unusable; the message names it."""
+
+
+def read_prompts(prompts: Sequence[str], prompts_file: str | None, stdin: TextIO) -> list[str]:
+    """The prompts: the arguments, else the file's lines, else stdin's lines (blank lines
+    skipped)."""
+    if prompts and prompts_file:
+        raise UsageError("give prompts as arguments or with --prompts-file, not both")
+    if prompts:
+        lines = list(prompts)
+    elif prompts_file:
+        path = Path(prompts_file)
+        if not path.is_file():
+            raise UsageError(f"--prompts-file {prompts_file}: file not found")
+        lines = path.read_text(encoding="utf-8").splitlines()
+    else:
+        if stdin.isatty():
+            print("reading prompts from stdin, one per line (end with Ctrl-D)", file=sys.stderr)
+        lines = stdin.read().splitlines()
+    lines = [line.strip() for line in lines if line.strip()]
+    if not lines:
+        raise UsageError("no prompts: give them as arguments, with --prompts-file, or on stdin")
+    return lines
+
+
+def _preference_text(weights: Sequence[float]) -> str:
+    return ",".join(f"{w:g}" for w in weights)
+
+
+def front_report(front: pd.DataFrame, metrics: dict) -> str:
+    """The front (method, preference, each objective's mean reward with its 95% interval,
+    mean +- 1.96 se) and each method's hypervolume with its bootstrap interval, as text."""
+    objectives = metrics["objectives"]
+    points = pd.DataFrame({"method": front["method"]})
+    points["preference"] = [
+        "none" if pid == "none" else _preference_text(row)
+        for pid, row in zip(front["pref_id"], front[[f"w_{o}" for o in objectives]].to_numpy())]
+    for o in objectives:
+        points[f"{o} (95% CI)"] = [
+            f"{m:.3f} [{m - Z95 * se:.3f}, {m + Z95 * se:.3f}]"
+            for m, se in zip(front[o], front[f"se_{o}"])]
+    level = metrics["bootstrap"]["level"]
+    volumes = pd.DataFrame(
+        [{"method": name, "hypervolume": f"{entry['hypervolume']:.4f}",
+          f"{level:.0%} CI": "[{:.4f}, {:.4f}]".format(*entry["hypervolume_ci"])}
+         for name, entry in metrics["methods"].items()])
+    return (points.to_string(index=False) + "\n\n" + volumes.to_string(index=False) + "\n")
+
+
+def _summary_file(results: Path, name: str) -> Path:
+    path = results / "summary" / name
+    if not path.is_file():
+        raise UsageError(f"{path}: not found; run the workflow first (`make run`), or pass "
+                         "--results the folder of a finished run")
+    return path
+
+
+def cmd_front(args: argparse.Namespace) -> None:
+    results = Path(args.results)
+    front = read_table(_summary_file(results, "front.csv"), required=["method", "pref_id"])
+    metrics = read_json(_summary_file(results, "metrics.json"))
+    sys.stdout.write(front_report(front, metrics))
+
+
+def _choice(args: argparse.Namespace) -> tuple[Served, tuple[float, ...], int, list[dict]]:
+    """The run, the asked preference, the seed and the adapters serving it."""
+    served = Served.load(args.results)
+    preference = parse_preference(args.preference, served.objectives)
+    seed, chosen = served.choose(preference, args.method, args.seed, args.interpolate)
+    reached = realised([(a["pref_id"], a["merge_weight"]) for a in chosen],
+                       {a["pref_id"]: a["weights"] for a in chosen})
+    if max(abs(a - b) for a, b in zip(reached, preference)) > 1e-6:
+        how = "merge" if args.interpolate else "nearest trained preference"
+        print(f"note: preference {_preference_text(preference)} is served by the {how} "
+              f"{_preference_text(reached)}", file=sys.stderr)
+    return served, preference, seed, chosen
+
+
+def _adapters_used(chosen: Sequence[dict]) -> list[dict]:
+    return [{key: a[key] for key in ("pref_id", "weights", "merge_weight", "path")}
+            for a in chosen]
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    served, preference, seed, chosen = _choice(args)
+    prompts = read_prompts(args.prompts, args.prompts_file, sys.stdin)
+    from paretohqd.devices import resolve_device, resolve_dtype
+    from paretohqd.generation import SamplingSettings
+    from paretohqd.serving import answer
+
+    device = resolve_device(args.device)
+    settings = SamplingSettings(temperature=args.temperature, top_p=args.top_p,
+                                max_new_tokens=args.max_new_tokens,
+                                batch_size=args.batch_size, seed=args.sampling_seed)
+    answers = answer(served.base_model, chosen, prompts, settings, served.prompt_format,
+                     device, resolve_dtype(args.dtype, device))
+    for prompt, text in zip(prompts, answers):
+        if args.format == "jsonl":
+            record = {"prompt": prompt, "answer": text, "preference": list(preference),
+                      "method": args.method, "seed": seed, "adapters": _adapters_used(chosen)}
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(text)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    output = Path(args.merged)
+    if output.exists() and not (output.is_dir() and not any(output.iterdir())):
+        raise UsageError(f"--merged {output}: exists and is not an empty folder; "
+                         "choose a new path")
+    served, preference, seed, chosen = _choice(args)
+    import torch
+
+    from paretohqd.serving import export_merged
+
+    info = {"base_model": served.base_model, "preference": list(preference),
+            "method": args.method, "seed": seed, "adapters": _adapters_used(chosen)}
+    export_merged(served.base_model, chosen, output, getattr(torch, args.dtype), info)
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """Which run, preference, method and seed (generate, export)."""
+    parser.add_argument("--results", default="results",
+                        help="the results folder of a finished run (default: results)")
+    parser.add_argument("--preference", required=True,
+                        help="comma-separated weights, one per objective, >= 0, summing to 1 "
+                             "(e.g. 0.3,0.7)")
+    parser.add_argument("--method", default="paretohqd",
+                        help="a per-preference method of the run (default: paretohqd)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the training seed whose adapters to use (default: the first)")
+    parser.add_argument("--interpolate", action="store_true",
+                        help="merge the neighbouring trained adapters in proportion instead of "
+                             "taking the nearest one")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="paretohqd", description="A finished ParetoHqD run's models for any preference.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    generate = commands.add_parser(
+        "generate", help="answer prompts with the model for a preference",
+        description="Answer prompts (arguments, --prompts-file, or stdin lines) with the "
+                    "adapter trained for the nearest preference, or with --interpolate the "
+                    "neighbouring adapters merged in proportion.")
+    _run_options(generate)
+    generate.add_argument("prompts", nargs="*", metavar="PROMPT", help="prompts to answer")
+    generate.add_argument("--prompts-file", help="a file with one prompt per line")
+    generate.add_argument("--format", choices=("text", "jsonl"), default="text",
+                          help="text: one answer per prompt; jsonl: prompt, answer, "
+                               "preference and adapters per line (default: text)")
+    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--top-p", type=float, default=0.9)
+    generate.add_argument("--max-new-tokens", type=int, default=128)
+    generate.add_argument("--batch-size", type=int, default=8)
+    generate.add_argument("--sampling-seed", type=int, default=0,
+                          help="seed of the sampling (default: 0)")
+    generate.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    generate.add_argument("--dtype", default="auto", choices=("auto", *DTYPES),
+                          help="default: auto (bf16 where fast, else float32)")
+    generate.set_defaults(run=cmd_generate)
+
+    front = commands.add_parser(
+        "front", help="print the achieved front and hypervolumes",
+        description="Print every method's mean rewards per preference with 95% intervals "
+                    "(+- 1.96 standard errors) and each method's hypervolume with its "
+                    "bootstrap interval, from results/summary/.")
+    front.add_argument("--results", default="results",
+                       help="the results folder of a finished run (default: results)")
+    front.set_defaults(run=cmd_front)
+
+    export = commands.add_parser(
+        "export", help="write a stand-alone model for a preference",
+        description="Merge the adapter(s) for a preference into the base model and write it "
+                    "with its tokenizer to a new folder that "
+                    "AutoModelForCausalLM.from_pretrained loads.")
+    _run_options(export)
+    export.add_argument("--merged", required=True, metavar="OUT",
+                        help="the folder to write (must not exist, or be empty)")
+    export.add_argument("--dtype", default="float32", choices=DTYPES,
+                        help="dtype of the written weights (default: float32)")
+    export.set_defaults(run=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (UsageError, PreferenceError, DataError, ModelSourceError) as err:
+        print(f"paretohqd {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
