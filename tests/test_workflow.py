@@ -131,8 +131,6 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert set(fulldata_pool["source"]) == {"shared"}  # one generator: the SFT model
     assert (results / f"sft/{seed}/adapter/adapter_config.json").is_file()
     for pref in prefs:
-        linear = pd.read_parquet(results / f"paretohqd_linear/{pref}/stage1/data.parquet")
-        assert len(linear) == 4
         fulldata = results / f"paretohqd_fulldata/{seed}/{pref}"
         assert (fulldata / "stage2/adapter/adapter_config.json").is_file()
         assert not (fulldata / "stage1").exists()
@@ -158,8 +156,8 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
                                       "harmless", "helpful", "collapse_rate", "n_eval",
                                       "n_seeds", "se_harmless", "se_helpful"]
     assert (front[["se_harmless", "se_helpful"]] >= 0).all().all()
-    per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_linear", "paretohqd_fulldata",
-                "rewarded_soups", "ric", "modpo")
+    per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_fulldata", "rewarded_soups", "ric",
+                "modpo")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
         [("base", "none"), ("sft", "none")] + [(m, p) for m in per_pref for p in prefs])
     assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
