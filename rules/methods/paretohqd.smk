@@ -52,14 +52,11 @@ wildcard_constraints:
     gen="|".join([r"p\d{3}(_\d{3})+", SHARED]),
 
 
-# The representatives' stage-1 models write the stage-2 pool: trained first, the pool's
-# generation overlaps the other preferences' stage 1 instead of running alone after it.
 use rule select_template as select_stage1 with:
     output:
         "results/{variant}/{pref}/stage1/data.parquet",
     log:
         "results/logs/select_stage1/{variant}/{pref}.log",
-    priority: lambda wc: int(wc.pref in REPRESENTATIVES)
     params:
         selection=lambda wc: selection_params(
             PREFERENCES[wc.pref],
@@ -78,7 +75,6 @@ use rule sft_template as sft_stage1 with:
         "results/logs/sft_stage1/{variant}/seed{seed}/{pref}.log",
     benchmark:
         "results/benchmarks/sft_stage1/{variant}/seed{seed}/{pref}.tsv"
-    priority: lambda wc: int(wc.pref in REPRESENTATIVES)
 
 
 use rule generate_template as generate_stage2 with:
