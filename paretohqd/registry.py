@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from paretohqd.config import ConfigError
 
@@ -44,6 +44,8 @@ class Method:
     ``train`` / ``generate``: benchmark files of its training jobs and of its own data
     generation. ``stands_on``: registered methods whose run it starts from; their compute
     counts as its own too.
+    ``data``: its training sets for model cards, label -> table path pattern (``{seed}`` and
+    ``{pref}`` as in ``model``); ``recipe``: how they were chosen and trained, label -> value.
     """
 
     name: str
@@ -53,6 +55,8 @@ class Method:
     train: tuple[str, ...] = ()
     generate: tuple[str, ...] = ()
     stands_on: tuple[str, ...] = ()
+    data: Mapping[str, str] = field(default_factory=dict, hash=False)
+    recipe: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def per_preference(self) -> bool:
