@@ -23,6 +23,8 @@ for method_rules in sorted(
 
 
 include: "rules/evaluation.smk"
+include: "rules/hub.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -31,6 +33,8 @@ rule all:
         "results/summary/front.csv",
         "results/summary/metrics.json",
         "results/summary/front.png",
+        "results/summary/answers.html",
+        "results/hub",
         expand(
             "results/reward_models/{objective}/metrics.json",
             objective=TRAINED_OBJECTIVES,
