@@ -24,6 +24,8 @@ for method_rules in sorted(
 
 include: "rules/evaluation.smk"
 include: "rules/serving.smk"
+include: "rules/hub.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -33,6 +35,8 @@ rule all:
         "results/summary/metrics.json",
         "results/summary/front.png",
         "results/models/index.json",
+        "results/summary/answers.html",
+        "results/hub",
         expand(
             "results/reward_models/{objective}/metrics.json",
             objective=TRAINED_OBJECTIVES,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from paretohqd.config import ConfigError
 
@@ -46,6 +46,8 @@ class Method:
     generation. ``stands_on``: registered methods whose run it starts from; their compute
     counts as its own too. ``preferences``: a per-preference method's own preference vectors
     by id (e.g. interpolated ones); None: the configured ``preferences``.
+    ``data``: its training sets for model cards, label -> table path pattern (``{seed}`` and
+    ``{pref}`` as in ``model``); ``recipe``: how they were chosen and trained, label -> value.
     """
 
     name: str
@@ -56,6 +58,8 @@ class Method:
     generate: tuple[str, ...] = ()
     stands_on: tuple[str, ...] = ()
     preferences: dict[str, list[float]] | None = field(default=None, hash=False)
+    data: Mapping[str, str] = field(default_factory=dict, hash=False)
+    recipe: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def per_preference(self) -> bool:

@@ -189,10 +189,13 @@ def register_method(
     generate=(),
     stands_on=(),
     preferences=None,
+    data=None,
+    recipe=None,
 ):
     """Register a reported method (paretohqd.registry.Method): `run` is the `methods:` entry
     that makes it (default: its name), or none with `every_run`; `model` may be a rule's
-    output; `preferences` ({id: weights}) replaces the configured ones for this method.
+    output; `preferences` ({id: weights}) replaces the configured ones for this method;
+    `data` and `recipe` describe its training for model cards.
     """
     REGISTRY.register(
         Method(
@@ -204,6 +207,8 @@ def register_method(
             generate=tuple(generate),
             stands_on=tuple(stands_on),
             preferences=preferences,
+            data={label: str(path) for label, path in (data or {}).items()},
+            recipe=recipe or {},
         )
     )
 
@@ -302,3 +307,74 @@ def model_index_params():
             if PREFERENCE_FIELD in (method.model or "")
         },
     }
+
+# ---- hub-ready models and the report (rules/hub.smk, rules/report.smk) ---------------------
+def hub_models():
+    """Every evaluated model with an adapter (paretohqd.registry), per seed: its adapter,
+    preference per objective, training sets, recipe and prompt conditioning, for its card.
+    """
+    models = []
+    for name, pref, seed, weights in eval_points():
+        method = REGISTRY[name]
+        if method.model is None:
+            continue
+        fill = {"pref": pref, "seed": seed}
+        conditioning = method.conditioning
+        models.append(
+            {
+                "method": name,
+                "pref": pref,
+                "seed": seed,
+                "weights": None if weights is None else dict(zip(OBJECTIVES, weights)),
+                "adapter": method.model.format(**fill),
+                "data": {
+                    label: path.format(**fill) for label, path in method.data.items()
+                },
+                "recipe": dict(method.recipe),
+                "conditioning": (
+                    None
+                    if conditioning is None
+                    else {
+                        "function": conditioning.function,
+                        "input": conditioning.input,
+                        "options": dict(conditioning.options),
+                    }
+                ),
+            }
+        )
+    return models
+
+
+def hub_input(wildcards):
+    """The published adapters, their training sets, the front and its metrics."""
+    models = hub_models()
+    return {
+        "front": "results/summary/front.csv",
+        "metrics": "results/summary/metrics.json",
+        "adapters": sorted({model["adapter"] for model in models}),
+        "data": sorted({path for model in models for path in model["data"].values()}),
+    }
+
+
+def reward_model_names():
+    """Per objective: its reward model's hub name or path (a workflow-trained one with how it
+    was trained), or its scorer kind."""
+    names = {}
+    for name, objective in OBJECTIVES.items():
+        model = scorer_spec(name)["model"]
+        if model is None:
+            names[name] = objective["scorer"]
+        elif name in TRAINED_OBJECTIVES:
+            names[name] = (
+                f"{model} (fine-tuned by the workflow from "
+                f"{config['reward_training']['base']} on recipe {objective['train_recipe']})"
+            )
+        else:
+            names[name] = model
+    return names
+
+
+def answer_points():
+    """[(method, pref_id, seed, weights)] of the first training seed: the answers the report
+    shows side by side."""
+    return [point for point in eval_points() if point[2] == SEEDS[0]]

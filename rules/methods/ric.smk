@@ -110,4 +110,17 @@ register_method(
     train=benchmarks(rules.sft_ric)
     + (benchmarks(rules.sft_ric_online) if RIC["online"] else []),
     generate=benchmarks(rules.generate_ric_online) if RIC["online"] else [],
+    data={
+        "every offline row, its rewards in the prompt": rules.ric_data.output.data,
+        **(
+            {"online stage: kept answers": rules.ric_online_data.output[0]}
+            if RIC["online"]
+            else {}
+        ),
+    },
+    recipe={
+        "preference map": RIC["map"],
+        "steps": RIC["steps"],
+        "online stage": RIC["online"],
+    },
 )

@@ -16,4 +16,10 @@ use rule sft_template as sft_full with:
         settings=sft_settings(config["baselines"]["sft"]["steps"]),
 
 
-register_method("sft", model=rules.sft_full.output[0], train=benchmarks(rules.sft_full))
+register_method(
+    "sft",
+    model=rules.sft_full.output[0],
+    train=benchmarks(rules.sft_full),
+    data={"every offline row": "results/offline/scored.parquet"},
+    recipe={"selection": "none", "steps": config["baselines"]["sft"]["steps"]},
+)
