@@ -308,6 +308,7 @@ def model_index_params():
         },
     }
 
+
 # ---- hub-ready models and the report (rules/hub.smk, rules/report.smk) ---------------------
 def hub_models():
     """Every evaluated model with an adapter (paretohqd.registry), per seed: its adapter,
