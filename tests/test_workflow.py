@@ -365,7 +365,7 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
     """On a copy of the tiny run, which is up to date: the report's sections."""
     answers = (tiny_run / "results/summary/answers.html").read_text()
     assert answers.count("<table>") == 2  # the tiny slice has 2 test prompts (report.prompts 4)
-    assert answers.count("<tr><th>") == 2 * (1 + 9)  # a header, base, sft, 7 more methods
+    assert answers.count("<tr><th>") == 2 * (1 + 8)  # a header, base, sft, 6 more methods
     workdir = tmp_path / "run"
     copy_run(tiny_run, workdir)
     planned = snakemake("-n", "--configfile", str(TINY), workdir=workdir)
