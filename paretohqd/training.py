@@ -160,7 +160,9 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
     """Fine-tune a LoRA adapter on ``rows`` (columns prompt, response); start from
     ``init_adapter`` (stage 2) or a fresh LoRA (stage 1). Returns loss and timing."""
     from peft import PeftModel
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
+
+    from paretohqd.sft_trainer import sft_trainer_class
 
     model, tokenizer = load_base(base_model)
     peft_config = None
@@ -170,8 +172,9 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
         peft_config = lora_config(settings)
     args = SFTConfig(max_length=settings.max_length, completion_only_loss=True,
                      **trainer_args(settings, checkpoint_dir))
-    trainer = SFTTrainer(model=model, args=args, train_dataset=sft_dataset(rows, prompt_format),
-                         processing_class=tokenizer, peft_config=peft_config)
+    trainer_class = sft_trainer_class(resolve_device(settings.device))
+    trainer = trainer_class(model=model, args=args, train_dataset=sft_dataset(rows, prompt_format),
+                            processing_class=tokenizer, peft_config=peft_config)
     fingerprint = run_fingerprint([asdict(settings), base_model, init_adapter],
                                   rows[["prompt", "response"]])
     return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(rows))

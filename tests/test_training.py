@@ -96,6 +96,29 @@ def test_completion_only_loss_masks_the_prompt(tiny_causal_lm):
     assert "4." in trained and "2+2" not in trained
 
 
+def test_logits_loss_equals_trl_tiled_loss(tiny_causal_lm):
+    """The CPU trainer's loss (the model's own cross-entropy) is TRL's tiled-head loss on the
+    same batch, prompt masked in both."""
+    from trl import SFTConfig, SFTTrainer
+
+    from paretohqd.sft_trainer import LogitsLossSFTTrainer, sft_trainer_class
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
+    args = SFTConfig(output_dir="/tmp/unused", use_cpu=True, max_length=64, report_to=[],
+                     completion_only_loss=True, activation_checkpointing=False, bf16=False)
+    losses = []
+    for trainer_class in (SFTTrainer, LogitsLossSFTTrainer):
+        trainer = trainer_class(model=model, args=args, train_dataset=sft_dataset(ROWS, "chat"),
+                                processing_class=tokenizer)
+        batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(ROWS))])
+        with torch.no_grad():
+            losses.append(trainer.compute_loss(trainer.model, dict(batch)))
+    torch.testing.assert_close(losses[1], losses[0], rtol=1e-5, atol=1e-6)
+    assert sft_trainer_class(torch.device("cpu")) is LogitsLossSFTTrainer
+    assert sft_trainer_class(torch.device("cuda")) is SFTTrainer
+
+
 @pytest.mark.parametrize("fmt", ["chat", "raw"])
 def test_generation_is_seeded(tiny_causal_lm, fmt):
     policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32)
