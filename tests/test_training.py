@@ -128,6 +128,42 @@ def test_generation_is_seeded(tiny_causal_lm, fmt):
     assert first == again and [len(x) for x in first] == [2, 2, 2]
 
 
+def test_shared_prefix_length_leaves_every_row_a_token():
+    from paretohqd.generation import shared_prefix_length
+
+    assert shared_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
+    assert shared_prefix_length([[1, 2], [1, 2, 3]]) == 1
+    assert shared_prefix_length([[7, 1], [8, 1]]) == 0
+
+
+@pytest.mark.parametrize("fmt", ["chat", "raw"])
+def test_prefix_cached_batch_generates_what_each_prompt_alone_does(tiny_causal_lm, fmt):
+    """The shared prefix computed once, padding between it and the rest: every row's greedy
+    continuation and its first-step logits are those of the prompt run alone, unpadded."""
+    from paretohqd.generation import prefix_cached_inputs, render_prompt
+
+    policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32)
+    prompts = ["Hi", "Name three colours of the rainbow, please.", "Why is the sky blue?"]
+    rows = tokenizer([render_prompt(tokenizer, p, fmt) for p in prompts],
+                     add_special_tokens=fmt != "chat")["input_ids"]
+    inputs = prefix_cached_inputs(policy, rows, tokenizer.pad_token_id, copies=2)
+    assert inputs["input_ids"].shape[0] == 6
+    assert ("past_key_values" in inputs) == (fmt == "chat")  # raw rows share no token here
+    with torch.inference_mode():
+        batch = policy.generate(**inputs, do_sample=False, max_new_tokens=6, output_logits=True,
+                                return_dict_in_generate=True, pad_token_id=tokenizer.pad_token_id)
+        width = inputs["input_ids"].shape[1]
+        for i, row in enumerate(rows):
+            alone = policy.generate(input_ids=torch.tensor([row]), do_sample=False,
+                                    max_new_tokens=6, output_logits=True,
+                                    return_dict_in_generate=True,
+                                    pad_token_id=tokenizer.pad_token_id)
+            for copy in (2 * i, 2 * i + 1):
+                assert batch.sequences[copy, width:].tolist() == alone.sequences[0, len(row):].tolist()
+                torch.testing.assert_close(batch.logits[0][copy], alone.logits[0][0],
+                                           rtol=1e-4, atol=1e-4)
+
+
 def test_nucleus_sampler_draws_from_the_top_p_distribution():
     """Temperature, top-k and top-p as generate applies them: a token outside the nucleus is
     never drawn, and the others come at their renormalised probabilities."""
