@@ -1,9 +1,10 @@
 """Time the work of single jobs under the settings the speed levers change: torch threads,
-dtype, and the sampler. Each case runs in a fresh process (so start-up is not shared) on the
-models and data of a finished run, and prints one markdown row per case with the median of
-``--repeats`` timings of the work alone.
+dtype, the sampler, generation's shared-prefix cache and the SFT loss. Each case runs in a
+fresh process (so start-up is not shared) on the models and data of a finished run, and prints
+one markdown row per case with the median of ``--repeats`` timings of the work alone.
 
-Usage: .venv/bin/python bench/levers.py [--results results] [--repeats 3] [--cases gen,sft,rm]
+Usage: .venv/bin/python bench/levers.py [--results results] [--repeats 3]
+       [--cases gen,sft,rm,prefix,loss]
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ if case["kind"] == "gen":
     prompts = pd.read_parquet(results / "data/prompts.parquet")
     texts = prompts.loc[prompts.split == "test", "prompt"].tolist()[:40]
     settings = SamplingSettings(temperature=1.0, top_p=0.9, max_new_tokens=48, batch_size=40, seed=1)
+    if not case["prefix"]:  # the lever's baseline: every row padded on the left, no cache
+        import paretohqd.generation as generation
+        def padded(policy, rows, pad_token_id, copies):
+            width = max(len(row) for row in rows)
+            ids = torch.tensor([[pad_token_id] * (width - len(r)) + list(r) for r in rows])
+            mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows])
+            return {"input_ids": ids.repeat_interleave(copies, 0),
+                    "attention_mask": mask.repeat_interleave(copies, 0)}
+        generation.prefix_cached_inputs = padded
     started = time.perf_counter()
     if case["sampler"] == "nucleus":
         sample_responses(policy, tokenizer, texts, 1, settings)
@@ -45,6 +55,10 @@ if case["kind"] == "gen":
 elif case["kind"] == "sft":
     from paretohqd.settings import SFTSettings
     from paretohqd.training import train_adapter
+    if case["trainer"] == "tiled":  # the lever's baseline: TRL's own loss, its tiled LM head
+        import paretohqd.sft_trainer
+        from trl import SFTTrainer
+        paretohqd.sft_trainer.sft_trainer_class = lambda device: SFTTrainer
     rows = pd.read_parquet(results / "offline/responses/shard0.parquet").head(16)
     folder = Path(tempfile.mkdtemp())
     settings = SFTSettings(steps=6, batch_size=4, learning_rate=1e-3, lora_r=16, lora_alpha=32,
@@ -68,13 +82,30 @@ print("SECONDS", time.perf_counter() - started)
 '''
 
 CASES = {
-    "gen": [{"threads": t, "dtype": d, "sampler": s} for s in ("nucleus", "transformers")
-            for d in ("bfloat16", "float32") for t in (1, 2)],
-    "sft": [{"threads": t, "dtype": d} for d in ("bfloat16", "float32") for t in (1, 2)],
+    "gen": [{"threads": t, "dtype": d, "sampler": s, "prefix": True}
+            for s in ("nucleus", "transformers") for d in ("bfloat16", "float32") for t in (1, 2)],
+    "prefix": [{"threads": 1, "dtype": d, "sampler": "nucleus", "prefix": p}
+               for d in ("bfloat16", "float32") for p in (True, False)],
+    "sft": [{"threads": t, "dtype": d, "trainer": "logits"} for d in ("bfloat16", "float32")
+            for t in (1, 2)],
+    "loss": [{"threads": 1, "dtype": d, "trainer": k} for d in ("bfloat16", "float32")
+             for k in ("logits", "tiled")],
     "rm": [{"threads": t, "dtype": d} for d in ("bfloat16", "float32") for t in (1, 2)],
 }
 WORK = {"gen": "40 prompts x 48 new tokens, batch 40", "sft": "6 LoRA steps, batch 4",
+        "prefix": "40 prompts x 48 new tokens, batch 40", "loss": "6 LoRA steps, batch 4",
         "rm": "reward model, 12 steps of 16 pairs + 64 scored"}
+
+
+# case lists that time another kind's code under a lever's two settings
+CODE = {"prefix": "gen", "loss": "sft"}
+
+
+def variant(case: dict) -> str:
+    """What a case sets besides threads and dtype."""
+    if "sampler" in case:
+        return f"{case['sampler']}, {'shared prefix once' if case['prefix'] else 'padded rows'}"
+    return {"logits": "loss from logits", "tiled": "TRL tiled head"}.get(case.get("trainer"), "")
 
 
 def time_case(case: dict) -> float:
@@ -92,15 +123,14 @@ def main() -> None:
     parser.add_argument("--repeats", default=3, type=int)
     parser.add_argument("--cases", default="gen,sft,rm")
     args = parser.parse_args()
-    print("| work | threads | dtype | sampler | median s | runs |")
+    print("| work | threads | dtype | variant | median s | runs |")
     print("| --- | ---: | --- | --- | ---: | ---: |")
     for kind in args.cases.split(","):
         for case in CASES[kind]:
-            spec = {**case, "kind": kind, "results": str(args.results.resolve())}
+            spec = {**case, "kind": CODE.get(kind, kind), "results": str(args.results.resolve())}
             times = [time_case(spec) for _ in range(args.repeats)]
             started = time.strftime("%H:%M")
-            print(f"| {WORK[kind]} | {case['threads']} | {case['dtype']} "
-                  f"| {case.get('sampler', '')} "
+            print(f"| {WORK[kind]} | {case['threads']} | {case['dtype']} | {variant(case)} "
                   f"| {statistics.median(times):.1f} | {args.repeats} ({started}) |", flush=True)
 
 
