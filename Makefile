@@ -7,6 +7,10 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 CORES ?= all
 SNAKEMAKE_ARGS ?=
+# Two pytest workers: the end-to-end workflow runs leave a core idle much of the time (start-up,
+# serial steps), so a second worker fills it; tests/conftest.py keeps each module, and every
+# test of a shared workflow run, on one worker. PYTEST_ARGS="-n 0 ..." runs in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Exact versions of every dependency but torch (`make lock` refreshes it). LOCK= (empty) falls

@@ -9,6 +9,19 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# Fixtures holding a finished workflow run, shared by tests in several modules
+SHARED_RUNS = {"tiny_run", "first_run"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N --dist loadgroup`` (``make test``): the tests of one module share a
+    worker, so that module-scoped fixtures (a SLURM cluster, a workflow run) are built once, and
+    every test that reads a shared workflow run joins one group, so that run happens once."""
+    for item in items:
+        uses_shared_run = SHARED_RUNS & set(getattr(item, "fixturenames", ()))
+        item.add_marker(pytest.mark.xdist_group("shared_runs" if uses_shared_run
+                                                 else item.path.stem))
 
 
 @pytest.fixture(scope="session")
