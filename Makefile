@@ -8,9 +8,9 @@ TORCH_SPEC ?= torch==2.13.0
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 # Two pytest workers: the end-to-end workflow runs leave a core idle much of the time (start-up,
-# serial steps), so a second worker fills it; tests/conftest.py keeps each module, and every
-# test of a shared workflow run, on one worker. PYTEST_ARGS="-n 0 ..." runs in one process.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
+# serial steps), so a second worker fills it; tests/conftest.py keeps each module, and the
+# modules sharing a workflow run, on one worker. PYTEST_ARGS="-n 0 ..." runs in one process.
+PYTEST_ARGS ?= -n 2
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Exact versions of every dependency but torch (`make lock` refreshes it). LOCK= (empty) falls

@@ -9,19 +9,34 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-# Fixtures holding a finished workflow run, shared by tests in several modules
+# Fixtures holding a finished workflow run, and the modules whose tests use them
 SHARED_RUNS = {"tiny_run", "first_run"}
+SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_reruns.py", "tests/test_workflow.py"}
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under ``pytest -n N --dist loadgroup`` (``make test``): the tests of one module share a
-    worker, so that module-scoped fixtures (a SLURM cluster, a workflow run) are built once, and
-    every test that reads a shared workflow run joins one group, so that run happens once."""
+    """Keep SHARED_RUN_MODULES complete: a test elsewhere using a shared run would make a
+    second pytest worker repeat that run."""
     for item in items:
+        module = item.nodeid.split("::", 1)[0]
         uses_shared_run = SHARED_RUNS & set(getattr(item, "fixturenames", ()))
-        item.add_marker(pytest.mark.xdist_group("shared_runs" if uses_shared_run
-                                                 else item.path.stem))
+        if uses_shared_run and module not in SHARED_RUN_MODULES:
+            raise pytest.UsageError(f"{item.nodeid} uses a shared workflow run: add {module} "
+                                    "to SHARED_RUN_MODULES in tests/conftest.py")
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` runs two pytest-xdist workers; each gets whole modules (so module-scoped
+    fixtures such as the SLURM cluster are built once), and the modules that share a workflow
+    run go to one worker together (so that run happens once). Largest group first."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "shared_runs" if module in SHARED_RUN_MODULES else module
+
+    return SharedRunScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
