@@ -113,18 +113,18 @@ def prefix_cached_inputs(policy, rows: Sequence[Sequence[int]], pad_token_id: in
     """
     shared = shared_prefix_length(rows)
     width = max(len(row) for row in rows) - shared
-    ids = [list(rows[0][:shared]) + [pad_token_id] * (shared + width - len(row)) + list(row[shared:])
-           for row in rows]
-    mask = [[1] * shared + [0] * (shared + width - len(row)) + [1] * (len(row) - shared)
-            for row in rows]
+    padding = [shared + width - len(row) for row in rows]
+    ids = [list(rows[0][:shared]) + [pad_token_id] * pad + list(row[shared:])
+           for row, pad in zip(rows, padding)]
+    mask = [[1] * shared + [0] * pad + [1] * (len(row) - shared) for row, pad in zip(rows, padding)]
     device = next(policy.parameters()).device
     inputs = {"input_ids": torch.tensor(ids, device=device).repeat_interleave(copies, dim=0),
               "attention_mask": torch.tensor(mask, device=device).repeat_interleave(copies, dim=0)}
     if shared:
         cache = DynamicCache(config=policy.config)
-        policy(input_ids=inputs["input_ids"][:1, :shared], past_key_values=cache, use_cache=True)
+        policy(input_ids=inputs["input_ids"][:1, :shared], cache=cache, use_cache=True)
         cache.batch_repeat_interleave(len(rows) * copies)
-        inputs["past_key_values"] = cache
+        inputs["cache"] = cache
     return inputs
 
 

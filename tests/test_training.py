@@ -148,7 +148,7 @@ def test_prefix_cached_batch_generates_what_each_prompt_alone_does(tiny_causal_l
                      add_special_tokens=fmt != "chat")["input_ids"]
     inputs = prefix_cached_inputs(policy, rows, tokenizer.pad_token_id, copies=2)
     assert inputs["input_ids"].shape[0] == 6
-    assert ("past_key_values" in inputs) == (fmt == "chat")  # raw rows share no token here
+    assert ("cache" in inputs) == (fmt == "chat")  # raw rows share no token here
     with torch.inference_mode():
         batch = policy.generate(**inputs, do_sample=False, max_new_tokens=6, output_logits=True,
                                 return_dict_in_generate=True, pad_token_id=tokenizer.pad_token_id)
