@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from pathlib import Path
+from typing import Any, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -17,6 +18,7 @@ from transformers import (
 )
 
 from paretohqd.assets import check_model_source
+from paretohqd.io import file_digest
 
 CHAT = "chat"
 
@@ -81,6 +83,17 @@ def load_policy(model: str, device: torch.device, dtype: torch.dtype,
 
         policy = PeftModel.from_pretrained(policy, adapter).merge_and_unload()
     return policy.to(device).eval(), tokenizer
+
+
+def answers_provenance(model: str, adapter: str | None, seed: int,
+                       conditioning: dict | None = None) -> dict[str, Any]:
+    """What wrote a table of answers, for its file's metadata: the base model, the adapter (its
+    path and the SHA-256 of its weights, so a test or a user can tell which training produced
+    it), the sampling seed and the prompt conditioning, if any."""
+    weights = Path(adapter) / "adapter_model.safetensors" if adapter is not None else None
+    return {"model": model, "adapter": adapter,
+            "adapter_sha256": file_digest(weights) if weights is not None else None,
+            "seed": seed, "conditioning": conditioning}
 
 
 def render_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str, prompt_format: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,6 +12,11 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+# the parquet schema metadata key under which a table records what produced it
+PROVENANCE_KEY = b"paretohqd.provenance"
 
 
 class DataError(ValueError):
@@ -50,10 +56,28 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a parquet table atomically."""
+def write_table(frame: pd.DataFrame, path: str | Path,
+                provenance: dict[str, Any] | None = None) -> None:
+    """Write a parquet table atomically; ``provenance`` (JSON-able: what produced the rows) goes
+    into the file's schema metadata, where ``read_provenance`` finds it."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if provenance is not None:
+        metadata = {**(table.schema.metadata or {}), PROVENANCE_KEY: json.dumps(provenance)}
+        table = table.replace_schema_metadata(metadata)
     with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False)
+        pq.write_table(table, tmp)
+
+
+def read_provenance(path: str | Path) -> dict[str, Any] | None:
+    """What produced a table written by ``write_table`` (None if it recorded nothing)."""
+    metadata = pq.read_schema(path).metadata or {}
+    return json.loads(metadata[PROVENANCE_KEY]) if PROVENANCE_KEY in metadata else None
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hex)."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def write_json(data: Any, path: str | Path) -> None:

@@ -10,7 +10,8 @@ scoring job would spend most of its time starting up.
 """
 
 from paretohqd.devices import resolve_device, resolve_dtype
-from paretohqd.generation import SamplingSettings, load_policy, sample_responses
+from paretohqd.generation import (SamplingSettings, answers_provenance, load_policy,
+                                  sample_responses)
 from paretohqd.io import read_table, write_table
 from paretohqd.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
 from paretohqd.registry import load_function
@@ -27,13 +28,13 @@ if "shard" in pick:
 else:
     prompts = sample_prompts(table, pick["n"], p.seed, pick["split"])
 samples = [[] for _ in range(len(prompts))]
+adapter = snakemake.input.get("adapter")
+conditioning = p.get("conditioning")
 if p.samples_per_prompt > 0:
     device = resolve_device(p.device)
-    adapter = snakemake.input.get("adapter")
     with phase(log, "load"):
         policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
     texts = prompts["prompt"].tolist()
-    conditioning = p.get("conditioning")
     if conditioning:
         condition = load_function(conditioning["function"])
         texts = condition(texts, conditioning["weights"], conditioning["objectives"],
@@ -47,7 +48,8 @@ rows = response_rows(prompts, samples, p.source, include_references=p.include_re
 if not p.keep_empty:
     rows = drop_empty_responses(rows, snakemake.output[0])
 log.info("%d prompts, %d responses", len(prompts), len(rows))
-write_table(rows, snakemake.output[0])
+write_table(rows, snakemake.output[0],
+            provenance=answers_provenance(p.model, adapter, p.seed, conditioning))
 if p.get("scorers"):
     write_scores(rows, p.scorers, snakemake.output.scores, resolve_device(p.device),
                  p.scoring["max_length"], p.scoring["batch_size"], log)
