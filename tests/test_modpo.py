@@ -5,9 +5,10 @@ import math
 import pandas as pd
 import pytest
 import torch
+import torch.nn.functional as F
 
 from paretohqd.modpo import (REFERENCE_SHIFT, build_trainer, main_objective, preference_pairs,
-                             train_modpo)
+                             train_modpo, training_pairs)
 from paretohqd.settings import MODPOSettings
 from tiny_settings import tiny_config
 
@@ -39,7 +40,8 @@ def test_pairs_rank_by_the_main_objective_and_carry_the_weighted_margin():
 
 def test_no_pairs_is_an_error_naming_the_objective():
     single = TABLE[TABLE["prompt_id"] == "p3"]
-    with pytest.raises(ValueError, match="'b'"):
+    with pytest.raises(ValueError, match=r"no preference pairs for w=\[0\.0, 1\.0\]: every "
+                                         r"prompt has a single response or tied 'b' rewards"):
         preference_pairs(single, ["a", "b"], [0.0, 1.0], "minmax", beta=0.1)
 
 
@@ -65,3 +67,80 @@ def test_train_modpo_writes_an_adapter(tiny_causal_lm, tmp_path):
     metrics = train_modpo(str(tiny_causal_lm), pairs, [0.75, 0.25], out, ckpt, SETTINGS, "chat")
     assert metrics["steps"] == 2 and math.isfinite(metrics["train_loss"])
     assert (out / "adapter_config.json").is_file() and not ckpt.exists()
+
+
+HEAD_SCALE = 20.0
+
+
+@pytest.fixture(scope="module")
+def peaked_causal_lm(tiny_causal_lm, tmp_path_factory):
+    """The tiny Llama with its output layer scaled up: a randomly initialised head gives almost
+    uniform next-token distributions that no adapter moves much; this one's are peaked, so a
+    LoRA moves log-probabilities by whole nats."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = tmp_path_factory.mktemp("peaked_causal_lm")
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
+    with torch.no_grad():
+        model.lm_head.weight.mul_(HEAD_SCALE)
+    model.save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny_causal_lm).save_pretrained(path)
+    return path
+
+
+def completion_logps(model, batch: dict) -> torch.Tensor:
+    """Sum of log p(token | prefix) over each row's completion tokens, computed directly from
+    the model's logits (rows: the chosen responses, then the rejected ones)."""
+    ids, mask = batch["input_ids"], batch["completion_mask"]
+    logits = model(input_ids=ids, attention_mask=batch["attention_mask"]).logits
+    token_logps = F.log_softmax(logits[:, :-1].float(), dim=-1).gather(
+        2, ids[:, 1:, None]).squeeze(2)
+    return (token_logps * mask[:, 1:]).sum(dim=1)
+
+
+@pytest.mark.parametrize("beta,weights", [(0.1, [0.75, 0.25]), (0.5, [0.3, 0.7])])
+def test_loss_with_a_moved_policy_is_the_modpo_formula(peaked_causal_lm, tmp_path, beta,
+                                                       weights):
+    """With a policy that differs from its reference (LoRA B set to non-zero values), the
+    trainer's loss is the mean over pairs of -log sigmoid((beta / w_k) (h_w - h_l) - m / w_k),
+    h = log pi - log pi_ref computed here from the policy with and without its adapter, and m
+    the weighted margin of the other objective (pairs and margins from preference_pairs). Two
+    betas and two weightings (main objective first and second) so that beta / w_k, the margin's
+    sign and 1 / w_k all matter."""
+    settings = MODPOSettings.from_config(
+        tiny_config(baselines={"modpo": {"steps": 2, "beta": beta}}), seed=0)
+    w_k = max(weights)
+    table = TABLE.assign(response=["Hello there.", "No.", "Go away, I said no.", "Because.",
+                                   "Why not?", "Me."])
+    pairs = preference_pairs(table, ["a", "b"], weights, "minmax", beta)
+    assert pairs["margin"].abs().max() > 0.1
+    trainer, _ = build_trainer(str(peaked_causal_lm), pairs, weights, tmp_path, settings, "chat")
+    model = trainer.model.eval()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if "lora_B" in name:
+                parameter.copy_(torch.randn(parameter.shape, generator=generator))
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(pairs))])
+    with torch.no_grad():
+        loss = float(trainer.compute_loss(model, dict(batch)))
+        policy = completion_logps(model, batch)
+        with model.disable_adapter():
+            reference = completion_logps(model, batch)
+    h = (policy - reference).double()
+    h_w, h_l = h.chunk(2)
+    assert (h_w - h_l).abs().min() > 0.5  # the policy term is far from zero
+    expected = -F.logsigmoid(beta / w_k * (h_w - h_l)
+                             - torch.tensor(pairs["margin"].to_numpy()) / w_k).mean()
+    assert loss == pytest.approx(float(expected), rel=1e-4)
+
+
+def test_training_pairs_are_a_seeded_sample():
+    """The same seed draws the same pairs, another seed other pairs; asking for at least all
+    pairs returns all of them."""
+    pairs = pd.DataFrame({"chosen": [f"c{i}" for i in range(20)], "rejected": ["r"] * 20})
+    first, again = training_pairs(pairs, 5, seed=1), training_pairs(pairs, 5, seed=1)
+    other = training_pairs(pairs, 5, seed=2)
+    assert len(first) == 5 and first.equals(again)
+    assert set(first["chosen"]) != set(other["chosen"])
+    assert training_pairs(pairs, 20, seed=1).equals(pairs)
