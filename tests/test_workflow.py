@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
+from workflow_runner import ROOT, TINY, copy_run, gpus_asked, job_counts, snakemake
 
 EXAMPLE_METHOD = ROOT / "tests/example_method/topk_sft.smk"
 WORKFLOW_PARTS = ("Snakefile", "rules", "schemas", "workflow_scripts", "paretohqd", "config",
@@ -216,6 +216,33 @@ def test_compare_config_dag_has_every_method(tmp_path):
     assert counts["sft_stage2"] == counts["select_stage2"] == 4 * n_prefs
     assert counts["generate_stage2"] == 3 + 3 + 3 + 1  # M+1 representatives thrice, one shared
     assert counts["scored_stage2"] == 4
+
+
+# rules that load a model onto the device: they ask for the `gpu` resource with `device: cuda`
+DEVICE_RULES = {"reward_model", "score", "generate_offline", "generate_stage2", "generate_eval",
+                "generate_ric_online", "sft_stage1", "sft_stage2", "sft_full", "sft_objective",
+                "sft_ric", "sft_ric_online", "train_modpo", "train_morlhf"}
+# the LoRA SFT rules, which `accelerate.num_processes` runs on that many GPUs
+SFT_RULES = {"sft_stage1", "sft_stage2", "sft_full", "sft_objective", "sft_ric", "sft_ric_online"}
+
+
+@pytest.mark.parametrize("device, processes", [("cpu", 1), ("cuda", 1), ("cuda", 2)])
+def test_device_rules_ask_for_gpus_only_on_cuda(tmp_path, device, processes):
+    """As README's "On a GPU workstation" promises: with `device: cuda` every rule that loads a
+    model on the device asks for one `gpu` (the SFT rules for `accelerate.num_processes`), so
+    `--resources gpu=N` queues them; on the CPU no job asks for one. (Snakemake caps a job's
+    request at the available amount: the default profile offers one GPU, so ask for four.)"""
+    overlay = tmp_path / "device.yaml"
+    overlay.write_text(yaml.safe_dump({"device": device,
+                                       "accelerate": {"num_processes": processes}}))
+    result = snakemake("-n", "--resources", "gpu=4", "--configfile",
+                       str(ROOT / "config/compare.yaml"), str(overlay), workdir=tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    asked = gpus_asked(result.stdout)
+    assert DEVICE_RULES <= set(asked)
+    gpus = 0 if device == "cpu" else 1
+    assert asked == {rule: {gpus * processes if rule in SFT_RULES else gpus}
+                     if rule in DEVICE_RULES else {0} for rule in asked}
 
 
 # rules that train, generate with a trained model or evaluate: one job per seed

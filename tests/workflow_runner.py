@@ -36,6 +36,21 @@ def job_counts(dry_run_output: str) -> dict[str, int]:
     return counts
 
 
+def gpus_asked(dry_run_output: str) -> dict[str, set[int]]:
+    """Per rule of a dry run, the `gpu` resource values its jobs ask for (0 when none)."""
+    asked: dict[str, set[int]] = {}
+    rule = None
+    for line in dry_run_output.splitlines():
+        words = line.split()
+        if words[:1] in (["rule"], ["localrule"]):
+            rule = words[1].rstrip(":")
+        elif words[:1] == ["resources:"] and rule is not None:
+            resources = dict(item.split("=", 1) for item in line.split(":", 1)[1].split(", "))
+            asked.setdefault(rule, set()).add(int(resources.get("gpu", 0)))
+            rule = None
+    return asked
+
+
 def planned_outputs(dry_run_output: str) -> list[str]:
     """Every output path of the jobs a dry run lists."""
     return [path.strip() for line in dry_run_output.splitlines()
