@@ -1,5 +1,6 @@
 """Train one preference's MORLHF adapter: GRPO on w . r with the reward models as rewards."""
 
+import json
 from pathlib import Path
 
 from paretohqd.devices import resolve_device
@@ -22,6 +23,7 @@ table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "sp
                    unique=["prompt_id"])
 prompts = sample_prompts(table, settings.steps * settings.prompts_per_step, settings.seed, "train")
 log.info("GRPO on %d train prompts, %d completions per step", len(prompts), settings.batch_size)
+log.info("reward_weights %s for the rewards of %s", json.dumps(list(p.weights)), list(p.scorers))
 metrics = train_morlhf(p.model, prompts, p.weights, rewards, Path(snakemake.output[0]),
                        Path(p.checkpoints), settings, p.prompt_format)
 log.info("trained: %s", metrics)
