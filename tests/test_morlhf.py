@@ -1,12 +1,15 @@
-"""MORLHF: reward functions by hand and a real GRPO step with w-weighted rewards."""
+"""MORLHF: reward functions by hand and a real GRPO step whose reward weights are w."""
 
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from paretohqd.morlhf import message_text, reward_function, train_morlhf
+from paretohqd.offline import sample_prompts
+from paretohqd.rewards import ClassifierScorer
 from paretohqd.settings import MORLHFSettings
 from tiny_settings import tiny_config
 
@@ -31,7 +34,39 @@ def test_reward_is_min_max_normalised_with_the_offline_range():
     assert reward.__name__ == "length"
 
 
-def test_grpo_step_with_weighted_rewards(tiny_causal_lm, tmp_path):
+def test_classifier_reward_is_the_scored_pair_min_max_normalised(tiny_classifier):
+    """A real reward model's reward function: the logit of (prompt, completion) as a text
+    pair, computed here from the model, mapped to [0, 1] by the offline range (chosen here as
+    the logits' own min and max)."""
+    prompts, answers = ["Hi?", "Why is the sky blue?", "Hi?"], ["Hello.", "Light scatters.", "No."]
+    scorer = ClassifierScorer(str(tiny_classifier), torch.device("cpu"), logit_index=1)
+    with torch.inference_mode():
+        enc = scorer.tokenizer(prompts, answers, padding=True, return_tensors="pt")
+        logits = scorer.model(**enc).logits[:, 1].numpy()
+    low, high = float(logits.min()), float(logits.max())
+    reward = reward_function("helpful", scorer, low, high, batch_size=2)
+    got = reward(prompts=[[{"role": "user", "content": p}] for p in prompts],
+                 completions=[[{"role": "assistant", "content": a}] for a in answers])
+    assert got == pytest.approx(((logits - low) / (high - low)).tolist(), abs=1e-5)
+
+
+def test_prompts_are_a_seeded_sample_of_the_train_split():
+    """MORLHF's GRPO prompts (sample_prompts): the same seed draws the same prompts, another
+    seed others; only the train split, in prompt-id order."""
+    table = pd.DataFrame({"prompt_id": [f"p{i:02d}" for i in range(30)],
+                          "prompt": [f"q{i}" for i in range(30)],
+                          "split": ["train"] * 20 + ["test"] * 10})
+    first, again = sample_prompts(table, 5, seed=1), sample_prompts(table, 5, seed=1)
+    other = sample_prompts(table, 5, seed=2)
+    assert first.equals(again) and len(first) == 5
+    assert set(first["prompt_id"]) != set(other["prompt_id"])
+    assert (first["split"] == "train").all() and first["prompt_id"].is_monotonic_increasing
+    assert len(sample_prompts(table, None, seed=1)) == 20
+
+
+def test_grpo_step_uses_the_preference_as_reward_weights(tiny_causal_lm, tmp_path):
+    """A real GRPO step; the trainer it ran (its saved arguments) weighs the reward functions,
+    in objective order, by w and sums them before GRPO's group normalisation."""
     rewards = [reward_function("length", LengthScorer(), 0.0, 40.0, 4),
                reward_function("short", LengthScorer(), 40.0, 0.0, 4)]
     prompts = pd.DataFrame({"prompt": ["Hi?", "Why?"]})
@@ -44,3 +79,6 @@ def test_grpo_step_with_weighted_rewards(tiny_causal_lm, tmp_path):
                            tmp_path / "ckpt", settings, "chat")
     assert metrics["steps"] == 1 and math.isfinite(metrics["train_loss"])
     assert (out / "adapter_config.json").is_file()
+    args = torch.load(out / "training_args.bin", weights_only=False)
+    assert args.reward_weights == [0.25, 0.75]
+    assert args.multi_objective_aggregation == "sum_then_normalize"
