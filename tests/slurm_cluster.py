@@ -1,11 +1,13 @@
 """A throwaway one-node SLURM cluster on this machine, for testing the SLURM profile.
 
 Debian's ``slurm-wlm`` and ``munge`` packages, run as root. State, logs and munge's key and
-socket live in private directories, the daemons use free TCP ports, run in the foreground as
-children of the test and are stopped by pid. The one shared file is the configuration,
-/etc/slurm/slurm.conf: Snakemake's job step drops every ``SLURM_*`` variable (``SLURM_CONF``
-included) before its inner ``srun``, so a private configuration is not seen inside jobs. A
-machine that already has that file (a real cluster) is left alone: the test skips.
+socket live in private directories, the daemons use free TCP ports (a port another process
+takes between our choosing and the daemon's binding makes that daemon fail: the start is then
+retried on fresh ports), run in the foreground as children of the test and are stopped by pid.
+The one shared file is the configuration, /etc/slurm/slurm.conf: Snakemake's job step drops
+every ``SLURM_*`` variable (``SLURM_CONF`` included) before its inner ``srun``, so a private
+configuration is not seen inside jobs. A machine that already has that file (a real cluster) is
+left alone: the test skips.
 """
 
 from __future__ import annotations
@@ -74,10 +76,18 @@ def ensure_installed() -> None:
         raise RuntimeError(f"still missing after apt-get: {', '.join(missing_programs())}")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct TCP ports free right now (all held open together, so none repeats). They
+    are released before the daemons bind them, so one may be taken meanwhile: ``start`` checks
+    that the daemons came up and retries on fresh ports otherwise."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def available_memory_mb() -> int:
@@ -97,8 +107,10 @@ class SlurmCluster:
     cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
     memory_mb: int = field(default_factory=lambda: int(available_memory_mb() * 0.8))
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    ports: list[int] = field(default_factory=list)  # slurmctld's, slurmd's
 
     conf: Path = SLURM_CONF
+    port_attempts: int = 3
 
     @property
     def env(self) -> dict[str, str]:
@@ -122,7 +134,6 @@ class SlurmCluster:
         self.munge_socket = self.munge_dir / "munge.socket"
         for sub in ("state", "spool"):
             (self.root / sub).mkdir(exist_ok=True)
-        self.conf.write_text(self.slurm_conf())
 
         self._spawn("munged", ["munged", "--foreground", f"--socket={self.munge_socket}",
                                f"--key-file={key}", f"--pid-file={self.munge_dir}/munged.pid",
@@ -130,6 +141,21 @@ class SlurmCluster:
                                f"--seed-file={self.munge_dir}/munged.seed"],
                     user="munge")
         self._wait(lambda: self.munge_socket.exists(), timeout, "munged socket")
+        for attempt in range(1, self.port_attempts + 1):
+            self.ports = free_ports(2)
+            self.conf.write_text(self.slurm_conf())
+            try:
+                self._start_slurm(timeout)
+                return
+            except RuntimeError:  # a daemon exited or never answered: perhaps its port was taken
+                if attempt == self.port_attempts:
+                    raise
+                for name in ("slurmd", "slurmctld"):
+                    self._terminate(name)
+
+    def _start_slurm(self, timeout: float) -> None:
+        """Start slurmctld and slurmd on ``self.ports`` and wait until the controller answers
+        and the node is idle (slurmd registered): both daemons are listening."""
         self._spawn("slurmctld", ["slurmctld", "-D", "-f", str(self.conf)])
         self._wait(lambda: self._client("scontrol", "ping").returncode == 0, timeout,
                    "slurmctld to answer scontrol ping")
@@ -142,19 +168,23 @@ class SlurmCluster:
         if "slurmctld" in self.processes and self.processes["slurmctld"].poll() is None:
             self._cancel_jobs()
         for name in reversed(list(self.processes)):
-            process = self.processes.pop(name)
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+            self._terminate(name)
         if getattr(self, "munge_dir", None):
             shutil.rmtree(self.munge_dir, ignore_errors=True)
         if getattr(self, "own_conf", False):
             self.conf.unlink(missing_ok=True)
             self.own_conf = False
+
+    def _terminate(self, name: str) -> None:
+        """Stop the daemon ``name`` this object started (if it did), by pid."""
+        process = self.processes.pop(name, None)
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
     def _cancel_jobs(self, timeout: float = 30) -> None:
         def unfinished() -> list[str]:
@@ -190,8 +220,8 @@ class SlurmCluster:
 {MARKER}{os.getpid()}
 ClusterName=paretohqd-test
 SlurmctldHost={self.node}(127.0.0.1)
-SlurmctldPort={free_port()}
-SlurmdPort={free_port()}
+SlurmctldPort={self.ports[0]}
+SlurmdPort={self.ports[1]}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge

@@ -1,5 +1,6 @@
 """Real TRL SFTTrainer steps with a PEFT LoRA adapter on a tiny Llama."""
 
+import copy
 import json
 from dataclasses import replace
 
@@ -11,7 +12,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from paretohqd.generation import load_policy, sample_responses
 from paretohqd.settings import SFTSettings
-from paretohqd.training import NonFiniteLossError, prepare_checkpoints, sft_dataset, train_adapter
+from paretohqd.training import (NonFiniteLossError, prepare_checkpoints, run_fingerprint,
+                                sft_dataset, train_adapter)
 from tiny_settings import tiny_config, tiny_sampling
 
 ROWS = pd.DataFrame({"prompt": ["What is 2+2?", "Name a colour.", "Say hi.", "Count to 3."],
@@ -72,19 +74,94 @@ def test_partial_checkpoints_are_not_resumed(tmp_path):
     assert not (ckpt / "checkpoint-4").exists()
 
 
+FINGERPRINT_SETTINGS = [{"steps": 3, "learning_rate": 1e-3, "lora": {"r": 4, "alpha": 8}},
+                        "base-model", [0.25, 0.75]]
+
+
+def test_run_fingerprint_is_stable_for_the_same_run():
+    """Equal settings and data (built anew, the settings' keys in another order, the rows
+    under another index) give the same fingerprint: a resumed run finds its checkpoints."""
+    reordered_keys = [{"lora": {"alpha": 8, "r": 4}, "learning_rate": 1e-3, "steps": 3},
+                      "base-model", [0.25, 0.75]]
+    reindexed = ROWS.copy().set_axis([10, 11, 12, 13])
+    first = run_fingerprint(FINGERPRINT_SETTINGS, ROWS)
+    assert run_fingerprint(FINGERPRINT_SETTINGS, ROWS.copy()) == first
+    assert run_fingerprint(reordered_keys, reindexed) == first
+
+
+@pytest.mark.parametrize("change", [
+    "one cell", "a float by 1e-9", "a row added", "a row dropped", "rows reordered",
+    "text moved between columns"])
+def test_run_fingerprint_changes_with_the_data(change):
+    """Any change of the training data gives a new fingerprint (stale checkpoints are not
+    resumed)."""
+    data = ROWS.assign(shift=[0.1, -0.2, 0.3, 0.0])
+    changed = data.copy()
+    if change == "one cell":
+        changed.loc[2, "response"] = "Hi?"
+    elif change == "a float by 1e-9":
+        changed.loc[1, "shift"] += 1e-9
+    elif change == "a row added":
+        changed = pd.concat([data, data.iloc[[0]]], ignore_index=True)
+    elif change == "a row dropped":
+        changed = data.iloc[:3]
+    elif change == "rows reordered":
+        changed = data.iloc[[1, 0, 2, 3]]
+    else:  # "What is 2+2?" | "4."  ->  "What is 2+" | "2?4."
+        changed.loc[0, ["prompt", "response"]] = ["What is 2+", "2?4."]
+    assert run_fingerprint(FINGERPRINT_SETTINGS, changed) != run_fingerprint(
+        FINGERPRINT_SETTINGS, data)
+
+
+def _with(path: tuple, value) -> list:
+    """FINGERPRINT_SETTINGS with the entry at ``path`` (indices and keys) set to ``value``."""
+    settings = copy.deepcopy(FINGERPRINT_SETTINGS)
+    container = settings
+    for key in path[:-1]:
+        container = container[key]
+    container[path[-1]] = value
+    return settings
+
+
+@pytest.mark.parametrize("settings", [
+    _with((0, "steps"), 4), _with((0, "learning_rate"), 2e-3), _with((0, "lora", "r"), 8),
+    _with((1,), "other-model"), _with((2,), [0.75, 0.25]),
+], ids=["steps", "learning rate", "nested lora r", "base model", "preference"])
+def test_run_fingerprint_changes_with_one_setting(settings):
+    """Changing any one setting (nested ones included) gives a new fingerprint."""
+    assert run_fingerprint(settings, ROWS) != run_fingerprint(FINGERPRINT_SETTINGS, ROWS)
+
+
+def test_a_changed_fingerprint_discards_the_checkpoints(tmp_path):
+    """prepare_checkpoints with run_fingerprint: the same run resumes its checkpoint, a run on
+    one changed row starts afresh."""
+    ckpt = tmp_path / "ckpt"
+    prepare_checkpoints(ckpt, run_fingerprint(FINGERPRINT_SETTINGS, ROWS))
+    (ckpt / "checkpoint-2").mkdir()
+    (ckpt / "checkpoint-2/trainer_state.json").write_text("{}")
+    same = run_fingerprint(FINGERPRINT_SETTINGS, ROWS.copy())
+    assert prepare_checkpoints(ckpt, same).endswith("checkpoint-2")
+    changed = ROWS.copy()
+    changed.loc[3, "response"] = "1, 2, 3, 4."
+    assert prepare_checkpoints(ckpt, run_fingerprint(FINGERPRINT_SETTINGS, changed)) is None
+    assert not (ckpt / "checkpoint-2").exists()
+
+
 def test_nan_loss_stops_training_without_an_adapter(tiny_causal_lm, tmp_path):
     settings = replace(SETTINGS, learning_rate=1e12, steps=6)
-    with pytest.raises(NonFiniteLossError, match="learning_rate"):
+    with pytest.raises(NonFiniteLossError, match=r"training loss became (nan|-?inf) by step \d+: "
+                       r"lower sft\.learning_rate or check the training data; no adapter "
+                       r"was written"):
         train_adapter(str(tiny_causal_lm), ROWS, tmp_path / "out", tmp_path / "ckpt", settings)
     assert not (tmp_path / "out/adapter_config.json").exists()
 
 
-def test_completion_only_loss_masks_the_prompt(tiny_causal_lm):
+def test_completion_only_loss_masks_the_prompt(tiny_causal_lm, tmp_path):
     from trl import SFTConfig, SFTTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
     model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
-    args = SFTConfig(output_dir="/tmp/unused", use_cpu=True, max_length=64, report_to=[],
+    args = SFTConfig(output_dir=str(tmp_path), use_cpu=True, max_length=64, report_to=[],
                      completion_only_loss=True, activation_checkpointing=False, bf16=False)
     trainer = SFTTrainer(model=model, args=args, train_dataset=sft_dataset(ROWS, "chat"),
                          processing_class=tokenizer)
@@ -96,7 +173,7 @@ def test_completion_only_loss_masks_the_prompt(tiny_causal_lm):
     assert "4." in trained and "2+2" not in trained
 
 
-def test_logits_loss_equals_trl_tiled_loss(tiny_causal_lm):
+def test_logits_loss_equals_trl_tiled_loss(tiny_causal_lm, tmp_path):
     """The CPU trainer's loss (the model's own cross-entropy) is TRL's tiled-head loss on the
     same batch, prompt masked in both."""
     from trl import SFTConfig, SFTTrainer
@@ -105,7 +182,7 @@ def test_logits_loss_equals_trl_tiled_loss(tiny_causal_lm):
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
     model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
-    args = SFTConfig(output_dir="/tmp/unused", use_cpu=True, max_length=64, report_to=[],
+    args = SFTConfig(output_dir=str(tmp_path), use_cpu=True, max_length=64, report_to=[],
                      completion_only_loss=True, activation_checkpointing=False, bf16=False)
     losses = []
     for trainer_class in (SFTTrainer, LogitsLossSFTTrainer):
@@ -121,11 +198,15 @@ def test_logits_loss_equals_trl_tiled_loss(tiny_causal_lm):
 
 @pytest.mark.parametrize("fmt", ["chat", "raw"])
 def test_generation_is_seeded(tiny_causal_lm, fmt):
+    """The same sampling seed gives the same answers, another seed other answers."""
     policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32)
     settings = tiny_sampling(max_new_tokens=5, seed=7)
     first = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
     again = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2, settings, fmt)
+    other = sample_responses(policy, tokenizer, ["a", "bb", "ccc"], 2,
+                             replace(settings, seed=8), fmt)
     assert first == again and [len(x) for x in first] == [2, 2, 2]
+    assert other != first
 
 
 def test_shared_prefix_length_leaves_every_row_a_token():
