@@ -22,6 +22,82 @@ def test_hypervolume_by_hand():
     assert hypervolume(np.array([[-0.5, 0.5]]), [0, 0]) == 0.0
 
 
+def test_hypervolume_with_a_non_zero_reference_by_hand():
+    """Boxes from the reference (0.1, 0.2): 0.9 x 0.3 and 0.4 x 0.8, overlapping in 0.4 x 0.3;
+    a point above the origin but not above the reference adds nothing."""
+    points = np.array([[1.0, 0.5], [0.5, 1.0], [0.05, 0.9]])
+    assert hypervolume(points, [0.1, 0.2]) == pytest.approx(0.27 + 0.32 - 0.12)
+
+
+def test_three_objective_hypervolume_by_inclusion_exclusion():
+    """Three points, each 1 on one objective and 0.5 on the others: boxes of 0.25, every
+    intersection (pairwise and all three) the cube 0.5^3; union 3(0.25) - 3(0.125) + 0.125.
+    Then asymmetric points above the reference (0.1, 0.2, 0): A (0.9, 0.6, 0.3), B (0.5, 1,
+    0.4) and C (0.3, 0.4, 0.8) span boxes 0.8x0.4x0.3 = 0.096, 0.4x0.8x0.4 = 0.128 and
+    0.2x0.2x0.8 = 0.032; A&B 0.4x0.4x0.3 = 0.048, A&C 0.2x0.2x0.3 = 0.012, B&C 0.2x0.2x0.4 =
+    0.016, A&B&C 0.2x0.2x0.3 = 0.012. D (0.4, 0.5, 0.2) is dominated by A, E is not above the
+    reference on the first objective and F not on the third: they add nothing."""
+    cube = np.array([[1.0, 0.5, 0.5], [0.5, 1.0, 0.5], [0.5, 0.5, 1.0]])
+    assert hypervolume(cube, [0, 0, 0]) == pytest.approx(0.75 - 0.375 + 0.125)
+    points = np.array([[0.9, 0.6, 0.3], [0.5, 1.0, 0.4], [0.3, 0.4, 0.8], [0.4, 0.5, 0.2],
+                       [0.05, 0.9, 0.9], [0.95, 0.95, -0.1]])
+    expected = (0.096 + 0.128 + 0.032) - (0.048 + 0.012 + 0.016) + 0.012
+    assert hypervolume(points, [0.1, 0.2, 0.0]) == pytest.approx(expected)
+
+
+def _front(rows: list[tuple[str, str, list[float]]], objectives: list[str]) -> pd.DataFrame:
+    """A front table by hand: (method, pref_id, mean rewards) per row, no weights."""
+    return pd.DataFrame([{"method": m, "pref_id": p, **{f"w_{o}": np.nan for o in objectives},
+                          **dict(zip(objectives, values)), "collapse_rate": 0.0, "n_eval": 2,
+                          "n_seeds": 1} for m, p, values in rows])
+
+
+def test_metrics_use_the_reference_point_in_estimate_and_interval():
+    """Reference 0.2 in the [0, 1] box of a in [0, 4], b in [0, 8]: m's points normalise to
+    (0.5, 0.75) and (0.9, 0.25), boxes 0.3 x 0.55 and 0.7 x 0.05 overlapping in 0.3 x 0.05;
+    base's (0.1, 0.5) is below the reference on a (it would count 0.05 from the origin). Every
+    prompt scores the point's mean, so every resample's hypervolume is the estimate."""
+    objectives = ["a", "b"]
+    rows = [("m", "p1", [2.0, 6.0]), ("m", "p2", [3.6, 2.0]), ("base", "none", [0.4, 4.0])]
+    front = _front(rows, objectives)
+    per_prompt = {(m, p): np.full((1, 2, 2), values) for m, p, values in rows}
+    stats = {"rewards": {"a": {"min": 0.0, "max": 4.0}, "b": {"min": 0.0, "max": 8.0}}}
+    bootstrap = Bootstrap(resamples=50, seed=0, level=0.95)
+    costs = {m: {"train": [], "generate": []} for m in ("m", "base")}
+    metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.2, costs,
+                            "m", bootstrap, seeds=[0])
+    assert metrics["reference_point"] == [0.2, 0.2]
+    m, base = metrics["methods"]["m"], metrics["methods"]["base"]
+    expected = 0.3 * 0.55 + 0.7 * 0.05 - 0.3 * 0.05
+    assert m["hypervolume"] == pytest.approx(expected)
+    assert m["hypervolume_ci"] == pytest.approx([expected, expected])
+    assert base["hypervolume"] == 0.0 and base["hypervolume_ci"] == [0.0, 0.0]
+    assert base["vs_m"]["estimate"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("level,interval", [(0.95, (0.0, 1.0)), (0.80, (1 / 6, 5 / 6))])
+def test_confidence_level_sets_the_interval(level, interval):
+    """One model, three prompts scoring 0, 1 and 2 in the range [0, 2]: a resample's mean is
+    s / 3 for a sum s of three draws, s = 0..6 with probability (1, 3, 6, 7, 6, 3, 1) / 27
+    (cumulative 3.7%, 14.8%, 37%, 63%, 85.2%, 96.3%, 100%), and its hypervolume that mean / 2.
+    The 95% interval (2.5th and 97.5th percentiles) is s in [0, 6], hypervolume [0, 1]; the
+    80% interval (10th and 90th) is s in [1, 5], hypervolume [1/6, 5/6], narrower. A base
+    model scoring 0 everywhere has hypervolume 0, so m's lead over it has the same interval."""
+    front = _front([("m", "p", [1.0]), ("base", "none", [0.0])], ["a"])
+    per_prompt = {("m", "p"): np.array([[[0.0], [1.0], [2.0]]]),
+                  ("base", "none"): np.zeros((1, 3, 1))}
+    bootstrap = Bootstrap(resamples=20000, seed=0, level=level)
+    stats = {"rewards": {"a": {"min": 0.0, "max": 2.0}}}
+    costs = {m: {"train": [], "generate": []} for m in ("m", "base")}
+    metrics = build_metrics(front, bootstrap.draw(per_prompt), ["a"], stats, 0.0, costs, "m",
+                            bootstrap, seeds=[0])
+    assert metrics["bootstrap"]["level"] == level
+    m, base = metrics["methods"]["m"], metrics["methods"]["base"]
+    assert m["hypervolume"] == pytest.approx(0.5)
+    assert m["hypervolume_ci"] == pytest.approx(list(interval))
+    assert [base["vs_m"]["ci_low"], base["vs_m"]["ci_high"]] == pytest.approx(list(interval))
+
+
 def test_normalised_maps_min_max_to_unit_box():
     np.testing.assert_allclose(normalised([[2.0, -1.0], [4.0, 1.0]], [2, -1], [4, 1]),
                                [[0, 0], [1, 1]])
@@ -88,7 +164,8 @@ def test_metrics_and_front_from_files(tmp_path):
 
 
 def test_build_front_rejects_misaligned_inputs(tmp_path):
-    with pytest.raises(ValueError, match="do not line up"):
+    with pytest.raises(ValueError, match="^summary inputs do not line up with the evaluated "
+                                         "points$"):
         build_front([("m", "p", 1, [1.0, 0.0])], ["a", "b"], ["r.parquet"], ["s.parquet"], {})
 
 
@@ -138,7 +215,8 @@ def test_front_averages_over_seeds_and_resamples_them(tmp_path):
 
 def test_every_seed_must_answer_the_same_prompts(tmp_path):
     files = [_answers(tmp_path, "s1", [0.0, 2.0]), _answers(tmp_path, "s2", [1.0])]
-    with pytest.raises(ValueError, match="s2.parquet answers other test prompts"):
+    with pytest.raises(ValueError, match=r"s2\.parquet answers other test prompts than .*"
+                                         r"s1\.parquet: every model must answer the same ones"):
         build_front([("m", "p", 1, [1.0]), ("m", "p", 2, [1.0])], ["a"],
                     [r for r, _ in files], [s for _, s in files], {})
 

@@ -24,6 +24,27 @@ def test_two_prompt_bootstrap_matches_the_exact_distribution():
     assert summarise(0.5, means)["se"] == pytest.approx(np.sqrt(1 / 8), abs=0.01)
 
 
+@pytest.mark.parametrize("level,interval", [(0.95, (0.0, 1.0)), (0.4, (0.5, 0.5))])
+def test_interval_level_on_the_exact_distribution(level, interval):
+    """The two-prompt case again (means 0, 0.5, 1 with probability 1/4, 1/2, 1/4): the 95%
+    interval (2.5th, 97.5th percentiles) spans [0, 1]; the 40% one (30th, 70th) lies inside the
+    middle half, at 0.5. summarise reports the same interval at that level."""
+    scores = {("m", "p"): np.array([[[0.0], [1.0]]])}
+    means = bootstrap_means(scores, n_resamples=20000, seed=0).means[("m", "p")][:, 0]
+    assert percentile_interval(means, level) == interval
+    summary = summarise(0.5, means, level)
+    assert (summary["ci_low"], summary["ci_high"]) == interval
+
+
+def test_the_draw_is_seeded():
+    """The same seed redraws the same resamples; another seed draws others."""
+    scores = {("m", "p"): np.random.default_rng(0).normal(size=(2, 10, 2))}
+    first, again = bootstrap_means(scores, 50, seed=4), bootstrap_means(scores, 50, seed=4)
+    other = bootstrap_means(scores, 50, seed=5)
+    np.testing.assert_array_equal(first.means[("m", "p")], again.means[("m", "p")])
+    assert not np.allclose(first.means[("m", "p")], other.means[("m", "p")])
+
+
 def test_the_draw_is_paired_across_points():
     """Two models with the same per-prompt rewards differ by exactly 0 in every resample, and
     a model better by 0.1 on every prompt by exactly 0.1."""
