@@ -28,7 +28,7 @@ def test_read_table_errors_name_the_culprit(tmp_path):
         read_table(path, nonempty_text=["prompt"])
     empty = tmp_path / "empty.parquet"
     write_table(pd.DataFrame({"prompt": []}), empty)
-    with pytest.raises(DataError, match="has no rows"):
+    with pytest.raises(DataError, match=r"empty\.parquet: has no rows$"):
         read_table(empty)
 
 

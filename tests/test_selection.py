@@ -92,9 +92,10 @@ def test_ties_broken_by_row_id():
 
 def test_k_larger_than_pool_warns_and_takes_all():
     points = np.array([[1.0, 0.0], [0.0, 1.0]])
-    with pytest.warns(UserWarning, match="k=5 exceeds the candidate pool of 2"):
+    with pytest.warns(UserWarning, match="^k=5 exceeds the candidate pool of 2 points; "
+                                         "selecting all 2$"):
         assert len(select(points, ["a", "b"], [0.5, 0.5], k=5, n_layers=1)) == 2
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(ValueError, match="^k must be >= 1, got 0$"):
         select(points, ["a", "b"], [0.5, 0.5], k=0)
 
 
@@ -180,7 +181,8 @@ def test_linear_pool_ranks_by_w_dot_r_inside_the_pareto_pool_only():
     ids = ["a", "b", "c", "d"]
     assert select(points, ids, [1.0, 0.0], 2, "linear_pool", 1).tolist() == [0, 3]
     assert select(points, ids, [1.0, 0.0], 2, "linear", 1).tolist() == [0, 2]
-    with pytest.raises(ValueError, match="unknown selection mode"):
+    with pytest.raises(ValueError, match=r"^unknown selection mode 'cosine'; expected one of "
+                                         r"\('direction', 'linear', 'linear_pool'\)$"):
         select(points, ids, [1.0, 0.0], 2, "cosine", 1)
 
 
