@@ -43,7 +43,8 @@ def test_preference_maps_by_hand():
     # linf: the dominant u asks for its max; h for low + min(2 * 0.25, 1) * 4 = 1.0
     assert desired_scores([0.25, 0.75], ["h", "u"], stats, "linf") == {"h": 1.0, "u": 0.0}
     assert desired_scores([0.5, 0.5], ["h", "u"], stats, "linf") == {"h": 3.0, "u": 0.0}
-    with pytest.raises(ValueError, match="2 objectives"):
+    with pytest.raises(ValueError,
+                       match=r"^preference \[1\.0\] has 1 weights for 2 objectives$"):
         desired_scores([1.0], ["h", "u"], stats)
     with pytest.raises(ValueError, match="unknown RiC preference map"):
         desired_scores([0.5, 0.5], ["h", "u"], stats, "cosine")
