@@ -10,6 +10,14 @@ import pandas as pd
 import pytest
 import yaml
 
+from pipeline_checks import (
+    check_evaluated_models,
+    check_front,
+    check_retraining,
+    check_selections,
+    run_config,
+    stage2_steps,
+)
 from workflow_runner import ROOT, TINY, copy_run, gpus_asked, job_counts, snakemake
 
 EXAMPLE_METHOD = ROOT / "tests/example_method/topk_sft.smk"
@@ -106,7 +114,7 @@ def test_tiny_run_scored_offline_data(tiny_run):
     assert stats["rows"] == len(table)
     for objective in ("harmless", "helpful"):
         metrics = json.loads((results / f"reward_models/{objective}/metrics.json").read_text())
-        assert 0.0 <= metrics["roc_auc"] <= 1.0 and metrics["n_test"] > 50
+        assert metrics["n_test"] > 50  # its orientation: tests/test_reward_training.py
         assert (results / f"reward_models/{objective}/model/config.json").is_file()
     assert (results / "models/base/model.safetensors").is_file()
     assert (results / "benchmarks/generate_offline/shard0.tsv").is_file()
@@ -158,13 +166,12 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert front.columns.tolist() == ["method", "pref_id", "w_harmless", "w_helpful",
                                       "harmless", "helpful", "collapse_rate", "n_eval",
                                       "n_seeds", "se_harmless", "se_helpful"]
-    assert (front[["se_harmless", "se_helpful"]] >= 0).all().all()
     per_pref = ("paretohqd_stage1", "paretohqd", "paretohqd_fulldata", "rewarded_soups", "ric",
                 "modpo")
     assert sorted(zip(front["method"], front["pref_id"])) == sorted(
         [("base", "none"), ("sft", "none")] + [(m, p) for m in per_pref for p in prefs])
-    assert (front["n_eval"] == 2).all() and front["collapse_rate"].between(0, 1).all()
-    assert (front["n_seeds"] == 1).all()
+    # values, errors and hypervolumes: test_tiny_run_front_rows_are_their_evaluation_files
+    assert (front["n_eval"] == 2).all() and (front["n_seeds"] == 1).all()
 
     metrics = json.loads((results / "summary/metrics.json").read_text())
     stats = json.loads((results / "offline/stats.json").read_text())
@@ -176,10 +183,7 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
         entry = metrics["methods"][method]
         assert set(entry) >= {"hypervolume", "hypervolume_ci", "collapse_rate",
                               "train_seconds", "generate_seconds", "total_seconds"}
-        low, high = entry["hypervolume_ci"]
-        assert low <= high
-        if method != "paretohqd":
-            assert 0 <= entry["vs_paretohqd"]["p_paretohqd_better"] <= 1
+        assert ("vs_paretohqd" in entry) == (method != "paretohqd")
     assert metrics["bootstrap"]["prompts"] == 2 and metrics["bootstrap"]["seeds"] == 1
     assert metrics["seeds"] == [42]
     methods = metrics["methods"]
@@ -197,6 +201,54 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     report = snakemake("--report", "report.html", "--configfile", str(TINY), workdir=tiny_run)
     assert report.returncode == 0, report.stderr[-2000:]
     assert "front.png" in (tiny_run / "report.html").read_text(errors="ignore")
+
+
+# the adapter each method of the tiny run is evaluated with (None: the untuned base model)
+TINY_MODELS = {"base": None,
+               "paretohqd_stage1": "paretohqd/seed{seed}/{pref}/stage1/adapter",
+               "paretohqd": "paretohqd/seed{seed}/{pref}/stage2/adapter",
+               "paretohqd_fulldata": "paretohqd_fulldata/seed{seed}/{pref}/stage2/adapter",
+               "sft": "sft/seed{seed}/adapter",
+               "rewarded_soups": "rewarded_soups/seed{seed}/{pref}/adapter",
+               "ric": "ric/seed{seed}/adapter",
+               "modpo": "modpo/seed{seed}/{pref}/adapter"}
+
+
+@pytest.mark.e2e
+def test_tiny_run_selections_are_what_the_selection_code_chooses(tiny_run):
+    """Both stages' sets of every preference equal select_rows' choice from the offline table
+    (stage 1) and from that seed's stage-2 pool (stage 2), in the configured objective order,
+    preference, k, mode and frame."""
+    check_selections(tiny_run, run_config(TINY), "paretohqd")
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("variant, stage1", [
+    ("paretohqd", "paretohqd/seed42/p100_000/stage1/adapter"),
+    ("paretohqd_fulldata", "sft/seed42/adapter"),
+])
+def test_tiny_run_stage2_continues_its_stage1_model(tiny_run, tmp_path, variant, stage1):
+    """Stage 2 retrained here from the stage-1 model it should continue (paretohqd's own stage
+    1; for paretohqd_fulldata the SFT model), on its stage-2 set, equals the workflow's adapter
+    bit for bit."""
+    config = run_config(TINY)
+    check_retraining(tiny_run, config, f"{variant}/seed42/p100_000/stage2/adapter",
+                     f"{variant}/seed42/p100_000/stage2/data.parquet", stage1,
+                     stage2_steps(config), 42, tmp_path)
+
+
+@pytest.mark.e2e
+def test_tiny_run_evaluates_every_model_with_its_own_adapter(tiny_run):
+    """Every evaluation table was written by its method's adapter for its preference and seed
+    (the weights' digest in the table's metadata), the base model's by no adapter."""
+    check_evaluated_models(tiny_run, run_config(TINY), TINY_MODELS)
+
+
+@pytest.mark.e2e
+def test_tiny_run_front_rows_are_their_evaluation_files(tiny_run):
+    """Each front row is the mean of its own model's score files at its own preference, and
+    each hypervolume is moocore's of those rows in the stated frame."""
+    check_front(tiny_run, run_config(TINY), {})
 
 
 def test_compare_config_dag_has_every_method(tmp_path):
@@ -331,9 +383,10 @@ def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tm
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
     results = workdir / "results"
-    front = pd.read_csv(results / "summary/front.csv").set_index(["method", "pref_id"])
-    row = front.loc[("paretohqd_interpolated", "p050_050")]
-    assert (row["w_harmless"], row["w_helpful"]) == (0.5, 0.5)
+    config = run_config(TINY, overlay)
+    check_evaluated_models(workdir, config, {
+        "paretohqd_interpolated": "paretohqd_interpolated/seed{seed}/{pref}/adapter"})
+    check_front(workdir, config, {"paretohqd_interpolated": {"p050_050": [0.5, 0.5]}})
     metrics = json.loads((results / "summary/metrics.json").read_text())
     assert metrics["methods"]["paretohqd_interpolated"]["train_seconds"] > 0  # + paretohqd's
     adapter = results / "paretohqd_interpolated/seed42/p050_050/adapter"
@@ -341,6 +394,8 @@ def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tm
     index = json.loads((results / "models/index.json").read_text())
     assert [(a["pref_id"], a["adapter"]) for a in index["methods"]["paretohqd_interpolated"]] == [
         ("p050_050", "paretohqd_interpolated/seed42/p050_050/adapter")]
+
+
 def card_metadata(card: str) -> dict:
     """The YAML front matter of a model card."""
     assert card.startswith("---\n")
@@ -408,3 +463,21 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
     for category in ("Front", "Answers", "Reward models"):
         assert category in page
     assert "rulegraph" in page and '"hub"' in page and '"answers"' in page
+
+
+@pytest.mark.e2e
+def test_k_larger_than_the_pool_selects_all_and_warns_in_the_rule_log(tiny_run, tmp_path):
+    """On a copy of the tiny run, k above the number of offline rows: the selection job takes
+    every row and its log says so, naming k and the pool."""
+    workdir = tmp_path / "run"
+    copy_run(tiny_run, workdir)
+    overlay = tmp_path / "k.yaml"
+    overlay.write_text("selection: {k: 1000}\n")
+    target = "results/paretohqd/p000_100/stage1/data.parquet"
+    result = snakemake(target, "--cores", "1", "--configfile", str(TINY), str(overlay),
+                       workdir=workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    rows = len(pd.read_parquet(workdir / "results/offline/scored.parquet"))
+    assert len(pd.read_parquet(workdir / target)) == rows
+    log = (workdir / "results/logs/select_stage1/paretohqd/p000_100.log").read_text()
+    assert f"k=1000 exceeds the candidate pool of {rows} points; selecting all {rows}" in log

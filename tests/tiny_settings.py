@@ -15,7 +15,7 @@ TINY_SFT = {"batch_size": 2, "learning_rate": 1e-3, "lora_r": 4, "lora_alpha": 8
 
 def merge(base: dict, overlay: dict) -> dict:
     """``base`` with ``overlay``'s keys, nested sections merged key by key."""
-    return {**base, **{key: merge(base[key], value) if isinstance(value, dict) else value
+    return {**base, **{key: merge(base.get(key, {}), value) if isinstance(value, dict) else value
                        for key, value in overlay.items()}}
 
 

@@ -1,0 +1,200 @@
+"""Checks of a finished workflow run against what its rules should have written, recomputed
+from the run's own inputs with the package's functions and the config. They fail when a rule
+is wired to the wrong file, order, setting or model, which existence and range checks cannot.
+
+Each takes the run's folder (holding ``results/``) and its schema-validated config
+(``run_config``)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import moocore
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+from snakemake.utils import validate
+
+from paretohqd.config import objective_names, preference_id, training_seeds
+from paretohqd.evaluation import is_collapsed
+from paretohqd.io import file_digest, read_json, read_provenance
+from paretohqd.launch import job_spec, run_spec
+from paretohqd.selection import DIRECTION, LINEAR, LINEAR_POOL, select_rows
+from paretohqd.settings import SFTSettings
+from tiny_settings import merge
+from workflow_runner import ROOT
+
+# each ParetoHqD variant's selection mode (None: the configured `selection.mode`)
+VARIANT_MODES = {"paretohqd": None, "paretohqd_linear": LINEAR_POOL,
+                 "paretohqd_linear_all": LINEAR}
+
+
+def run_config(*overlays: Path) -> dict:
+    """config/config.yaml with each overlay merged in as ``--configfile`` does (sections merge
+    key by key, lists are replaced) and the schema's defaults filled in."""
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    for overlay in overlays:
+        config = merge(config, yaml.safe_load(Path(overlay).read_text()))
+    validate(config, str(ROOT / "schemas/config.schema.yaml"))
+    return config
+
+
+def stage2_steps(config: dict) -> int:
+    """Stage 2's optimiser steps as documented: `stage2.steps`, else half of `sft.steps`."""
+    return config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
+
+
+def expected_selection(table: pd.DataFrame, config: dict, weights: list[float], k: int,
+                       mode: str, frame: dict | None = None) -> pd.DataFrame:
+    """What the selection code chooses for one preference from a scored table."""
+    selection = config["selection"]
+    return select_rows(table, objective_names(config), weights, k, mode, selection["layers"],
+                       selection["normalisation"], selection["pool_factor"], frame)
+
+
+def check_selections(run: Path, config: dict, variant: str) -> None:
+    """Every stage-1 and stage-2 set a ParetoHqD variant wrote is exactly what the selection
+    code chooses: the offline table at k for stage 1; for stage 2, that seed's own stage-2 pool
+    at k // 2 (in the offline frame when `stage2.frame` is offline), plus the stage-1 set with
+    `stage2.mix_stage1`."""
+    results = run / "results"
+    mode = VARIANT_MODES[variant] or config["selection"]["mode"]
+    k = config["selection"]["k"]
+    k2 = config["stage2"]["k"] or max(1, k // 2)
+    offline = pd.read_parquet(results / "offline/scored.parquet")
+    frame = (read_json(results / "offline/stats.json")["rewards"]
+             if config["stage2"]["frame"] == "offline" else None)
+    for weights in config["preferences"]:
+        pref = preference_id(weights)
+        stage1 = pd.read_parquet(results / f"{variant}/{pref}/stage1/data.parquet")
+        expected = expected_selection(offline, config, weights, k, mode)
+        assert stage1["row_id"].tolist() == expected["row_id"].tolist(), (variant, pref)
+        assert stage1["response"].tolist() == expected["response"].tolist()
+        for seed in training_seeds(config):
+            pool = pd.read_parquet(results / f"{variant}/seed{seed}/stage2_pool/scored.parquet")
+            stage2 = pd.read_parquet(results / f"{variant}/seed{seed}/{pref}/stage2/data.parquet")
+            chosen = expected_selection(pool, config, weights, k2, mode, frame)["row_id"].tolist()
+            if config["stage2"]["mix_stage1"]:
+                chosen += [row for row in expected["row_id"] if row not in chosen]
+            assert stage2["row_id"].tolist() == chosen, (variant, seed, pref)
+            assert set(stage2["row_id"]) - set(expected["row_id"]) <= set(pool["row_id"])
+
+
+def check_retraining(run: Path, config: dict, adapter: str, data: str, init_adapter: str | None,
+                     steps: int, seed: int, workdir: Path) -> None:
+    """One SFT job retrained here (from ``init_adapter``, on ``data``, with the configured
+    settings at ``steps``; paths under results/) gives the workflow's ``adapter`` bit for bit
+    (CPU, float32, one thread as the workflow's jobs run). A job that started from a fresh LoRA
+    or another adapter, or trained on other data or settings, would not."""
+    results = run / "results"
+    spec = job_spec(str(results / "models/base"), str(results / data), workdir / "adapter",
+                    workdir / "checkpoints", SFTSettings.from_config(config, steps, seed),
+                    config["base_model"]["prompt_format"],
+                    None if init_adapter is None else str(results / init_adapter))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        metrics = run_spec(spec)
+    finally:
+        torch.set_num_threads(threads)
+    assert metrics["steps"] == steps
+    ours = load_file(workdir / "adapter/adapter_model.safetensors")
+    theirs = load_file(results / adapter / "adapter_model.safetensors")
+    assert ours.keys() == theirs.keys()
+    for name, tensor in theirs.items():
+        assert torch.equal(ours[name], tensor), f"{adapter}: {name} differs from a retraining"
+
+
+def check_evaluated_models(run: Path, config: dict, models: dict[str, str | None]) -> None:
+    """Every evaluation answer table of these methods was written by the right model: the
+    adapter recorded in the table's metadata has the weights of the method's adapter for that
+    preference and seed (``models``: method -> adapter path pattern under results/ with
+    {seed} and {pref}, or None for the untuned base model), sampled with that seed."""
+    results = run / "results"
+    for method, pattern in models.items():
+        tables = sorted((results / f"eval/{method}").glob("seed*/responses/*.parquet"))
+        assert tables, method
+        for table in tables:
+            seed, pref = int(table.parents[1].name.removeprefix("seed")), table.stem
+            provenance = read_provenance(table)
+            assert provenance["seed"] == seed, table
+            if pattern is None:
+                assert provenance["adapter"] is None, table
+                continue
+            weights = results / pattern.format(seed=seed, pref=pref) / "adapter_model.safetensors"
+            assert provenance["adapter_sha256"] == file_digest(weights), (table, weights)
+
+
+def scored_answers(results: Path, method: str, seed: int, pref: str,
+                   objectives: list[str]) -> pd.DataFrame:
+    """One evaluated model's answers joined with its score files, by row id."""
+    answers = pd.read_parquet(results / f"eval/{method}/seed{seed}/responses/{pref}.parquet")
+    for objective in objectives:
+        scores = pd.read_parquet(
+            results / f"eval/{method}/seed{seed}/scores/{objective}/{pref}.parquet")
+        answers[objective] = answers["row_id"].map(scores.set_index("row_id")["score"])
+    return answers
+
+
+def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[float]]]
+                ) -> None:
+    """Every row of front.csv is the mean of its own model's score files over its seeds'
+    answers (its collapse rate theirs under the configured rule, its standard errors within the
+    bounds a bootstrap of those answers allows), at its own preference (``preferences``: method -> {pref_id: weights}; methods
+    absent from it use the configured preferences), and each method's hypervolume in
+    metrics.json is moocore's of its rows in the stated normalisation and reference point, and
+    its difference to the reference method is the difference of those hypervolumes."""
+    results = run / "results"
+    objectives = objective_names(config)
+    seeds = training_seeds(config)
+    configured = {preference_id(w): w for w in config["preferences"]}
+    front = pd.read_csv(results / "summary/front.csv")
+    metrics = read_json(results / "summary/metrics.json")
+    assert metrics["objectives"] == objectives
+    for row in front.itertuples(index=False):
+        answers = pd.concat([scored_answers(results, row.method, seed, row.pref_id, objectives)
+                             .assign(seed=seed) for seed in seeds], ignore_index=True)
+        assert row.n_eval == len(answers) and row.n_seeds == len(seeds)
+        evaluation = config["evaluation"]
+        collapsed = answers["response"].fillna("").map(lambda text: is_collapsed(
+            text, evaluation["collapse_min_words"], evaluation["collapse_max_repeated_share"]))
+        assert math.isclose(row.collapse_rate, collapsed.mean(), abs_tol=1e-6), row.method
+        prompt_means = answers.groupby(["seed", "prompt_id"])[objectives].mean()
+        for objective in objectives:
+            assert answers[objective].notna().all()
+            assert math.isclose(getattr(row, objective), answers[objective].mean(),
+                                rel_tol=1e-5, abs_tol=1e-6), (row.method, row.pref_id, objective)
+            # a bootstrap standard error of a mean over (seed, prompt) cells is positive when
+            # they differ and never above half their range
+            spread = prompt_means[objective].max() - prompt_means[objective].min()
+            se = getattr(row, f"se_{objective}")
+            assert (se > 0) == (spread > 0) and se <= spread / 2 + 1e-6, (row.method, objective)
+        weights = [getattr(row, f"w_{o}") for o in objectives]
+        if row.pref_id == "none":
+            assert all(math.isnan(w) for w in weights)
+        else:
+            expected = preferences.get(row.method, configured)[row.pref_id]
+            assert weights == pytest.approx(expected, abs=1e-9), (row.method, row.pref_id)
+    low = np.array(metrics["normalisation"]["min"])
+    high = np.array(metrics["normalisation"]["max"])
+    stats = read_json(results / "offline/stats.json")["rewards"]
+    assert low.tolist() == [stats[o]["min"] for o in objectives]
+    assert high.tolist() == [stats[o]["max"] for o in objectives]
+    reference = np.array(metrics["reference_point"])
+    for method, rows in front.groupby("method"):
+        points = (rows[objectives].to_numpy() - low) / (high - low)
+        inside = points[(points > reference).all(axis=1)]
+        expected = (float(moocore.hypervolume(inside, ref=reference, maximise=True))
+                    if len(inside) else 0.0)
+        assert math.isclose(metrics["methods"][method]["hypervolume"], expected,
+                            rel_tol=1e-4, abs_tol=1e-5), method
+    reference_method = metrics["bootstrap"]["compare_to"]
+    for method, entry in metrics["methods"].items():
+        if method != reference_method and reference_method in metrics["methods"]:
+            versus = entry[f"vs_{reference_method}"]
+            assert math.isclose(versus["estimate"], metrics["methods"][reference_method][
+                "hypervolume"] - entry["hypervolume"], abs_tol=1e-12), method
