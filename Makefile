@@ -23,11 +23,17 @@ PYTHON_VERSION ?=
 PLATFORM ?=
 PART_SIZE_MB ?= 50
 WITH_TORCH ?= 0
+# Pure-Python packages of the lock that PyPI ships only as sdists: `make wheelhouse` builds them.
+SDIST_ONLY ?= connection-pool
+# `make lock`: uv from UV, else UV_SPEC installed into a temporary venv; UPGRADE=1 for the newest.
+UV ?=
+UV_SPEC ?= uv==0.13.9
+UPGRADE ?= 0
 ifneq ($(strip $(WHEELHOUSE)),)
 # pip's --find-links does not descend into folders: name the wheelhouse and each of its parts.
 PIP_SOURCE = --no-index $(addprefix --find-links ,$(abspath $(WHEELHOUSE) $(wildcard $(WHEELHOUSE)/part*)))
 endif
-# The wheelhouse and lock helpers need only a Python with pip: the venv's if there is one.
+# The wheelhouse and lock helpers need only a Python >= 3.11 with pip: the venv's if there is one.
 TOOLS_PYTHON = $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
 
 .PHONY: install run test lint dry-run report clean lock wheelhouse
@@ -55,27 +61,28 @@ endif
 	$(BIN)/python -m pip install --quiet $(PIP_SOURCE) --no-deps -r requirements-assets.txt
 	touch $(STAMP)
 
-# Refresh the lock: resolve pyproject's ranges (runtime + test) in a fresh temporary venv
-# (torch from TORCH_SPEC installed first, so pip never resolves torch from the index), then
-# freeze it without torch, its CUDA companions and the assets. Review `git diff` and run
-# `make test` before committing the new lock.
+# The lock for one target (default: CPython 3.11 on manylinux_2_28 x86_64, what requirements.lock
+# is for), made by `uv pip compile` with torch held at TORCH_SPEC's version and left out with its
+# CUDA companions. uv keeps the versions already in the lock where pyproject allows them;
+# UPGRADE=1 takes the newest. UV=path uses your uv, else UV_SPEC goes into a temporary venv.
+# Review `git diff` and run `make test` before committing the new lock.
 lock:
-	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(PYTHON) -m venv "$$tmp/venv"; \
-	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip setuptools; \
-	"$$tmp/venv/bin/python" -m pip install --quiet $(TORCH_SPEC); \
-	"$$tmp/venv/bin/python" tools/wheelhouse.py requirements > "$$tmp/requirements.in"; \
-	"$$tmp/venv/bin/python" -m pip install --quiet -r "$$tmp/requirements.in"; \
-	"$$tmp/venv/bin/python" tools/wheelhouse.py freeze --python "$$tmp/venv/bin/python" -o $(or $(LOCK),requirements.lock)
+	set -e; uv="$(UV)"; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	if [ -z "$$uv" ]; then $(PYTHON) -m venv "$$tmp/venv"; \
+	  "$$tmp/venv/bin/python" -m pip install --quiet $(UV_SPEC); uv="$$tmp/venv/bin/uv"; fi; \
+	$(TOOLS_PYTHON) tools/wheelhouse.py lock --uv "$$uv" --output $(or $(LOCK),requirements.lock) \
+	  --python-version $(or $(PYTHON_VERSION),3.11) --platform $(or $(firstword $(PLATFORM)),manylinux_2_28_x86_64) \
+	  --torch "$(TORCH_SPEC)" $(if $(filter 1 yes true,$(UPGRADE)),--upgrade)
 
-# Every wheel the project needs (lock + assets + the project + torch with WITH_TORCH=1) for
-# PYTHON_VERSION / PLATFORM (default: this machine), split into parts below PART_SIZE_MB.
+# Every wheel the project needs (lock + assets + torch with WITH_TORCH=1) for PYTHON_VERSION /
+# PLATFORM (default: this machine), fetched by `pip download`, checked by `pip install --dry-run
+# --no-index` against the folder alone, then split into parts below PART_SIZE_MB.
 wheelhouse:
 	@test -n "$(WHEELHOUSE)" || { echo "usage: make wheelhouse WHEELHOUSE=dir [PYTHON_VERSION=3.12] [PLATFORM=manylinux_2_28_x86_64] [PART_SIZE_MB=50] [WITH_TORCH=1]" >&2; exit 2; }
 	$(TOOLS_PYTHON) tools/wheelhouse.py build --dest "$(WHEELHOUSE)" --lock $(or $(LOCK),requirements.lock) \
-	  --assets requirements-assets.txt --part-size-mb $(PART_SIZE_MB) \
+	  --assets requirements-assets.txt --part-size-mb $(PART_SIZE_MB) --torch "$(TORCH_SPEC)" \
 	  $(if $(strip $(PYTHON_VERSION)),--python-version $(PYTHON_VERSION)) $(addprefix --platform ,$(PLATFORM)) \
-	  $(if $(filter 1 yes true,$(WITH_TORCH)),--torch "$(TORCH_SPEC)")
+	  $(addprefix --sdist-only ,$(SDIST_ONLY)) $(if $(filter 1 yes true,$(WITH_TORCH)),--with-torch)
 
 run: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)

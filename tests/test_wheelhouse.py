@@ -3,7 +3,8 @@
 `test_offline_install_from_wheelhouse` needs PyPI (marker `network`): it builds a wheelhouse for
 this machine's Python and platform with the real `make wheelhouse` (torch left out), then
 installs it into a fresh venv with `make install WHEELHOUSE=...` while every index is switched
-off, with torch borrowed from the running venv. The other tests need no network.
+off, with torch borrowed from the running venv. `test_lock_matches_pyproject` (also `network`)
+re-makes the lock with uv and compares. The other tests need no network.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import os
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
-from packaging.utils import canonicalize_name
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -44,8 +46,14 @@ def test_lock_pins_everything_but_torch():
     assert pins and all(pins.values())
     assert not [name for name in pins if wheelhouse.is_torch_family(name)]
     assert not assets & set(pins) and "paretohqd" not in pins
-    for line in wheelhouse.project_requirements(ROOT, ("test",)):
-        assert wheelhouse.requirement_name(line) in pins, line
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for line in project["dependencies"] + project["optional-dependencies"]["test"]:
+        name = wheelhouse.requirement_name(line)
+        assert name in pins or name == "torch", line
+    # uv's header names the command that re-makes the lock, its footer what was left out.
+    text = (ROOT / "requirements.lock").read_text()
+    assert "#    make lock PYTHON_VERSION=3.11 PLATFORM=manylinux_2_28_x86_64\n" in text
+    assert "excluded from the output:\n# torch\n" in text
 
 
 def test_split_parts_stays_below_the_limit(tmp_path):
@@ -66,15 +74,34 @@ def test_split_parts_stays_below_the_limit(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part1"]
 
 
-def test_expand_platforms():
-    tags = wheelhouse.expand_platforms(["manylinux_2_28_x86_64"])
+def test_target_platforms():
+    """pip gets the older manylinux tags a glibc 2.X system also runs; uv gets its own names."""
+    tags = wheelhouse.pip_platforms(["manylinux_2_28_x86_64"])
     assert tags[0] == "manylinux_2_28_x86_64"
     assert {"manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux1_x86_64"} <= set(tags)
     assert "manylinux_2_29_x86_64" not in tags
-    arm = wheelhouse.expand_platforms(["manylinux_2_28_aarch64"])
-    assert "manylinux2014_aarch64" in arm and "manylinux2010_aarch64" not in arm
-    env = wheelhouse.marker_environment("3.12", ["manylinux_2_28_aarch64"])
-    assert env["python_version"] == "3.12" and env["platform_machine"] == "aarch64"
+    assert wheelhouse.pip_platforms(["manylinux_2_12_aarch64", "macosx_11_0_arm64"])[-3:] == [
+        "manylinux2010_aarch64", "manylinux1_aarch64", "macosx_11_0_arm64"]
+    assert wheelhouse.target_options(None, []) == []
+    assert wheelhouse.uv_platform("manylinux_2_28_aarch64") == "aarch64-manylinux_2_28"
+    assert wheelhouse.uv_platform("manylinux2014_x86_64") == "x86_64-manylinux2014"
+    assert wheelhouse.uv_platform("aarch64-apple-darwin") == "aarch64-apple-darwin"
+    spec = "torch==2.13.0 --extra-index-url https://download.pytorch.org/whl/cu128"
+    assert wheelhouse.torch_requirement(spec) == "torch==2.13.0"
+    assert wheelhouse.torch_requirement("--index-url https://x/torch torch") == "torch"
+
+
+def test_placeholder_torch_satisfies_pip(tmp_path):
+    """The placeholder wheel that stands for the venv's torch in the offline check: pip's dry run
+    takes it, for another Python and platform too, with no index."""
+    wheelhouse.placeholder_wheel(tmp_path, "torch==2.13.0")
+    assert [p.name for p in tmp_path.iterdir()] == ["torch-2.13.0-py3-none-any.whl"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--no-index", "--only-binary=:all:",
+         "--find-links", str(tmp_path), "--target", str(tmp_path / "t"),
+         *wheelhouse.target_options("3.13", ["manylinux_2_28_aarch64"]), "torch>=2.4"],
+        env=_offline_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Would install torch-2.13.0" in proc.stdout, proc.stderr
 
 
 def _env(**changes: str | None) -> dict[str, str]:
@@ -121,6 +148,16 @@ def _borrow_torch(venv: Path, folder: Path) -> None:
 
 
 @pytest.mark.network
+def test_lock_matches_pyproject(tmp_path):
+    """`make lock` into a new file (uv, starting from the lock's versions) gives the lock back:
+    it is complete and minimal for pyproject's ranges, and has no torch family."""
+    out = tmp_path / "requirements.lock"
+    _run(["make", "-C", str(ROOT), "lock", f"LOCK={out}", f"VENV={sys.prefix}"], _env(), 600)
+    text = out.read_text().replace(f" LOCK={out}\n", "\n")
+    assert text == (ROOT / "requirements.lock").read_text()
+
+
+@pytest.mark.network
 def test_offline_install_from_wheelhouse(tmp_path):
     """`make wheelhouse` for this machine, then `make install WHEELHOUSE=` with no index."""
     started = time.monotonic()
@@ -131,8 +168,8 @@ def test_offline_install_from_wheelhouse(tmp_path):
     built = time.monotonic()
 
     manifest = json.loads((house / "wheelhouse.json").read_text())
-    assert manifest["unresolved"] == [] and manifest["missing_dependencies"] == []
-    assert manifest["needs_preinstalled"] == ["torch"]
+    assert manifest["problems"] == [] and manifest["needs_preinstalled"] == ["torch"]
+    assert manifest["built_from_sdist"] == ["connection_pool-0.0.3-py3-none-any.whl"]
     assert not list(house.glob("*.whl")), "every wheel is in a part"
     wheels = sorted(house.glob("part*/*.whl"))
     for part in house.glob("part*"):
@@ -142,12 +179,13 @@ def test_offline_install_from_wheelhouse(tmp_path):
             assert sorted(manifest["parts"][part.name]) == [p.name for p in part.glob("*.whl")]
     found = {}
     for path in wheels:
-        name, version, *_ = wheelhouse.wheel_tags(path.name)
-        found[name] = version
+        name, version, *_ = parse_wheel_filename(path.name)
+        found[name] = str(version)
     assert not [name for name in found if wheelhouse.is_torch_family(name)]
     pins = _lock()
-    assert {name: found.get(name) for name in pins} == pins
-    assert "paretohqd" in found
+    assets = {wheelhouse.requirement_name(line): line.split("==")[1] for line in
+              wheelhouse.read_requirement_lines(ROOT / "requirements-assets.txt")}
+    assert found == pins | assets  # exactly the lock and the assets
     assert len((house / "SHA256SUMS").read_text().splitlines()) == len(wheels)
 
     venv = tmp_path / "venv"

@@ -1,35 +1,34 @@
 #!/usr/bin/env python3
-"""Lock file and offline wheelhouse for installs on machines without internet.
+"""Lock file and offline wheelhouse: the project's glue around uv and pip.
 
-Only the standard library and pip are needed (pip's vendored ``packaging`` is used when
-``packaging`` itself is not installed), so this runs under any Python that has pip, with or
-without the project's venv. Sub-commands:
+The resolving, downloading and checking are done by the tools made for them; this file only
+holds what is specific to this project. Sub-commands:
 
-``requirements``
-    print pyproject's runtime + ``test`` requirements, torch left out (input of ``make lock``);
-``freeze``
-    write the lock file (``name==version`` lines) from an installed environment, leaving out the
-    project itself, torch, its CUDA companions (``nvidia-*``, ``triton``) and the offline assets;
+``lock``
+    ``uv pip compile pyproject.toml --extra test`` for one target Python and platform, with
+    torch held at ``TORCH_SPEC``'s version and then left out of the lock together with its CUDA
+    companions (``nvidia-*``, ``cuda-*``, ``triton``): the Makefile installs torch first.
 ``build``
-    download every wheel of the lock, the assets, the project (built here) and optionally torch
-    for a chosen Python version and platform into one folder (pure-Python packages that PyPI only
-    ships as sdists are built into wheels here), check that the wheels cover every dependency,
-    then split the folder into ``partN/`` subfolders below a size limit;
+    ``pip download --no-deps --only-binary=:all:`` of the lock and the assets for the target
+    (the pure-Python packages PyPI ships only as sdists are built into wheels here), torch with
+    ``--with-torch``; then
+    ``pip install --dry-run --no-index`` of what ``make install WHEELHOUSE=`` installs, against
+    the folder alone and for the target; then the split into ``partN/`` below a size limit,
+    with ``SHA256SUMS`` and ``wheelhouse.json``.
 ``split``
-    (re-)split a wheelhouse folder into parts;
-``find-links``
-    print the ``--find-links`` options that reach every wheel of a wheelhouse.
+    (re-)split a wheelhouse folder into parts.
 
-``make lock``, ``make wheelhouse`` and ``make install WHEELHOUSE=dir`` call it; see
+Needs only a Python with pip (pip's vendored ``packaging`` is used when ``packaging`` is not
+installed). ``make lock``, ``make wheelhouse`` and ``make install WHEELHOUSE=dir`` call it; see
 docs/CLUSTER.md ("Offline installs").
 """
 
 from __future__ import annotations
 
 import argparse
-import email.parser
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
@@ -37,28 +36,22 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 try:  # pragma: no cover - whichever is available
-    from packaging.markers import default_environment
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-    from packaging.version import InvalidVersion, Version
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name, parse_wheel_filename
 except ImportError:  # pragma: no cover
-    from pip._vendor.packaging.markers import default_environment
-    from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
-    from pip._vendor.packaging.utils import canonicalize_name
-    from pip._vendor.packaging.version import InvalidVersion, Version
+    from pip._vendor.packaging.requirements import Requirement
+    from pip._vendor.packaging.utils import canonicalize_name, parse_wheel_filename
 
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
-PROJECT = "paretohqd"
 # Installed separately (Makefile TORCH_SPEC; GPU users bring their own CUDA build).
 TORCH_NAMES = {"torch", "triton"}
-TORCH_PREFIXES = ("nvidia-", "pytorch-triton")
-PIP_ITSELF = {"pip"}
+TORCH_PREFIXES = ("nvidia-", "cuda-", "pytorch-triton")
+SDISTS = ("*.tar.gz", "*.zip")
 
 
 def is_torch_family(name: str) -> bool:
@@ -82,342 +75,101 @@ def requirement_name(line: str) -> str:
     return canonicalize_name(Requirement(line).name)
 
 
-# ---------------------------------------------------------------------------------------------
-# pyproject requirements and the lock
+def run(command: Sequence[str], env: dict[str, str] | None = None) -> int:
+    """Run a command, echoing it; its output goes to our stderr."""
+    print("+ " + shlex.join(command), file=sys.stderr, flush=True)
+    return subprocess.run(command, stdout=sys.stderr, env=env).returncode
 
 
-def load_pyproject(project: Path) -> dict:
-    """Parse ``pyproject.toml`` with tomllib (3.11+) or pip's vendored tomli."""
-    try:
-        import tomllib
-    except ImportError:  # pragma: no cover - Python 3.10
-        from pip._vendor import tomli as tomllib  # type: ignore[no-redef]
-    with open(project / "pyproject.toml", "rb") as handle:
-        return tomllib.load(handle)
-
-
-def project_requirements(project: Path, extras: Sequence[str] = ("test",),
-                         with_torch: bool = False) -> list[str]:
-    """pyproject's dependencies plus those of ``extras``; torch dropped unless ``with_torch``."""
-    meta = load_pyproject(project)["project"]
-    lines = list(meta.get("dependencies", []))
-    for extra in extras:
-        lines += meta.get("optional-dependencies", {}).get(extra, [])
-    return [line for line in lines if with_torch or not is_torch_family(Requirement(line).name)]
-
-
-def freeze_lines(python: str) -> list[str]:
-    """``pip freeze --all --exclude-editable`` of the environment of ``python``."""
-    out = subprocess.run([python, "-m", "pip", "freeze", "--all", "--exclude-editable"],
-                         check=True, capture_output=True, text=True).stdout
-    return [line.strip() for line in out.splitlines()
-            if line.strip() and not line.startswith(("#", "-e"))]
-
-
-def lock_lines(frozen: Iterable[str], exclude: Iterable[str]) -> list[str]:
-    """Normalised, sorted ``name==version`` lines without torch's family, pip and ``exclude``."""
-    excluded = {canonicalize_name(name) for name in exclude} | {PROJECT} | PIP_ITSELF
-    pins: dict[str, str] = {}
-    for line in frozen:
-        if " @ " in line:
-            raise SystemExit(f"cannot lock a direct reference (not on an index): {line}")
-        name, sep, version = line.partition("==")
-        if not sep:
-            raise SystemExit(f"unexpected freeze line: {line}")
-        key = canonicalize_name(name)
-        if key in excluded or is_torch_family(key):
-            continue
-        pins[key] = version.strip()
-    return [f"{name}=={pins[name]}" for name in sorted(pins)]
-
-
-def write_lock(lines: Sequence[str], python: str, output: Path | None) -> None:
-    """Write the lock with a header naming the interpreter and platform it was resolved on."""
-    info = subprocess.run(
-        [python, "-c", "import platform, sys; print(platform.python_version(), sys.platform, "
-                       "platform.machine())"],
-        check=True, capture_output=True, text=True).stdout.strip()
-    header = [
-        "# Exact versions of every runtime + test dependency of pyproject.toml `.[test]`,",
-        "# transitively, except torch and its CUDA companions (nvidia-*, triton): the Makefile",
-        "# installs torch first (TORCH_SPEC). The offline assets are in requirements-assets.txt.",
-        f"# Resolved on Python {info}. Refresh with `make lock` (docs/CLUSTER.md).",
-    ]
-    text = "\n".join(header + list(lines)) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text)
-        print(f"wrote {len(lines)} pins to {output}", file=sys.stderr)
+def pip(*args: str, env: dict[str, str] | None = None) -> int:
+    return run([sys.executable, "-m", "pip", *args, "--progress-bar", "off"], env=env)
 
 
 # ---------------------------------------------------------------------------------------------
-# target platform
+# target platform names
 
 
-def expand_platforms(platforms: Sequence[str]) -> list[str]:
-    """Add the older platform tags that a ``manylinux_2_X`` / ``musllinux_1_X`` system also runs.
+def uv_platform(tag: str) -> str:
+    """uv's ``--python-platform`` for a wheel platform tag (``manylinux_2_28_x86_64`` ->
+    ``x86_64-manylinux_2_28``); anything else is passed on as uv's own name."""
+    match = re.fullmatch(r"(manylinux(?:2014|_\d+_\d+))_(x86_64|aarch64)", tag)
+    return f"{match[2]}-{match[1]}" if match else tag
 
-    pip expands ``manylinux2014`` but not ``manylinux_2_28``, which would then miss every
-    wheel tagged only ``manylinux_2_17`` (or ``manylinux2014``).
-    """
+
+def pip_platforms(tags: Sequence[str]) -> list[str]:
+    """pip ``--platform`` tags: each ``manylinux_2_X`` tag with the older manylinux tags that a
+    glibc 2.X system also runs (pip expands ``manylinux2014`` by itself, not ``manylinux_2_X``)."""
     result: list[str] = []
-
-    def add(tag: str) -> None:
-        if tag not in result:
-            result.append(tag)
-
     legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
-    for platform in platforms:
-        add(platform)
-        many = re.fullmatch(r"manylinux_(\d+)_(\d+)_(.+)", platform)
-        musl = re.fullmatch(r"musllinux_(\d+)_(\d+)_(.+)", platform)
-        if many:
-            major, minor, arch = int(many[1]), int(many[2]), many[3]
-            for glibc in range(minor, 4, -1):
-                add(f"manylinux_{major}_{glibc}_{arch}")
-                if major == 2 and glibc in legacy and arch in {"x86_64", "i686"} | (
-                        {"aarch64", "ppc64le", "s390x", "armv7l"} if glibc == 17 else set()):
-                    add(f"{legacy[glibc]}_{arch}")
-        elif musl:
-            major, minor, arch = int(musl[1]), int(musl[2]), musl[3]
-            for version in range(minor, -1, -1):
-                add(f"musllinux_{major}_{version}_{arch}")
+    for tag in tags:
+        match = re.fullmatch(r"manylinux_2_(\d+)_(.+)", tag)
+        more = [tag]
+        if match:
+            glibc, arch = int(match[1]), match[2]
+            more = [f"manylinux_2_{v}_{arch}" for v in range(glibc, 4, -1)]
+            more += [f"{name}_{arch}" for v, name in legacy.items() if v <= glibc]
+        result += [t for t in more if t not in result]
     return result
-
-
-def marker_environment(python_version: str | None, platforms: Sequence[str]) -> dict[str, str]:
-    """The PEP 508 marker environment of the target (this machine's where not given)."""
-    env = dict(default_environment())
-    if python_version:
-        parts = python_version.split(".")
-        env["python_version"] = ".".join(parts[:2])
-        env["python_full_version"] = python_version if len(parts) > 2 else python_version + ".0"
-        env.update(implementation_name="cpython", platform_python_implementation="CPython")
-    if platforms:
-        tag = platforms[0]
-        linux = re.fullmatch(r"(?:manylinux\d*(?:_\d+_\d+)?|musllinux_\d+_\d+|linux)_(.+)", tag)
-        mac = re.fullmatch(r"macosx_\d+_\d+_(.+)", tag)
-        if linux:
-            env.update(sys_platform="linux", platform_system="Linux", os_name="posix",
-                       platform_machine=linux[1])
-        elif mac:
-            env.update(sys_platform="darwin", platform_system="Darwin", os_name="posix",
-                       platform_machine="arm64" if mac[1] == "arm64" else "x86_64")
-        elif tag.startswith("win"):
-            env.update(sys_platform="win32", platform_system="Windows", os_name="nt",
-                       platform_machine={"win_amd64": "AMD64", "win_arm64": "ARM64"}.get(tag, "x86"))
-    return env
 
 
 def target_options(python_version: str | None, platforms: Sequence[str]) -> list[str]:
     """pip options that select wheels for the target (none: this interpreter and machine)."""
-    options: list[str] = []
-    if python_version:
-        options += ["--python-version", python_version, "--implementation", "cp"]
-    for platform in expand_platforms(platforms):
+    options = ["--python-version", python_version, "--implementation", "cp"] if python_version \
+        else []
+    for platform in pip_platforms(platforms):
         options += ["--platform", platform]
     return options
 
 
 # ---------------------------------------------------------------------------------------------
-# downloading
+# lock
 
 
-def run_pip(args: Sequence[str], echo: bool = True) -> tuple[int, str]:
-    """Run ``python -m pip`` with this interpreter, echoing its output; (exit code, output)."""
-    command = [sys.executable, "-m", "pip", *args]
-    print("+ " + shlex.join(command), file=sys.stderr, flush=True)
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line)
-        if echo:
-            sys.stderr.write(line)
-    return proc.wait(), "".join(lines)
+def torch_requirement(torch_spec: str) -> str:
+    """The requirement in ``TORCH_SPEC`` (which may carry pip options such as --index-url)."""
+    return next((w for w in shlex.split(torch_spec) if re.match(r"torch(?![\w.-])", w)), "torch")
 
 
-_NOT_FOUND = re.compile(r"(?:No matching distribution found for|Could not find a version that "
-                        r"satisfies the requirement)\s+(\S+)")
-_WRONG_PYTHON = re.compile(r"require a different python version: (.*)")
-# After this many failures of the one-call download, go one requirement at a time.
-MAX_RETRIES = 3
+def cmd_lock(args: argparse.Namespace) -> int:
+    """Two ``uv pip compile`` runs: the second leaves out the torch family the first found.
 
-
-@dataclass
-class Unresolved:
-    """A requirement with no wheel for the target, and why."""
-
-    requirement: str
-    reason: str = "no wheel for the target"
-
-    def __str__(self) -> str:
-        return f"{self.requirement} ({self.reason})"
-
-
-def _wrong_python(line: str, output: str) -> bool:
-    """Whether pip's ``output`` says the pinned version of ``line`` excludes the target Python."""
-    pinned = [spec.version for spec in Requirement(line).specifier if spec.operator == "=="]
-    for match in _WRONG_PYTHON.finditer(output):
-        for entry in match.group(1).split("; "):
-            try:
-                if pinned and Version(entry.split()[0]) == Version(pinned[0]):
-                    return True
-            except (InvalidVersion, IndexError):
-                continue
-    return False
-
-
-def _unresolved(line: str, output: str) -> Unresolved:
-    if _wrong_python(line, output):
-        return Unresolved(line, "its Requires-Python excludes the target Python")
-    return Unresolved(line)
-
-
-def download_wheels(requirements: Sequence[str], dest: Path,
-                    target: Sequence[str]) -> list[Unresolved]:
-    """Download one wheel per requirement (``--no-deps``, binary only) into ``dest``.
-
-    One pip call for all. pip stops at the first requirement with no wheel for the target; it is
-    set aside and the rest retried, and after ``MAX_RETRIES`` such failures the remaining
-    requirements go one call each. Returns the requirements with no wheel, with pip's reason.
+    uv keeps the versions already in the output file where pyproject still allows them
+    (``--upgrade``: the newest). A new output file starts from ``--prefer``'s versions.
     """
-    remaining = list(requirements)
-    missing: list[Unresolved] = []
-    base = ["download", "--no-deps", "--only-binary=:all:", "--progress-bar", "off",
-            "--dest", str(dest), *target]
-    for _ in range(MAX_RETRIES + 1):
-        if not remaining:
-            return missing
-        code, output = run_pip([*base, *remaining])
-        if code == 0:
-            return missing
-        names = {requirement_name(found) for found in _NOT_FOUND.findall(output)
-                 if _valid_requirement(found)}
-        failed = [line for line in remaining if requirement_name(line) in names]
-        if not failed:  # an error we cannot attribute to one requirement
-            break
-        missing += [_unresolved(line, output) for line in failed]
-        remaining = [line for line in remaining if line not in failed]
-    for line in remaining:  # one at a time
-        code, output = run_pip([*base, line])
-        if code != 0:
-            missing.append(_unresolved(line, output))
-    return missing
-
-
-def _valid_requirement(text: str) -> bool:
-    try:
-        Requirement(text)
-    except InvalidRequirement:
-        return False
-    return True
-
-
-def wheel_tags(filename: str) -> tuple[str, str, str, str, str]:
-    """(name, version, python tag, abi tag, platform tag) of a wheel file name."""
-    stem = filename[:-len(".whl")]
-    parts = stem.split("-")
-    name, version = parts[0], parts[1]
-    python_tag, abi_tag, platform_tag = parts[-3:]
-    return canonicalize_name(name), version, python_tag, abi_tag, platform_tag
-
-
-def build_from_sdists(missing: Sequence[Unresolved], dest: Path,
-                      native: bool) -> tuple[list[str], list[Unresolved]]:
-    """Build wheels from sdists for requirements that PyPI ships without any wheel.
-
-    For another machine (``native`` false) only pure-Python (``none-any``) wheels are kept, and
-    a requirement is built only when it has no wheel for this machine either: a package with
-    wheels for other platforms is compiled, and building it here would not help the target
-    (and could take long). Requirements whose Requires-Python excludes the target are not built.
-    Returns (built wheel file names, what is still unresolved).
-    """
-    built: list[str] = []
-    failed: list[Unresolved] = []
-    for item in missing:
-        line = item.requirement
-        if item.reason != Unresolved(line).reason:
-            failed.append(item)
-            continue
-        name = requirement_name(line)
-        with tempfile.TemporaryDirectory() as tmp:
-            if not native:
-                code, _ = run_pip(["download", "--no-deps", "--only-binary=:all:", "--progress-bar",
-                                   "off", "--dest", tmp, line])
-                wheels = list(Path(tmp).glob("*.whl"))
-                if code == 0 and wheels:
-                    failed.append(Unresolved(line, f"wheels only for other platforms, e.g. "
-                                                   f"{wheels[0].name}"))
-                    continue
-            code, _ = run_pip(["wheel", "--no-deps", "--no-binary", name, "--progress-bar", "off",
-                               "--wheel-dir", tmp, line])
-            wheels = list(Path(tmp).glob("*.whl"))
-            if code != 0 or len(wheels) != 1:
-                failed.append(Unresolved(line, "no wheel, and building its sdist failed"))
-                continue
-            _, _, _, abi, platform = wheel_tags(wheels[0].name)
-            if not native and (abi, platform) != ("none", "any"):
-                failed.append(Unresolved(line, f"no wheel; its sdist builds {wheels[0].name} "
-                                               "here, not a pure-Python wheel"))
-                continue
-            shutil.copy2(wheels[0], dest / wheels[0].name)
-            built.append(wheels[0].name)
-    return built, failed
-
-
-def build_project_wheel(project: Path, dest: Path) -> str:
-    """Build the project's wheel from a copy of its sources (no ``build/`` left in the tree)."""
-    meta = load_pyproject(project)
-    includes = meta.get("tool", {}).get("setuptools", {}).get("packages", {}).get(
-        "find", {}).get("include", [PROJECT + "*"])
+    output: Path = args.output
+    command = f"make lock PYTHON_VERSION={args.python_version} PLATFORM={args.platform}"
+    if output.resolve() != (ROOT / "requirements.lock").resolve():
+        command += f" LOCK={output}"
     with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "src"
-        src.mkdir()
-        for item in project.iterdir():
-            wanted = item.is_file() and (
-                item.name in {"pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in"}
-                or item.name.startswith(("README", "LICENSE", "LICENCE", "COPYING", "NOTICE")))
-            package = item.is_dir() and (item / "__init__.py").exists() and any(
-                Path(item.name).match(pattern) for pattern in includes)
-            if wanted:
-                shutil.copy2(item, src / item.name)
-            elif package:
-                shutil.copytree(item, src / item.name,
-                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        out = Path(tmp) / "out"
-        code, _ = run_pip(["wheel", "--no-deps", "--progress-bar", "off", "--wheel-dir", str(out),
-                           str(src)])
-        wheels = list(out.glob("*.whl")) if code == 0 else []
-        if len(wheels) != 1:
-            raise SystemExit("building the project's wheel failed")
-        shutil.copy2(wheels[0], dest / wheels[0].name)
-        return wheels[0].name
-
-
-def download_torch(torch_spec: str, lock: Path, dest: Path, target: Sequence[str]) -> bool:
-    """Download torch from ``torch_spec`` *with* its dependencies, constrained by the lock.
-
-    A CUDA torch wheel needs its ``nvidia-*`` / ``triton`` wheels; the constraint keeps the
-    dependencies it shares with the lock (sympy, networkx, ...) at the locked versions.
-    """
-    code, _ = run_pip(["download", "--only-binary=:all:", "--progress-bar", "off",
-                       "--constraint", str(lock), "--dest", str(dest), *target,
-                       *shlex.split(torch_spec)])
-    return code == 0
+        constraint, lock = Path(tmp) / "torch.txt", Path(tmp) / "lock.txt"
+        constraint.write_text(torch_requirement(args.torch) + "\n")
+        seed = output if output.exists() else args.prefer
+        if seed and seed.exists() and not args.upgrade:
+            shutil.copyfile(seed, lock)
+        compile_ = [args.uv, "pip", "compile", str(args.project / "pyproject.toml"),
+                    "--extra", "test", "--constraint", str(constraint),
+                    "--python-version", args.python_version,
+                    "--python-platform", uv_platform(args.platform),
+                    "--custom-compile-command", command, "--output-file", str(lock),
+                    "--no-emit-package", "torch", "--quiet",
+                    *(["--upgrade"] if args.upgrade else [])]
+        if run(compile_) != 0:
+            return 1
+        family = sorted({name for name in map(requirement_name, read_requirement_lines(lock))
+                         if is_torch_family(name)})
+        if family and run(compile_ + [f"--no-emit-package={name}" for name in family]) != 0:
+            return 1
+        left = [line for line in read_requirement_lines(lock)
+                if is_torch_family(requirement_name(line))]
+        if left:
+            raise SystemExit(f"the lock still pins torch's family: {left}")
+        shutil.copyfile(lock, output)
+    print(f"wrote {len(read_requirement_lines(output))} pins to {output}", file=sys.stderr)
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
-# checking and splitting
-
-
-@dataclass
-class Coverage:
-    """What a dependency walk over a wheelhouse found."""
-
-    missing: list[str] = field(default_factory=list)   # "req (needed by X)"
-    external: list[str] = field(default_factory=list)  # torch family names left to the venv
+# wheelhouse
 
 
 def all_wheels(folder: Path) -> list[Path]:
@@ -425,63 +177,68 @@ def all_wheels(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.whl")) + sorted(folder.glob("part*/*.whl"))
 
 
-def wheel_requires(path: Path) -> list[str]:
-    """The ``Requires-Dist`` lines of a wheel's METADATA."""
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist()
-                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-        if not names:
-            return []
-        message = email.parser.Parser().parsestr(archive.read(names[0]).decode("utf-8"))
-    return message.get_all("Requires-Dist") or []
+def build_sdists(dest: Path, native: bool) -> tuple[list[str], list[str]]:
+    """Build the sdists of ``--sdist-only`` packages into wheels; (built, problems).
 
-
-def check_coverage(folder: Path, roots: Sequence[str], env: dict[str, str],
-                   no_deps_roots: Sequence[str] = ()) -> Coverage:
-    """Walk the dependencies of ``roots`` through the wheels of ``folder`` for the target ``env``.
-
-    A requirement is covered when a wheel of that name and an admissible version is in the
-    folder. ``no_deps_roots`` (installed with ``--no-deps``) must be there, their dependencies
-    are not followed. torch and its CUDA companions, when absent, are listed as ``external``
-    (they must already be installed) instead of missing.
+    For another machine (``native`` false) only a pure-Python (``none-any``) wheel is kept.
     """
-    wheels: dict[str, list[tuple[Version, Path]]] = {}
-    for path in all_wheels(folder):
-        name, version, *_ = wheel_tags(path.name)
-        try:
-            wheels.setdefault(name, []).append((Version(version), path))
-        except InvalidVersion:
-            continue
-    coverage = Coverage()
-    seen: set[tuple[str, frozenset[str]]] = set()
-    todo: list[tuple[Requirement, str]] = [(Requirement(r), "pyproject.toml") for r in roots]
-    todo += [(Requirement(r), "--no-deps") for r in no_deps_roots]
-    while todo:
-        req, parent = todo.pop()
-        name = canonicalize_name(req.name)
-        key = (name, frozenset(req.extras))
-        if key in seen:
-            continue
-        seen.add(key)
-        candidates = [(v, p) for v, p in wheels.get(name, [])
-                      if req.specifier.contains(v, prereleases=True)]
-        if not candidates:
-            if is_torch_family(name) and name not in wheels:
-                coverage.external.append(name)
+    built, problems = [], []
+    for sdist in sorted(p for pattern in SDISTS for p in dest.glob(pattern)):
+        with tempfile.TemporaryDirectory() as tmp:
+            wheels = list(Path(tmp).glob("*.whl")) if pip(
+                "wheel", "--no-deps", "--wheel-dir", tmp, str(sdist)) == 0 else []
+            tags = {(t.abi, t.platform) for w in wheels for t in parse_wheel_filename(w.name)[3]}
+            if len(wheels) != 1:
+                problems.append(f"{sdist.name}: building its wheel failed")
+            elif not native and tags != {("none", "any")}:
+                problems.append(f"{sdist.name} builds {wheels[0].name} here, not a pure-Python "
+                                "wheel: it cannot serve another platform")
             else:
-                coverage.missing.append(f"{req} (needed by {parent})")
-            continue
-        version, path = max(candidates)
-        if parent == "--no-deps":
-            continue
-        for line in wheel_requires(path):
-            dep = Requirement(line)
-            if dep.marker is not None and not any(
-                    dep.marker.evaluate({**env, "extra": extra})
-                    for extra in (sorted(req.extras) or [""])):
-                continue
-            todo.append((dep, f"{name}=={version}"))
-    return coverage
+                shutil.copy2(wheels[0], dest / wheels[0].name)
+                built.append(wheels[0].name)
+        sdist.unlink()
+    return built, problems
+
+
+def placeholder_wheel(folder: Path, requirement: str) -> None:
+    """A wheel with no files and no dependencies that stands for the venv's own torch."""
+    pins = [s.version for s in Requirement(requirement).specifier if s.operator == "=="]
+    name, version = "torch", pins[0] if pins else "999"
+    info = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(folder / f"{name}-{version}-py3-none-any.whl", "w") as archive:
+        archive.writestr(f"{info}/METADATA",
+                         f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        archive.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\n"
+                                          "Tag: py3-none-any\n")
+        archive.writestr(f"{info}/RECORD", "")
+
+
+def check_offline(dest: Path, lock: Path, assets: Path, target: Sequence[str],
+                  torch_spec: str, with_torch: bool) -> list[str]:
+    """``pip install --dry-run --no-index`` of the install's steps against ``dest`` alone.
+
+    Run without pip's configuration (its find-links and indexes): the lock with its
+    dependencies and the project's build backend, then the assets with ``--no-deps``. Without
+    torch in the folder, a placeholder wheel stands for the torch of the venv.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    import tomllib  # Python >= 3.11, as the project itself
+    backend = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        links = ["--find-links", str(dest)]
+        if not with_torch:
+            placeholder_wheel(Path(tmp), torch_requirement(torch_spec))
+            links += ["--find-links", tmp]
+        base = ["install", "--dry-run", "--no-index", "--only-binary=:all:", *links, *target,
+                "--target", str(Path(tmp) / "target")]
+        torch = [torch_requirement(torch_spec)] if with_torch else []
+        if pip(*base, "-r", str(lock), *backend, *torch, env=env) != 0:
+            problems.append("pip cannot install the lock from the wheelhouse (see above)")
+        if pip(*base, "--no-deps", "-r", str(assets), env=env) != 0:
+            problems.append("pip cannot install the assets from the wheelhouse (see above)")
+    return problems
 
 
 def split_parts(folder: Path, part_size_mb: float) -> dict[str, list[str]]:
@@ -507,17 +264,14 @@ def split_parts(folder: Path, part_size_mb: float) -> dict[str, list[str]]:
         if size > limit:
             print(f"WARNING: {name} is {size / MB:.1f} MB, over the part size "
                   f"({part_size_mb:g} MB): it gets a part of its own", file=sys.stderr)
-            bins.append([name])
-            totals.append(size)
-            continue
-        for index, total in enumerate(totals):
-            if total + size <= limit and sizes[bins[index][0]] <= limit:
-                bins[index].append(name)
-                totals[index] += size
-                break
-        else:
-            bins.append([name])
-            totals.append(size)
+        index = next((i for i, total in enumerate(totals)
+                      if total + size <= limit and sizes[bins[i][0]] <= limit), None)
+        if index is None or size > limit:
+            bins.append([])
+            totals.append(0)
+            index = len(bins) - 1
+        bins[index].append(name)
+        totals[index] += size
     width = len(str(len(bins)))
     parts: dict[str, list[str]] = {}
     for index, names in enumerate(bins, start=1):
@@ -534,45 +288,10 @@ def write_checksums(folder: Path) -> None:
     """``SHA256SUMS`` over every wheel (``sha256sum -c SHA256SUMS`` checks a copy)."""
     lines = []
     for path in all_wheels(folder):
-        digest = hashlib.sha256()
         with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(MB), b""):
-                digest.update(block)
-        lines.append(f"{digest.hexdigest()}  {path.relative_to(folder).as_posix()}")
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+        lines.append(f"{digest}  {path.relative_to(folder).as_posix()}")
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n")
-
-
-def find_links(folder: Path) -> list[str]:
-    """The folders that hold wheels: ``folder`` itself and its ``part*/`` subfolders."""
-    folder = folder.resolve()
-    return [str(folder)] + sorted(str(p) for p in folder.glob("part*") if p.is_dir())
-
-
-# ---------------------------------------------------------------------------------------------
-# commands
-
-
-def cmd_requirements(args: argparse.Namespace) -> int:
-    print("\n".join(project_requirements(args.project, args.extra)))
-    return 0
-
-
-def cmd_freeze(args: argparse.Namespace) -> int:
-    exclude = [requirement_name(line) for path in args.exclude_file
-               for line in read_requirement_lines(path)]
-    write_lock(lock_lines(freeze_lines(args.python), exclude), args.python, args.output)
-    return 0
-
-
-def cmd_split(args: argparse.Namespace) -> int:
-    split_parts(args.folder, args.part_size_mb)
-    write_checksums(args.folder)
-    return 0
-
-
-def cmd_find_links(args: argparse.Namespace) -> int:
-    print(" ".join(f"--find-links {shlex.quote(p)}" for p in find_links(args.folder)))
-    return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -581,85 +300,86 @@ def cmd_build(args: argparse.Namespace) -> int:
     for path in all_wheels(dest):  # earlier run: flatten so pip skips what is already there
         if path.parent != dest:
             path.replace(dest / path.name)
-    target = target_options(args.python_version, args.platform)
-    requirements = read_requirement_lines(args.lock) + read_requirement_lines(args.assets)
-    if any(is_torch_family(requirement_name(line)) for line in requirements):
+    if any(is_torch_family(requirement_name(line)) for line in read_requirement_lines(args.lock)):
         raise SystemExit("the lock must not pin torch or its CUDA companions")
-
-    no_wheel = download_wheels(requirements, dest, target)
-    native = not args.python_version and not args.platform
-    built, unresolved = build_from_sdists(no_wheel, dest, native)
-    project_wheel = build_project_wheel(args.project, dest)
-    torch_ok = download_torch(args.torch, args.lock, dest, target) if args.torch else None
-
-    env = marker_environment(args.python_version, args.platform)
-    roots = project_requirements(args.project, ("test",), with_torch=True)
-    coverage = check_coverage(dest, roots, env, read_requirement_lines(args.assets))
+    target = target_options(args.python_version, args.platform)
+    problems = []
+    # Wheels only, but for the packages PyPI ships only as sdists (pip stops at the first pin
+    # with no wheel for the target and names it).
+    sdist_only = [f"--no-binary={name}" for name in args.sdist_only]
+    if pip("download", "--no-deps", "--only-binary=:all:", *sdist_only, "--dest", str(dest),
+           *target, "-r", str(args.lock), "-r", str(args.assets)) != 0:
+        problems.append("pip download of the lock and the assets failed: a pin with no wheel "
+                        "for the target? (pip names it above; a pure-Python package with only "
+                        "an sdist goes into SDIST_ONLY)")
+    built, unbuilt = build_sdists(dest, native=not target)
+    problems += unbuilt
+    # torch *with* its dependencies (a CUDA build's nvidia-* and triton), the shared ones held
+    # at the lock's versions.
+    if args.with_torch and pip("download", "--only-binary=:all:", "--constraint", str(args.lock),
+                               "--dest", str(dest), *target, *shlex.split(args.torch)) != 0:
+        problems.append(f"torch ({args.torch}) could not be downloaded for the target")
+    if not problems:
+        problems += check_offline(dest, args.lock, args.assets, target, args.torch,
+                                  args.with_torch)
 
     parts = split_parts(dest, args.part_size_mb)
     write_checksums(dest)
     manifest = {
-        "python_version": args.python_version or env["python_version"],
-        "platforms": expand_platforms(args.platform) or ["(this machine)"],
-        "lock": args.lock.name, "assets": args.assets.name, "project_wheel": project_wheel,
-        "torch": args.torch or None, "part_size_mb": args.part_size_mb,
-        "built_from_sdist": built, "unresolved": [str(item) for item in unresolved],
-        "missing_dependencies": sorted(set(coverage.missing)),
-        "needs_preinstalled": sorted(set(coverage.external)),
+        "python_version": args.python_version or "%d.%d" % sys.version_info[:2],
+        "platforms": pip_platforms(args.platform) or ["(this machine)"],
+        "lock": args.lock.name, "assets": args.assets.name,
+        "torch": args.torch if args.with_torch else None,
+        "needs_preinstalled": [] if args.with_torch else ["torch"],
+        "part_size_mb": args.part_size_mb, "built_from_sdist": built, "problems": problems,
         "parts": parts,
     }
     (dest / "wheelhouse.json").write_text(json.dumps(manifest, indent=1) + "\n")
-
     total = sum(p.stat().st_size for p in all_wheels(dest))
     print(f"\nwheelhouse {dest}: {sum(map(len, parts.values()))} wheels, {total / MB:.0f} MB, "
-          f"{len(parts)} parts", file=sys.stderr)
-    if built:
-        print("built here from sdists (pure Python): " + ", ".join(built), file=sys.stderr)
-    if coverage.external:
-        print("not in the wheelhouse, must already be installed in the venv: "
-              + ", ".join(sorted(set(coverage.external))), file=sys.stderr)
-    problems = []
-    if unresolved:
-        problems.append("not resolved for the target: " + "; ".join(map(str, unresolved)))
-    if torch_ok is False:
-        problems.append(f"torch ({args.torch}) could not be downloaded for the target")
-    if coverage.missing:
-        problems.append("dependencies with no wheel in the wheelhouse: "
-                        + "; ".join(sorted(set(coverage.missing))))
+          f"{len(parts)} parts; built here from sdists: {', '.join(built) or 'none'}",
+          file=sys.stderr)
     for problem in problems:
         print("ERROR: " + problem, file=sys.stderr)
     return 1 if problems else 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    split_parts(args.folder, args.part_size_mb)
+    write_checksums(args.folder)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("requirements", help="pyproject requirements without torch")
+    p = sub.add_parser("lock", help="write the lock for one target with uv pip compile")
+    p.add_argument("--uv", default="uv", help="the uv executable")
+    p.add_argument("--output", type=Path, default=ROOT / "requirements.lock")
+    p.add_argument("--prefer", type=Path, default=ROOT / "requirements.lock",
+                   help="versions to keep when the output file does not exist yet")
     p.add_argument("--project", type=Path, default=ROOT)
-    p.add_argument("--extra", action="append", default=None,
-                   help="optional-dependency groups to add (default: test)")
-    p.set_defaults(func=cmd_requirements)
+    p.add_argument("--python-version", default="3.11")
+    p.add_argument("--platform", default="manylinux_2_28_x86_64",
+                   help="wheel platform tag, or any uv --python-platform name")
+    p.add_argument("--torch", default="torch", help="TORCH_SPEC: the torch the lock is made with")
+    p.add_argument("--upgrade", action="store_true", help="newest versions pyproject allows")
+    p.set_defaults(func=cmd_lock)
 
-    p = sub.add_parser("freeze", help="write the lock file from an installed environment")
-    p.add_argument("--python", default=sys.executable, help="interpreter of the environment")
-    p.add_argument("--exclude-file", type=Path, action="append",
-                   default=[ROOT / "requirements-assets.txt"],
-                   help="requirement files whose packages stay out of the lock")
-    p.add_argument("-o", "--output", type=Path, default=None)
-    p.set_defaults(func=cmd_freeze)
-
-    p = sub.add_parser("build", help="download / build every wheel, check, split into parts")
+    p = sub.add_parser("build", help="download, check and split a wheelhouse")
     p.add_argument("--dest", type=Path, required=True)
     p.add_argument("--lock", type=Path, default=ROOT / "requirements.lock")
     p.add_argument("--assets", type=Path, default=ROOT / "requirements-assets.txt")
-    p.add_argument("--project", type=Path, default=ROOT)
     p.add_argument("--python-version", default=None, help="e.g. 3.12 (default: this Python)")
     p.add_argument("--platform", action="append", default=[],
                    help="wheel platform tag, e.g. manylinux_2_28_x86_64 (repeatable; default: "
-                        "this machine); older manylinux tags are added automatically")
+                        "this machine); older manylinux tags are added")
     p.add_argument("--part-size-mb", type=float, default=50.0)
-    p.add_argument("--torch", default="", help="torch requirement (+ pip options) to add")
+    p.add_argument("--torch", default="torch", help="TORCH_SPEC (requirement + pip options)")
+    p.add_argument("--with-torch", action="store_true", help="add torch to the wheelhouse")
+    p.add_argument("--sdist-only", action="append", default=[],
+                   help="a package PyPI ships only as an sdist: built into a wheel here")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("split", help="(re-)split a wheelhouse into parts")
@@ -667,13 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--part-size-mb", type=float, default=50.0)
     p.set_defaults(func=cmd_split)
 
-    p = sub.add_parser("find-links", help="print --find-links options for a wheelhouse")
-    p.add_argument("folder", type=Path)
-    p.set_defaults(func=cmd_find_links)
-
     args = parser.parse_args(argv)
-    if getattr(args, "extra", 0) is None:
-        args.extra = ["test"]
     return args.func(args)
 
 
