@@ -112,7 +112,21 @@ def _adapters_used(chosen: Sequence[dict]) -> list[dict]:
             for a in chosen]
 
 
+def check_sampling(args: argparse.Namespace) -> None:
+    """The sampling options within the config schema's bounds (checked before any model
+    loads), else ``UsageError`` naming the option."""
+    if not args.temperature > 0:
+        raise UsageError(f"--temperature {args.temperature:g}: must be > 0")
+    if not 0 < args.top_p <= 1:
+        raise UsageError(f"--top-p {args.top_p:g}: must be > 0 and <= 1")
+    for flag, value in (("--max-new-tokens", args.max_new_tokens),
+                        ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise UsageError(f"{flag} {value}: must be >= 1")
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
+    check_sampling(args)
     served, preference, seed, chosen = _choice(args)
     prompts = read_prompts(args.prompts, args.prompts_file, sys.stdin)
     from paretohqd.devices import resolve_device, resolve_dtype

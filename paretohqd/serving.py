@@ -3,6 +3,7 @@ into the base model, answering prompts or written out as a stand-alone model."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Sequence
@@ -39,10 +40,18 @@ def answer(base_model: str, chosen: Sequence[dict], prompts: Sequence[str],
 def export_merged(base_model: str, chosen: Sequence[dict], output: Path, dtype: torch.dtype,
                   info: dict) -> None:
     """Write the merged model, its tokenizer and ``info`` (``EXPORT_INFO``) to ``output``,
-    atomically: a failure leaves nothing there."""
+    atomically: a failure leaves nothing there, not even the folders made to hold it."""
     model = merged_model(base_model, chosen).to(dtype)
     tokenizer = AutoTokenizer.from_pretrained(chosen[0]["path"])
-    with atomic_dir(output) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        (tmp / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    made = [folder for folder in output.absolute().parents if not folder.exists()]
+    try:
+        with atomic_dir(output) as tmp:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            (tmp / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n",
+                                           encoding="utf-8")
+    except BaseException:
+        for folder in made:  # innermost first; atomic_dir has removed its temporary folder
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise

@@ -5,11 +5,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from paretohqd.cli import UsageError, front_report, main, read_prompts
+from paretohqd.cli import UsageError, _choice, build_parser, front_report, main, read_prompts
+from paretohqd.model_index import INDEX, build_index
 from workflow_runner import ROOT
 
 COMMANDS = ("generate", "front", "export")
@@ -79,6 +81,81 @@ def test_export_refuses_a_non_empty_target(tmp_path, capsys):
     assert (tmp_path / "out/keep.txt").read_text() == "mine"
 
 
+def index_only_run(results: Path, objectives: list[str], trained: dict[str, list[float]],
+                   seeds: tuple[int, ...] = (1,)) -> str:
+    """A results folder holding only a model index (``build_index``, as the workflow writes
+    it) of one method, ``paretohqd``: enough for what the CLI does before loading a model."""
+    index = build_index("no-such-base-model", "chat", objectives, seeds,
+                        {"paretohqd": ("results/paretohqd/seed{seed}/{pref}/adapter", trained)})
+    (results / INDEX).parent.mkdir(parents=True)
+    (results / INDEX).write_text(json.dumps(index))
+    return str(results)
+
+
+def notes(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("note:")]
+
+
+def choose(*args: str):
+    """The CLI's choice of seed and adapters for ``generate args...``."""
+    _, _, seed, chosen = _choice(build_parser().parse_args(["generate", *args, "hi"]))
+    return seed, chosen
+
+
+def test_stderr_notes_the_preference_a_nearest_adapter_or_merge_stands_for(tmp_path, capsys):
+    # three objectives, two trained preferences: 0.5,0.25,0.25 is outside their hull
+    results = index_only_run(tmp_path, ["a", "b", "c"], {"pa": [1, 0, 0], "pb": [0, 1, 0]})
+    asked = ["--results", results, "--preference", "0.5,0.25,0.25"]
+    seed, chosen = choose(*asked)
+    assert [a["pref_id"] for a in chosen] == ["pa"]
+    assert notes(capsys.readouterr().err) == [
+        "note: preference 0.5,0.25,0.25 is served by the nearest trained preference 1,0,0"]
+    # non-negative least squares with sum 1 (by hand): l = (7/12, 1/3), normalised (7/11, 4/11)
+    seed, chosen = choose(*asked, "--interpolate")
+    assert {a["pref_id"]: a["merge_weight"] for a in chosen} == pytest.approx(
+        {"pa": 7 / 11, "pb": 4 / 11})
+    assert notes(capsys.readouterr().err) == [
+        "note: preference 0.5,0.25,0.25 is served by the merge 0.636364,0.363636,0"]
+    # what is served is what was asked: no note
+    choose("--results", results, "--preference", "0,1,0")
+    choose("--results", results, "--preference", "0,1,0", "--interpolate")
+    assert notes(capsys.readouterr().err) == []
+
+    two = index_only_run(tmp_path / "two", ["a", "b"], {"p0": [0, 1], "p1": [1, 0]})
+    seed, chosen = choose("--results", two, "--preference", "0.3,0.7", "--interpolate")
+    assert {a["pref_id"]: a["merge_weight"] for a in chosen} == pytest.approx(
+        {"p0": 0.7, "p1": 0.3})
+    assert notes(capsys.readouterr().err) == []  # two objectives: the merge is exact
+    choose("--results", two, "--preference", "0.3,0.7")
+    assert notes(capsys.readouterr().err) == [
+        "note: preference 0.3,0.7 is served by the nearest trained preference 0,1"]
+
+
+def test_seed_picks_that_training_seeds_adapters(tmp_path, capsys):
+    results = index_only_run(tmp_path, ["a", "b"], {"p0": [0, 1], "p1": [1, 0]}, seeds=(1, 2))
+    for flags, seed in [((), 1), (("--seed", "1"), 1), (("--seed", "2"), 2)]:
+        used, chosen = choose("--results", results, "--preference", "0.3,0.7", *flags)
+        assert used == seed
+        assert [Path(a["path"]) for a in chosen] == [
+            tmp_path / f"paretohqd/seed{seed}/p0/adapter"]
+    assert main(["generate", "--results", results, "--preference", "0.3,0.7", "--seed", "3",
+                 "hi"]) == 2
+    assert "seed 3: not a training seed of this run; it has [1, 2]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--temperature", "0", "--temperature 0: must be > 0"),
+    ("--top-p", "0", "--top-p 0: must be > 0 and <= 1"),
+    ("--top-p", "1.5", "--top-p 1.5: must be > 0 and <= 1"),
+    ("--max-new-tokens", "0", "--max-new-tokens 0: must be >= 1"),
+    ("--batch-size", "0", "--batch-size 0: must be >= 1")])
+def test_unusable_sampling_options_fail_naming_them(tmp_path, capsys, flag, value, message):
+    results = index_only_run(tmp_path, ["a", "b"], {"p0": [0, 1], "p1": [1, 0]})
+    assert main(["generate", "--results", results, "--preference", "0,1", flag, value,
+                 "hi"]) == 2
+    assert f"paretohqd generate: error: {message}" in capsys.readouterr().err
+
+
 # ---- on the tiny run's results -------------------------------------------------------------
 FAST = ["--max-new-tokens", "4", "--device", "cpu", "--dtype", "float32"]
 
@@ -113,6 +190,9 @@ def test_generate_text_jsonl_stdin_and_interpolation(tiny_run):
                "Hello there", "What is the capital of France?")
     assert text.returncode == 0, text.stderr[-3000:]
     assert text.stdout.count("\n") >= 2
+    # the tiny run trained 0,1 and 1,0 only
+    assert notes(text.stderr) == [
+        "note: preference 0.3,0.7 is served by the nearest trained preference 0,1"]
 
     nearest = cli("generate", "--results", results, "--preference", "0.3,0.7", "--format",
                   "jsonl", *FAST, stdin="first prompt\nsecond prompt\n")
@@ -121,6 +201,7 @@ def test_generate_text_jsonl_stdin_and_interpolation(tiny_run):
     assert [r["prompt"] for r in records] == ["first prompt", "second prompt"]
     for record in records:
         assert record["preference"] == [0.3, 0.7] and record["method"] == "paretohqd"
+        assert record["seed"] == 42
         assert [(a["pref_id"], a["merge_weight"]) for a in record["adapters"]] == [
             ("p000_100", 1.0)]
         assert record["adapters"][0]["path"].endswith("paretohqd/seed42/p000_100/stage2/adapter")
@@ -129,6 +210,7 @@ def test_generate_text_jsonl_stdin_and_interpolation(tiny_run):
     merged = cli("generate", "--results", results, "--preference", "0.3,0.7", "--format",
                  "jsonl", "--interpolate", *FAST, "Hello there")
     assert merged.returncode == 0, merged.stderr[-3000:]
+    assert notes(merged.stderr) == []  # two objectives: the merge stands for 0.3,0.7 exactly
     (record,) = [json.loads(line) for line in merged.stdout.splitlines()]
     used = {a["pref_id"]: a["merge_weight"] for a in record["adapters"]}
     assert used == pytest.approx({"p000_100": 0.7, "p100_000": 0.3})
@@ -165,3 +247,155 @@ def test_export_writes_a_loadable_stand_alone_model(tiny_run, tmp_path):
     again = cli("export", "--results", str(tiny_run / "results"), "--preference", "0.5,0.5",
                 "--merged", str(out))
     assert again.returncode == 2 and "exists and is not an empty folder" in again.stderr
+
+
+# enough sampling to tell flags apart: three prompts, 12 tokens each (36 draws)
+PROMPTS = ["Give me three tips for sleeping well.", "Write a short poem about the sea.",
+           "Explain what a CPU does in one paragraph."]
+MAX_NEW = 12
+LONG = ["--max-new-tokens", str(MAX_NEW), "--device", "cpu", "--dtype", "float32", "--format",
+        "jsonl"]
+
+
+def generated(capsys, results: str, *args: str) -> list[str]:
+    """The answers to PROMPTS of ``paretohqd generate`` (in-process) with ``args``."""
+    capsys.readouterr()
+    assert main(["generate", "--results", results, *args, *LONG, *PROMPTS]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["prompt"] for r in records] == PROMPTS
+    return [r["answer"] for r in records]
+
+
+def greedy(results: str, adapter: str, prompts: list[str], max_new_tokens: int) -> list[str]:
+    """Greedy answers (``generate(do_sample=False)``, one prompt at a time) of the base model
+    with ``adapter`` merged by PEFT's own ``merge_and_unload``."""
+    import torch
+
+    from paretohqd.generation import CHAT, load_policy, render_prompt
+    from paretohqd.model_index import Served
+
+    served = Served.load(results)
+    policy, tokenizer = load_policy(served.base_model, torch.device("cpu"), torch.float32,
+                                    adapter)
+    answers = []
+    for prompt in prompts:
+        enc = tokenizer(render_prompt(tokenizer, prompt, served.prompt_format),
+                        add_special_tokens=served.prompt_format != CHAT, return_tensors="pt")
+        out = policy.generate(**enc, do_sample=False, max_new_tokens=max_new_tokens,
+                              pad_token_id=tokenizer.pad_token_id)
+        answers.append(tokenizer.decode(out[0, enc["input_ids"].shape[1]:],
+                                        skip_special_tokens=True).strip())
+    return answers
+
+
+@pytest.mark.e2e
+def test_sampling_seed_temperature_and_top_p_reach_generation(tiny_run, capsys):
+    results = str(tiny_run / "results")
+    pref = ["--preference", "0,1"]  # trained: the adapter p000_100 alone
+    first = generated(capsys, results, *pref, "--sampling-seed", "1")
+    assert generated(capsys, results, *pref, "--sampling-seed", "1") == first
+    assert generated(capsys, results, *pref, "--sampling-seed", "2") != first
+
+    adapter = str(tiny_run / "results/paretohqd/seed42/p000_100/stage2/adapter")
+    best = greedy(results, adapter, PROMPTS, MAX_NEW)
+    assert first != best  # the default (temperature 1, top-p 0.9) samples
+    # a temperature near 0, or a nucleus of one token, is the greedy answer
+    assert generated(capsys, results, *pref, "--sampling-seed", "1", "--temperature", "1e-5",
+                     "--top-p", "1") == best
+    assert generated(capsys, results, *pref, "--sampling-seed", "1", "--temperature", "1",
+                     "--top-p", "1e-6") == best
+
+
+@pytest.mark.e2e
+def test_export_merges_the_adapters_into_the_weights(tiny_run, tmp_path, capsys):
+    """The exported folder is the base model plus the merge-weighted LoRA updates (checked
+    against PEFT's ``merge_and_unload`` of each adapter), and answers like ``generate``."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from paretohqd.generation import SamplingSettings, load_tokenizer, sample_responses
+    from paretohqd.model_index import Served
+
+    results = str(tiny_run / "results")
+    out = tmp_path / "merged"
+    assert main(["export", "--results", results, "--preference", "0.3,0.7", "--interpolate",
+                 "--merged", str(out)]) == 0
+    assert not (out / "adapter_config.json").exists()
+    info = json.loads((out / "paretohqd_export.json").read_text())
+    weights = {a["pref_id"]: a["merge_weight"] for a in info["adapters"]}
+    assert weights == pytest.approx({"p000_100": 0.7, "p100_000": 0.3})
+
+    exported = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32)
+    assert type(exported).__name__ == "LlamaForCausalLM"
+    assert not any("lora" in name for name, _ in exported.named_parameters())
+    got = exported.state_dict()
+
+    base_model = Served.load(results).base_model
+
+    def base() -> torch.nn.Module:
+        return AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
+
+    original = base().state_dict()
+    # base + sum_i w_i delta_i = sum_i w_i (base + delta_i), as the weights sum to 1
+    expected = {name: torch.zeros_like(value) for name, value in original.items()}
+    targets = set()
+    for adapter in info["adapters"]:
+        config = json.loads((Path(adapter["path"]) / "adapter_config.json").read_text())
+        targets |= set(config["target_modules"])
+        merged = PeftModel.from_pretrained(base(), adapter["path"]).merge_and_unload()
+        for name, value in merged.state_dict().items():
+            expected[name] += adapter["merge_weight"] * value
+        del merged
+    assert set(got) == set(expected)
+    lora_layers = [name for name in got
+                   if name.endswith(".weight") and name.split(".")[-2] in targets]
+    assert lora_layers
+    for name in lora_layers:
+        assert not torch.equal(got[name], original[name]), f"{name}: the base's weights"
+    for name, value in got.items():
+        torch.testing.assert_close(value, expected[name], rtol=0, atol=1e-5, msg=name)
+        if name not in lora_layers:
+            assert torch.equal(value, original[name]), name
+
+    # the exported model answers like generate does, for the same sampling seed
+    served = generated(capsys, results, "--preference", "0.3,0.7", "--interpolate",
+                       "--sampling-seed", "5")
+    settings = SamplingSettings(temperature=1.0, top_p=0.9, max_new_tokens=MAX_NEW,
+                                batch_size=8, seed=5)
+    alone = sample_responses(exported.eval(), load_tokenizer(str(out)), PROMPTS, 1, settings,
+                             Served.load(results).prompt_format)
+    assert [samples[0] for samples in alone] == served
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("target", ["new", "empty folder", "in new folders"])
+def test_a_failed_export_leaves_nothing_behind(tiny_run, tmp_path, monkeypatch, target):
+    """The export fails after the weights were written (the tokenizer's save writes a file,
+    then the disk is full): the target is as it was (absent, an empty folder; folders made
+    for it are removed), and no temporary folder is left."""
+    from transformers import AutoTokenizer
+
+    results = tiny_run / "results"
+    adapter = results / "paretohqd/seed42/p000_100/stage2/adapter"  # the nearest to 0.3,0.7
+    tokenizer = type(AutoTokenizer.from_pretrained(adapter))  # the class export saves with
+    written = []
+
+    def disk_full(self, save_directory, *args, **kwargs):
+        folder = Path(save_directory)
+        (folder / "tokenizer.json").write_text("{")
+        written.append(sorted(p.name for p in folder.iterdir()))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tokenizer, "save_pretrained", disk_full)
+    out = tmp_path / ("new/folders/merged" if target == "in new folders" else "merged")
+    if target == "empty folder":
+        out.mkdir()
+    with pytest.raises(OSError, match="No space left on device"):
+        main(["export", "--results", str(results), "--preference", "0.3,0.7", "--merged",
+              str(out)])
+    (files,) = written
+    assert "model.safetensors" in files and "tokenizer.json" in files  # it had begun
+    assert list(tmp_path.iterdir()) == ([out] if target == "empty folder" else [])
+    if target == "empty folder":
+        assert list(out.iterdir()) == []
