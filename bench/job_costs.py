@@ -8,7 +8,7 @@ Usage: .venv/bin/python bench/job_costs.py [results]
 import argparse
 from pathlib import Path
 
-from paretohqd.benchmarks import job_costs
+from paretohqd.evaluation.costs import job_costs
 
 
 def main() -> None:

@@ -29,13 +29,13 @@ torch.set_num_threads(case["threads"])
 results = Path(case["results"])
 cpu = torch.device("cpu")
 if case["kind"] == "gen":
-    from paretohqd.generation import SamplingSettings, load_policy, sample_responses
+    from paretohqd.policy.generation import SamplingSettings, load_policy, sample_responses
     policy, tokenizer = load_policy(str(results / "models/base"), cpu, resolve_dtype(case["dtype"], cpu))
     prompts = pd.read_parquet(results / "data/prompts.parquet")
     texts = prompts.loc[prompts.split == "test", "prompt"].tolist()[:40]
     settings = SamplingSettings(temperature=1.0, top_p=0.9, max_new_tokens=48, batch_size=40, seed=1)
     if not case["prefix"]:  # the lever's baseline: every row padded on the left, no cache
-        import paretohqd.generation as generation
+        import paretohqd.policy.generation as generation
         def padded(policy, rows, pad_token_id, copies):
             width = max(len(row) for row in rows)
             ids = torch.tensor([[pad_token_id] * (width - len(r)) + list(r) for r in rows])
@@ -47,18 +47,18 @@ if case["kind"] == "gen":
     if case["sampler"] == "nucleus":
         sample_responses(policy, tokenizer, texts, 1, settings)
     else:  # transformers' own sampling, the lever's baseline
-        from paretohqd.generation import render_prompt
+        from paretohqd.policy.generation import render_prompt
         enc = tokenizer([render_prompt(tokenizer, t, "chat") for t in texts], return_tensors="pt",
                         padding=True, add_special_tokens=False)
         policy.generate(**enc, do_sample=True, temperature=1.0, top_p=0.9, max_new_tokens=48,
                         pad_token_id=tokenizer.pad_token_id)
 elif case["kind"] == "sft":
     from paretohqd.settings import SFTSettings
-    from paretohqd.training import train_adapter
+    from paretohqd.policy.training import train_adapter
     if case["trainer"] == "tiled":  # the lever's baseline: TRL's own loss, its tiled LM head
-        import paretohqd.sft_trainer
+        import paretohqd.policy.sft_trainer
         from trl import SFTTrainer
-        paretohqd.sft_trainer.sft_trainer_class = lambda device: SFTTrainer
+        paretohqd.policy.sft_trainer.sft_trainer_class = lambda device: SFTTrainer
     rows = pd.read_parquet(results / "offline/responses/shard0.parquet").head(16)
     folder = Path(tempfile.mkdtemp())
     settings = SFTSettings(steps=6, batch_size=4, learning_rate=1e-3, lora_r=16, lora_alpha=32,
@@ -68,7 +68,7 @@ elif case["kind"] == "sft":
     metrics = train_adapter(str(results / "models/base"), rows, folder / "a", folder / "c", settings)
     started = time.perf_counter() - metrics["seconds"]
 elif case["kind"] == "rm":
-    from paretohqd.reward_training import build_reward_splits, train_reward_model
+    from paretohqd.rewards.training import build_reward_splits, train_reward_model
     from paretohqd.settings import RewardTrainingSettings
     prompts = pd.read_parquet(results / "data/prompts.parquet")
     train, test = build_reward_splits("pyrit_harm", prompts, 0.2, True, 0)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from paretohqd.front import build_front
-from paretohqd.metrics import Bootstrap, hypervolume, normalised
-from paretohqd.uncertainty import hypervolume_samples, summarise
+from paretohqd.evaluation.front import build_front
+from paretohqd.evaluation.metrics import Bootstrap, hypervolume, normalised
+from paretohqd.evaluation.uncertainty import hypervolume_samples, summarise
 
 
 def run_points(run: Path, method: str, label: str, objectives: list[str]):

@@ -5,7 +5,7 @@ Usage: .venv/bin/python bench/rule_times.py [results/benchmarks]
 
 import argparse
 
-from paretohqd.benchmarks import rule_times
+from paretohqd.evaluation.costs import rule_times
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
-"""Checks of the workflow config that a JSON schema cannot express, and preference ids."""
+"""Checks of the workflow config that a JSON schema cannot express, preference ids and how a
+preference reads."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 SUM_TOLERANCE = 1e-6
 
@@ -14,6 +15,13 @@ class ConfigError(ValueError):
 def preference_id(weights: Sequence[float]) -> str:
     """Dot-free wildcard id of a preference vector: (0.2, 0.8) -> ``p020_080``."""
     return "p" + "_".join(f"{round(w * 100):03d}" for w in weights)
+
+
+def preference_text(weights: Mapping[str, float] | None) -> str:
+    """``harmless 0.25, helpful 0.75``, or a note for a preference-blind model."""
+    if weights is None:
+        return "none (one model for every preference)"
+    return ", ".join(f"{o} {w:.2f}" for o, w in weights.items())
 
 
 def objective_names(config: dict[str, Any]) -> list[str]:

@@ -293,7 +293,7 @@ def summary_input(wildcards):
 
 
 def model_index_params():
-    """What results/models/index.json lists (paretohqd.model_index.build_index): the base
+    """What results/models/index.json lists (paretohqd.serving.model_index.build_index): the base
     model, and every evaluated method with one adapter per preference, with its preferences.
     """
     return {

@@ -3,7 +3,7 @@
 # the command that made it) into results/hub/<method>/seed<seed>/<pref>/. After the summary,
 # which measures the rewards; one job for every model, as any change that re-runs one of them
 # re-runs the summary, and with it all.
-from paretohqd.cards import reproduce_command
+from paretohqd.serving.cards import reproduce_command
 
 
 rule hub:

@@ -20,9 +20,9 @@ from safetensors.torch import load_file
 from snakemake.utils import validate
 
 from paretohqd.config import objective_names, preference_id, training_seeds
-from paretohqd.evaluation import is_collapsed
+from paretohqd.evaluation.collapse import is_collapsed
 from paretohqd.io import file_digest, read_json, read_provenance
-from paretohqd.launch import job_spec, run_spec
+from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.selection import DIRECTION, LINEAR, LINEAR_POOL, select_rows
 from paretohqd.settings import SFTSettings
 from tiny_settings import merge

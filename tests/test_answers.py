@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from paretohqd.answers import pick_answers, render_answers
+from paretohqd.evaluation.answers import pick_answers, render_answers
 
 
 def answers() -> pd.DataFrame:

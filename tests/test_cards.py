@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from paretohqd.cards import CardFacts, DataSet, Reward, render_card, reproduce_command
+from paretohqd.serving.cards import CardFacts, DataSet, Reward, render_card, reproduce_command
 
 
 def facts(**changes) -> CardFacts:
@@ -61,10 +61,10 @@ def test_body_states_data_recipe_intervals_and_command():
 
 def test_gguf_base_and_prompt_conditioning_are_explained():
     card = render_card(facts(gguf_file="m.Q4.gguf", conditioning={
-        "function": "paretohqd.ric:condition_prompts", "input": "results/ric/stats.json",
+        "function": "paretohqd.methods.ric:condition_prompts", "input": "results/ric/stats.json",
         "options": {"map": "l2"}}))
     assert "from_pretrained('org/base', gguf_file='m.Q4.gguf')" in card
-    assert "`paretohqd.ric:condition_prompts` (options {'map': 'l2'}" in card
+    assert "`paretohqd.methods.ric:condition_prompts` (options {'map': 'l2'}" in card
 
 
 def test_reproduce_command_is_relative_inside_the_workdir(tmp_path):

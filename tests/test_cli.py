@@ -10,17 +10,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from paretohqd.cli import UsageError, _choice, build_parser, front_report, main, read_prompts
-from paretohqd.model_index import INDEX, build_index
+from paretohqd.serving.cli import UsageError, _choice, build_parser, front_report, main, read_prompts
+from paretohqd.serving.model_index import INDEX, build_index
 from workflow_runner import ROOT
 
 COMMANDS = ("generate", "front", "export")
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """``python -m paretohqd.cli args...`` with this checkout's package, offline."""
+    """``python -m paretohqd.serving.cli args...`` with this checkout's package, offline."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "paretohqd.cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "paretohqd.serving.cli", *args], cwd=ROOT, env=env,
                           input=stdin, capture_output=True, text=True, timeout=600)
 
 
@@ -271,8 +271,8 @@ def greedy(results: str, adapter: str, prompts: list[str], max_new_tokens: int) 
     with ``adapter`` merged by PEFT's own ``merge_and_unload``."""
     import torch
 
-    from paretohqd.generation import CHAT, load_policy, render_prompt
-    from paretohqd.model_index import Served
+    from paretohqd.policy.generation import CHAT, load_policy, render_prompt
+    from paretohqd.serving.model_index import Served
 
     served = Served.load(results)
     policy, tokenizer = load_policy(served.base_model, torch.device("cpu"), torch.float32,
@@ -314,8 +314,8 @@ def test_export_merges_the_adapters_into_the_weights(tiny_run, tmp_path, capsys)
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
-    from paretohqd.generation import SamplingSettings, load_tokenizer, sample_responses
-    from paretohqd.model_index import Served
+    from paretohqd.policy.generation import SamplingSettings, load_tokenizer, sample_responses
+    from paretohqd.serving.model_index import Served
 
     results = str(tiny_run / "results")
     out = tmp_path / "merged"

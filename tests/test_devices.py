@@ -5,7 +5,7 @@ import torch
 from paretohqd import devices
 from paretohqd.devices import choose_cpu_dtype, cpu_flags, resolve_dtype
 from paretohqd.settings import SFTSettings
-from paretohqd.training import _precision
+from paretohqd.policy.training import _precision
 from tiny_settings import tiny_config
 
 AVX2_ONLY = frozenset({"sse4_2", "avx", "avx2", "fma"})

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from paretohqd.evaluation import evaluation_point, is_collapsed, repeated_ngram_share
+from paretohqd.evaluation.collapse import evaluation_point, is_collapsed, repeated_ngram_share
 
 
 def test_repeated_ngram_share_by_hand():

@@ -3,7 +3,7 @@ weights for two and three objectives."""
 
 import pytest
 
-from paretohqd.interpolation import (
+from paretohqd.serving.interpolation import (
     PreferenceError,
     check_preference,
     interpolation_weights,

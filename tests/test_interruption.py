@@ -14,7 +14,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from paretohqd.launch import job_spec, run_spec
+from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.settings import SFTSettings
 from tiny_settings import tiny_config
 from workflow_runner import ROOT, TINY, job_counts, snakemake

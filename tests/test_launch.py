@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 
-from paretohqd.launch import accelerate_command, job_spec, run_sft
+from paretohqd.policy.launch import accelerate_command, job_spec, run_sft
 from paretohqd.settings import SFTSettings
 from tiny_settings import tiny_config
 
@@ -15,7 +15,7 @@ def test_accelerate_command_launches_this_module_on_n_processes(tmp_path):
     assert accelerate_command(4, spec) == [
         sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
         "--num_processes", "4", "--num_machines", "1", "--mixed_precision", "no",
-        "-m", "paretohqd.launch", str(spec)]
+        "-m", "paretohqd.policy.launch", str(spec)]
 
 
 def test_job_spec_is_json_and_one_process_trains_here(tiny_causal_lm, tmp_path):

@@ -3,7 +3,7 @@
 import pytest
 
 from paretohqd.io import DataError, write_json
-from paretohqd.model_index import INDEX, Served, build_index
+from paretohqd.serving.model_index import INDEX, Served, build_index
 
 PREFS = {"p000_100": [0.0, 1.0], "p100_000": [1.0, 0.0]}
 

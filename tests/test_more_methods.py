@@ -10,7 +10,7 @@ import pytest
 
 from paretohqd.config import preference_id
 from paretohqd.io import read_json
-from paretohqd.ric import rejection_sample
+from paretohqd.methods.ric import rejection_sample
 from pipeline_checks import (
     VARIANT_MODES,
     check_evaluated_models,

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import torch
 
-from paretohqd.morlhf import message_text, reward_function, train_morlhf
-from paretohqd.offline import sample_prompts
-from paretohqd.rewards import ClassifierScorer
+from paretohqd.methods.morlhf import message_text, reward_function, train_morlhf
+from paretohqd.data.offline import sample_prompts
+from paretohqd.rewards.scorers import ClassifierScorer
 from paretohqd.settings import MORLHFSettings
 from tiny_settings import tiny_config
 

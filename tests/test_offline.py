@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from paretohqd.offline import (BASE_MODEL, drop_empty_responses, merge_scores, response_rows,
+from paretohqd.data.offline import (BASE_MODEL, drop_empty_responses, merge_scores, response_rows,
                                shard_prompts)
 
 

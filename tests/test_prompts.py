@@ -1,6 +1,6 @@
 import pandas as pd
 
-from paretohqd.prompts import build_prompt_table, clean_text, load_embedded, prompt_id
+from paretohqd.data.prompts import build_prompt_table, clean_text, load_embedded, prompt_id
 
 
 def _raw(n_benign=40, n_risky=60):

@@ -1,14 +1,14 @@
 import pandas as pd
 
-from paretohqd.reward_data import (
+from paretohqd.rewards.labels import (
     conversation_pairs,
     harmless_labels,
     helpful_labels,
     read_commented_csv,
 )
-from paretohqd.offline import response_rows
-from paretohqd.prompts import build_prompt_table, load_embedded
-from paretohqd.reward_training import binary_targets, build_reward_splits
+from paretohqd.data.offline import response_rows
+from paretohqd.data.prompts import build_prompt_table, load_embedded
+from paretohqd.rewards.training import binary_targets, build_reward_splits
 
 
 def test_commented_csv_with_multiline_fields(tmp_path):

@@ -12,8 +12,8 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from paretohqd.io import read_table
-from paretohqd.reward_training import binary_targets, train_reward_model
-from paretohqd.scoring import write_scores
+from paretohqd.rewards.training import binary_targets, train_reward_model
+from paretohqd.rewards.scoring import write_scores
 from paretohqd.settings import RewardTrainingSettings
 from tiny_settings import tiny_config
 

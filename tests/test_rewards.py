@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from paretohqd.rewards import ClassifierScorer, VaderScorer, build_scorer, check_finite
+from paretohqd.rewards.scorers import ClassifierScorer, VaderScorer, build_scorer, check_finite
 
 
 def test_vader_prefers_positive_text():

@@ -5,7 +5,7 @@ import numpy as np
 
 from paretohqd.io import write_json
 from paretohqd.registry import load_function
-from paretohqd.ric import (conditioned_prompt, desired_scores, sample_goals,
+from paretohqd.methods.ric import (conditioned_prompt, desired_scores, sample_goals,
                          rejection_sample, reward_stats, training_rows)
 
 TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
@@ -68,7 +68,7 @@ def test_conditioning_by_name_writes_one_preference_or_rics_goals(tmp_path):
     stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0}}
     path = tmp_path / "stats.json"
     write_json(stats, path)
-    condition = load_function("paretohqd.ric:condition_prompts")
+    condition = load_function("paretohqd.methods.ric:condition_prompts")
     assert condition(["Hi?", "Why?"], [0.25, 0.75], ["h", "u"], path, 0, map="linear") == [
         "Hi? <h> 0.0 <u> -0.5", "Why? <h> 0.0 <u> -0.5"]
     assert condition(["Hi?"], [0.25, 0.75], ["h", "u"], path, 0) == ["Hi? <h> 0.3 <u> -0.1"]

@@ -8,7 +8,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from paretohqd.soups import merge_adapters, soup_adapter
+from paretohqd.policy.merging import merge_adapters, soup_adapter
 
 
 def _random_adapter(base, path, seed):

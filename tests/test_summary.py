@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from paretohqd.benchmarks import benchmark_seconds, rule_times
-from paretohqd.comparison import comparison_markdown, comparison_table
-from paretohqd.front import build_front
-from paretohqd.metrics import Bootstrap, build_metrics, hypervolume, normalised, standard_errors, uncertainty
-from paretohqd.plots import plot_front, save_figure
+from paretohqd.evaluation.costs import benchmark_seconds, rule_times
+from paretohqd.evaluation.comparison import comparison_markdown, comparison_table
+from paretohqd.evaluation.front import build_front
+from paretohqd.evaluation.metrics import Bootstrap, build_metrics, hypervolume, normalised, standard_errors, uncertainty
+from paretohqd.evaluation.plots import plot_front, save_figure
 
 
 def test_hypervolume_by_hand():

@@ -10,9 +10,9 @@ import torch
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from paretohqd.generation import load_policy, sample_responses
+from paretohqd.policy.generation import load_policy, sample_responses
 from paretohqd.settings import SFTSettings
-from paretohqd.training import (NonFiniteLossError, prepare_checkpoints, run_fingerprint,
+from paretohqd.policy.training import (NonFiniteLossError, prepare_checkpoints, run_fingerprint,
                                 sft_dataset, train_adapter)
 from tiny_settings import tiny_config, tiny_sampling
 
@@ -178,7 +178,7 @@ def test_logits_loss_equals_trl_tiled_loss(tiny_causal_lm, tmp_path):
     same batch, prompt masked in both."""
     from trl import SFTConfig, SFTTrainer
 
-    from paretohqd.sft_trainer import LogitsLossSFTTrainer, sft_trainer_class
+    from paretohqd.policy.sft_trainer import LogitsLossSFTTrainer, sft_trainer_class
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
     model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
@@ -210,7 +210,7 @@ def test_generation_is_seeded(tiny_causal_lm, fmt):
 
 
 def test_shared_prefix_length_leaves_every_row_a_token():
-    from paretohqd.generation import shared_prefix_length
+    from paretohqd.policy.generation import shared_prefix_length
 
     assert shared_prefix_length([[1, 2, 3, 4], [1, 2, 5], [1, 2, 3]]) == 2
     assert shared_prefix_length([[1, 2], [1, 2, 3]]) == 1
@@ -221,7 +221,7 @@ def test_shared_prefix_length_leaves_every_row_a_token():
 def test_prefix_cached_batch_generates_what_each_prompt_alone_does(tiny_causal_lm, fmt):
     """The shared prefix computed once, padding between it and the rest: every row's greedy
     continuation and its first-step logits are those of the prompt run alone, unpadded."""
-    from paretohqd.generation import prefix_cached_inputs, render_prompt
+    from paretohqd.policy.generation import prefix_cached_inputs, render_prompt
 
     policy, tokenizer = load_policy(str(tiny_causal_lm), torch.device("cpu"), torch.float32)
     prompts = ["Hi", "Name three colours of the rainbow, please.", "Why is the sky blue?"]
@@ -250,7 +250,7 @@ def test_nucleus_sampler_draws_from_the_top_p_distribution():
     never drawn, and the others come at their renormalised probabilities."""
     import torch
 
-    from paretohqd.generation import NucleusSampler
+    from paretohqd.policy.generation import NucleusSampler
 
     probs = torch.tensor([0.5, 0.3, 0.15, 0.05])
     logits = probs.log().repeat(20000, 1)

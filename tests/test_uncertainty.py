@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from paretohqd.uncertainty import (
+from paretohqd.evaluation.uncertainty import (
     bootstrap_means,
     check_aligned,
     hypervolume_samples,

@@ -434,7 +434,7 @@ def test_tiny_run_publishes_every_evaluated_adapter_for_the_hub(tiny_run):
     assert "| stage-1 k | 4 |" in card and "2 held-out test prompts" in card
     assert f"--configfile {TINY}" in card
     assert card_metadata((hub / "sft/seed42/none/README.md").read_text())["preference"] is None
-    assert "paretohqd.ric:condition_prompts" in (hub / "ric/seed42/p000_100/README.md").read_text()
+    assert "paretohqd.methods.ric:condition_prompts" in (hub / "ric/seed42/p000_100/README.md").read_text()
 
     base = AutoModelForCausalLM.from_pretrained(results / "models/base")
     model = PeftModel.from_pretrained(base, folder)

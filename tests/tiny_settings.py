@@ -6,7 +6,7 @@ from __future__ import annotations
 import yaml
 from snakemake.utils import validate
 
-from paretohqd.generation import SamplingSettings
+from paretohqd.policy.generation import SamplingSettings
 from workflow_runner import ROOT
 
 TINY_SFT = {"batch_size": 2, "learning_rate": 1e-3, "lora_r": 4, "lora_alpha": 8,

@@ -1,4 +1,4 @@
-"""Child process of the resume test: run an SFT job spec as ``python -m paretohqd.launch``
+"""Child process of the resume test: run an SFT job spec as ``python -m paretohqd.policy.launch``
 does, and SIGKILL this process right after the trainer has saved the checkpoint of a given
 step (no polling: the kill happens at a known step, as a crash or a scheduler's kill would).
 
@@ -10,9 +10,9 @@ import sys
 
 from transformers import TrainerCallback
 
-import paretohqd.training as training
+import paretohqd.policy.training as training
 from paretohqd.io import read_json
-from paretohqd.launch import run_spec
+from paretohqd.policy.launch import run_spec
 
 
 class KillAfterSave(TrainerCallback):

@@ -3,8 +3,8 @@ side with its rewards (one training seed)."""
 
 import pandas as pd
 
-from paretohqd.answers import pick_answers, render_answers
-from paretohqd.front import scored_answers
+from paretohqd.evaluation.answers import pick_answers, render_answers
+from paretohqd.evaluation.front import scored_answers
 from paretohqd.io import atomic_path
 from paretohqd.runtime import start
 

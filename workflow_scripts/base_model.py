@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from paretohqd.base_model import convert_gguf
+from paretohqd.policy.base_model import convert_gguf
 from paretohqd.runtime import phase, start
 
 log = start(snakemake)

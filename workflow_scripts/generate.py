@@ -10,13 +10,13 @@ scoring job would spend most of its time starting up.
 """
 
 from paretohqd.devices import resolve_device, resolve_dtype
-from paretohqd.generation import (SamplingSettings, answers_provenance, load_policy,
+from paretohqd.policy.generation import (SamplingSettings, answers_provenance, load_policy,
                                   sample_responses)
 from paretohqd.io import read_table, write_table
-from paretohqd.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
+from paretohqd.data.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
 from paretohqd.registry import load_function
 from paretohqd.runtime import phase, start
-from paretohqd.scoring import write_scores
+from paretohqd.rewards.scoring import write_scores
 
 log = start(snakemake)
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Write the model index: the base model and every per-preference adapter of the run."""
 
 from paretohqd.io import write_json
-from paretohqd.model_index import build_index
+from paretohqd.serving.model_index import build_index
 from paretohqd.runtime import start
 
 log = start(snakemake)

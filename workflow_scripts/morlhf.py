@@ -5,9 +5,9 @@ from pathlib import Path
 
 from paretohqd.devices import resolve_device
 from paretohqd.io import read_json, read_table
-from paretohqd.morlhf import reward_function, train_morlhf
-from paretohqd.offline import sample_prompts
-from paretohqd.rewards import build_scorer
+from paretohqd.methods.morlhf import reward_function, train_morlhf
+from paretohqd.data.offline import sample_prompts
+from paretohqd.rewards.scorers import build_scorer
 from paretohqd.runtime import start
 from paretohqd.settings import MORLHFSettings
 

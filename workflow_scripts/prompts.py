@@ -1,7 +1,7 @@
 """Load, clean, deduplicate and split the prompts."""
 
 from paretohqd.io import write_table
-from paretohqd.prompts import LOADERS, build_prompt_table
+from paretohqd.data.prompts import LOADERS, build_prompt_table
 from paretohqd.runtime import start
 
 log = start(snakemake)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from paretohqd.io import read_table, write_json
-from paretohqd.reward_training import build_reward_splits, train_reward_model
+from paretohqd.rewards.training import build_reward_splits, train_reward_model
 from paretohqd.runtime import phase, start
 from paretohqd.settings import RewardTrainingSettings
 

@@ -2,8 +2,8 @@
 each with its own z-scored rewards (offline statistics) in the prompt."""
 
 from paretohqd.io import read_json, write_table
-from paretohqd.offline import scored_table
-from paretohqd.ric import rejection_sample, training_rows
+from paretohqd.data.offline import scored_table
+from paretohqd.methods.ric import rejection_sample, training_rows
 from paretohqd.runtime import start
 
 log = start(snakemake)

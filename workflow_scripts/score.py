@@ -4,7 +4,7 @@ per objective, in the order of the ``scorers`` param)."""
 from paretohqd.devices import resolve_device
 from paretohqd.io import read_table
 from paretohqd.runtime import start
-from paretohqd.scoring import write_scores
+from paretohqd.rewards.scoring import write_scores
 
 log = start(snakemake)
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Join response shards and every objective's scores into one scored table (+ stats)."""
 
 from paretohqd.io import write_json, write_table
-from paretohqd.offline import scored_table, table_stats
+from paretohqd.data.offline import scored_table, table_stats
 from paretohqd.runtime import start
 
 log = start(snakemake)

@@ -3,7 +3,7 @@ in this process or across GPUs with accelerate."""
 
 from pathlib import Path
 
-from paretohqd.launch import job_spec, run_sft
+from paretohqd.policy.launch import job_spec, run_sft
 from paretohqd.runtime import start
 from paretohqd.settings import SFTSettings
 

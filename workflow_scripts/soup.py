@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from paretohqd.runtime import start
-from paretohqd.soups import soup_adapter
+from paretohqd.policy.merging import soup_adapter
 
 log = start(snakemake)
 soup_adapter(snakemake.params.model, list(snakemake.input.adapters), snakemake.params.weights,

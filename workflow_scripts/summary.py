@@ -3,11 +3,11 @@
 
 import json
 
-from paretohqd.comparison import comparison_markdown, comparison_table
-from paretohqd.front import build_front
+from paretohqd.evaluation.comparison import comparison_markdown, comparison_table
+from paretohqd.evaluation.front import build_front
 from paretohqd.io import atomic_path, read_json, write_json
-from paretohqd.metrics import Bootstrap, build_metrics, standard_errors
-from paretohqd.plots import plot_front, save_figure
+from paretohqd.evaluation.metrics import Bootstrap, build_metrics, standard_errors
+from paretohqd.evaluation.plots import plot_front, save_figure
 from paretohqd.runtime import start
 
 log = start(snakemake)

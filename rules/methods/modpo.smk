@@ -1,5 +1,5 @@
 # MODPO: per preference, DPO on pairs ranked by the main objective with the other objectives'
-# weighted reward difference as the margin (paretohqd/modpo.py).
+# weighted reward difference as the margin (paretohqd/methods/modpo.py).
 from paretohqd.settings import MODPOSettings
 
 

@@ -1,5 +1,5 @@
 # MORLHF: per preference, online RL (GRPO) on the reward w . r with the reward models as reward
-# functions (paretohqd/morlhf.py). Its generation happens inside its GRPO steps, so all of its
+# functions (paretohqd/methods/morlhf.py). Its generation happens inside its GRPO steps, so all of its
 # compute is training.
 from paretohqd.settings import MORLHFSettings
 

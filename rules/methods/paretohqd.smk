@@ -164,7 +164,7 @@ use rule sft_template as sft_stage2 with:
         settings=sft_settings(STAGE2_STEPS),
 
 
-# How a variant's sets are chosen and trained, for its model cards (paretohqd/cards.py).
+# How a variant's sets are chosen and trained, for its model cards (paretohqd/serving/cards.py).
 STAGE1_RECIPE = {
     "stage-1 k": config["selection"]["k"],
     "reward normalisation": config["selection"]["normalisation"],

@@ -1,9 +1,9 @@
 # Models between the trained preferences (`interpolation.preferences`): per training seed and
 # listed preference, the exact LoRA merge of the neighbouring ParetoHqD stage-2 adapters
-# (paretohqd/interpolation.py picks them and their weights; paretohqd/soups.py merges, as for
+# (paretohqd/serving/interpolation.py picks them and their weights; paretohqd/policy/merging.py merges, as for
 # Rewarded Soups and `paretohqd generate --interpolate`). Reported as paretohqd_interpolated,
 # evaluated at its own preferences in every run of paretohqd.
-from paretohqd.interpolation import interpolation_weights
+from paretohqd.serving.interpolation import interpolation_weights
 
 INTERPOLATED = {preference_id(w): w for w in config["interpolation"]["preferences"]}
 # per interpolated preference: [(trained preference id, merge weight)]

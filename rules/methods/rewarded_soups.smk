@@ -1,5 +1,5 @@
 # Rewarded soups (offline variant): one LoRA per objective on its top-k offline rows, then per
-# preference the weighted interpolation of those adapters (paretohqd/soups.py). The top-k rows
+# preference the weighted interpolation of those adapters (paretohqd/policy/merging.py). The top-k rows
 # are shared; adapters and soups are per training seed.
 from paretohqd.selection import LINEAR
 

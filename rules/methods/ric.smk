@@ -1,12 +1,12 @@
 # Rewards-in-Context: one LoRA on every offline row with its z-scored rewards written into the
-# prompt, steered per preference at inference (paretohqd/ric.py). With baselines.ric.online,
+# prompt, steered per preference at inference (paretohqd/methods/ric.py). With baselines.ric.online,
 # its online stage: multi-objective rejection sampling of its own answers, then more SFT. The
 # training data is shared; the LoRA and its online stage are per training seed.
 from paretohqd.registry import Conditioning
 
 RIC = config["baselines"]["ric"]
 # how every RiC generation writes the desired rewards into the prompt
-RIC_CONDITIONING = "paretohqd.ric:condition_prompts"
+RIC_CONDITIONING = "paretohqd.methods.ric:condition_prompts"
 
 
 rule ric_data:

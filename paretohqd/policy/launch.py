@@ -1,7 +1,7 @@
 """Run a LoRA SFT job in this process, or across GPUs under ``accelerate launch``.
 
 With one process the trainer runs here. With N > 1 the job's arguments go to a JSON file and
-``accelerate launch --multi_gpu --num_processes N -m paretohqd.launch <file>`` starts N
+``accelerate launch --multi_gpu --num_processes N -m paretohqd.policy.launch <file>`` starts N
 data-parallel copies of this module, which read the file and train (rank 0 writes the output).
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from paretohqd.io import read_json, read_table
 from paretohqd.settings import SFTSettings
-from paretohqd.training import train_adapter
+from paretohqd.policy.training import train_adapter
 
 
 def accelerate_command(num_processes: int, spec_path: Path) -> list[str]:
@@ -24,7 +24,7 @@ def accelerate_command(num_processes: int, spec_path: Path) -> list[str]:
     return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
             "--num_processes", str(num_processes), "--num_machines", "1",
             "--mixed_precision", "no",  # the trainer sets bf16/fp16 itself
-            "-m", "paretohqd.launch", str(spec_path)]
+            "-m", "paretohqd.policy.launch", str(spec_path)]
 
 
 def job_spec(base_model: str, data_path: str, output_dir: Path, checkpoint_dir: Path,

@@ -1,6 +1,6 @@
 """The model index (``results/models/index.json``): what a finished run serves, so that the CLI
 never reads the workflow. Built by the ``model_index`` rule from the registry; read by
-``paretohqd.cli``.
+``paretohqd.serving.cli``.
 
 Paths inside the results folder are stored relative to it, so a moved or copied results
 folder still works.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from paretohqd.interpolation import interpolation_weights, nearest
+from paretohqd.serving.interpolation import interpolation_weights, nearest
 from paretohqd.io import DataError, read_json
 
 INDEX = "models/index.json"  # inside the results folder

@@ -1,7 +1,7 @@
 """Preferences between the trained ones: parse and check a preference vector, find the nearest
 trained preference, and the convex weights of the trained preferences that reproduce it.
 
-Pure functions on vectors (no models): ``paretohqd.soups.merge_adapters`` merges the adapters
+Pure functions on vectors (no models): ``paretohqd.policy.merging.merge_adapters`` merges the adapters
 with these weights, the CLI and the ``interpolate`` rule call both.
 """
 

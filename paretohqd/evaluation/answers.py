@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from paretohqd.cards import preference_text
+from paretohqd.config import preference_text
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }

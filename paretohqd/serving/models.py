@@ -12,9 +12,9 @@ import torch
 from transformers import AutoTokenizer
 
 from paretohqd.assets import check_model_source
-from paretohqd.generation import SamplingSettings, load_tokenizer, sample_responses
+from paretohqd.policy.generation import SamplingSettings, load_tokenizer, sample_responses
 from paretohqd.io import atomic_dir
-from paretohqd.soups import merge_adapters
+from paretohqd.policy.merging import merge_adapters
 
 EXPORT_INFO = "paretohqd_export.json"  # what an exported model is, beside its weights
 

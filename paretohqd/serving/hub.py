@@ -1,5 +1,5 @@
 """Hub-ready model folders: an evaluated adapter's files, a tokenizer and a model card
-(paretohqd/cards.py) in a folder that ``PeftModel.from_pretrained`` and the hub take as is."""
+(paretohqd/serving/cards.py) in a folder that ``PeftModel.from_pretrained`` and the hub take as is."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 import pyarrow.parquet as pq
 
-from paretohqd.cards import DataSet, Reward
+from paretohqd.serving.cards import DataSet, Reward
 
 # PEFT's placeholder card (replaced by ours) and the trainer's pickled arguments (not needed to
 # load the adapter, and a pickle)

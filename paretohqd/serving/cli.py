@@ -20,9 +20,9 @@ from typing import Sequence, TextIO
 import pandas as pd
 
 from paretohqd.assets import ModelSourceError
-from paretohqd.interpolation import PreferenceError, parse_preference, realised
+from paretohqd.serving.interpolation import PreferenceError, parse_preference, realised
 from paretohqd.io import DataError, read_json, read_table
-from paretohqd.model_index import Served
+from paretohqd.serving.model_index import Served
 
 Z95 = 1.96  # a mean's 95% interval: mean +- 1.96 standard errors
 DTYPES = ("float32", "bfloat16", "float16")
@@ -130,8 +130,8 @@ def cmd_generate(args: argparse.Namespace) -> None:
     served, preference, seed, chosen = _choice(args)
     prompts = read_prompts(args.prompts, args.prompts_file, sys.stdin)
     from paretohqd.devices import resolve_device, resolve_dtype
-    from paretohqd.generation import SamplingSettings
-    from paretohqd.serving import answer
+    from paretohqd.policy.generation import SamplingSettings
+    from paretohqd.serving.models import answer
 
     device = resolve_device(args.device)
     settings = SamplingSettings(temperature=args.temperature, top_p=args.top_p,
@@ -156,7 +156,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     served, preference, seed, chosen = _choice(args)
     import torch
 
-    from paretohqd.serving import export_merged
+    from paretohqd.serving.models import export_merged
 
     info = {"base_model": served.base_model, "preference": list(preference),
             "method": args.method, "seed": seed, "adapters": _adapters_used(chosen)}

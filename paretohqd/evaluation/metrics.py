@@ -11,8 +11,8 @@ import moocore
 import numpy as np
 import pandas as pd
 
-from paretohqd.benchmarks import benchmark_seconds
-from paretohqd.uncertainty import (
+from paretohqd.evaluation.costs import benchmark_seconds
+from paretohqd.evaluation.uncertainty import (
     Point,
     Resamples,
     bootstrap_means,

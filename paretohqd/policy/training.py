@@ -24,7 +24,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
-from paretohqd.generation import CHAT
+from paretohqd.policy.generation import CHAT
 from paretohqd.runtime import log_phase
 from paretohqd.settings import SFTSettings, TrainerSettings
 
@@ -162,7 +162,7 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
     from peft import PeftModel
     from trl import SFTConfig
 
-    from paretohqd.sft_trainer import sft_trainer_class
+    from paretohqd.policy.sft_trainer import sft_trainer_class
 
     model, tokenizer = load_base(base_model)
     peft_config = None

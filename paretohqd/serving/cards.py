@@ -1,6 +1,6 @@
 """Model cards: the README.md (YAML metadata, then text) that makes an adapter folder a Hugging
 Face hub artifact, rendered from what the workflow knows about the model (gathered by
-paretohqd/hub.py). Pure functions: no I/O."""
+paretohqd/serving/hub.py). Pure functions: no I/O."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import yaml
+
+from paretohqd.config import preference_text
 
 Z95 = 1.96  # a 95% normal interval from a standard error
 TAGS = ("paretohqd", "multi-objective-alignment", "lora")
@@ -96,13 +98,6 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
-
-
-def preference_text(weights: Mapping[str, float] | None) -> str:
-    """``harmless 0.25, helpful 0.75``, or a note for a preference-blind model."""
-    if weights is None:
-        return "none (one model for every preference)"
-    return ", ".join(f"{o} {w:.2f}" for o, w in weights.items())
 
 
 def _usage(facts: CardFacts) -> str:

@@ -26,7 +26,7 @@ from trl import DPOTrainer
 
 from paretohqd.selection import normalise
 from paretohqd.settings import MODPOSettings
-from paretohqd.training import (fit, load_base, lora_config, run_fingerprint, sft_dataset,
+from paretohqd.policy.training import (fit, load_base, lora_config, run_fingerprint, sft_dataset,
                                 trainer_args)
 
 REFERENCE_SHIFT = "ref_shift"

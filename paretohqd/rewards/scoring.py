@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from paretohqd.io import write_table
-from paretohqd.rewards import build_scorer, check_finite
+from paretohqd.rewards.scorers import build_scorer, check_finite
 from paretohqd.runtime import phase
 
 

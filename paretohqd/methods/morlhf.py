@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset
 
-from paretohqd.generation import CHAT
-from paretohqd.rewards import Scorer
+from paretohqd.policy.generation import CHAT
+from paretohqd.rewards.scorers import Scorer
 from paretohqd.settings import MORLHFSettings
-from paretohqd.training import fit, load_base, lora_config, run_fingerprint, trainer_args
+from paretohqd.policy.training import fit, load_base, lora_config, run_fingerprint, trainer_args
 
 
 def message_text(message: str | list[dict]) -> str:

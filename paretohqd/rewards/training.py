@@ -19,9 +19,9 @@ from transformers import (
 
 from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
-from paretohqd.reward_data import RECIPES
-from paretohqd.reward_data import conversation_pairs as conversation_pairs_of
-from paretohqd.rewards import ClassifierScorer
+from paretohqd.rewards.labels import RECIPES
+from paretohqd.rewards.labels import conversation_pairs as conversation_pairs_of
+from paretohqd.rewards.scorers import ClassifierScorer
 from paretohqd.settings import RewardTrainingSettings
 
 

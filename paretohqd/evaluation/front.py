@@ -1,6 +1,6 @@
 """The front table: one row per evaluated model (method, preference), averaged over its training
 seeds, from its scored evaluation answers; and each model's per-seed, per-prompt rewards (what
-the paired bootstrap of paretohqd.uncertainty resamples)."""
+the paired bootstrap of paretohqd.evaluation.uncertainty resamples)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from paretohqd.evaluation import evaluation_point
+from paretohqd.evaluation.collapse import evaluation_point
 from paretohqd.io import read_table
 
 

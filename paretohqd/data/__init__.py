@@ -1,0 +1,1 @@
+"""Prompts and the offline dataset: the prompt sources and splits, and the offline responses."""
