@@ -106,6 +106,31 @@ class Registry:
         return ([m for m in methods if m.run is None]
                 + [m for run in configured for m in methods if m.run == run])
 
+    def published(self, points: Sequence[tuple[str, str, int, Sequence[float] | None]],
+                  objectives: Sequence[str]) -> list[dict[str, Any]]:
+        """What the model card of every evaluated adapter states, for each evaluated point
+        (method, preference id, training seed, weights or None) whose method has an adapter:
+        the adapter, the preference per objective, the training sets and recipe (paths filled
+        for that seed and preference) and the prompt conditioning."""
+        models = []
+        for name, pref, seed, weights in points:
+            method = self._methods[name]
+            if method.model is None:
+                continue
+            fill = {"pref": pref, "seed": seed}
+            conditioning = method.conditioning
+            models.append({
+                "method": name, "pref": pref, "seed": seed,
+                "weights": None if weights is None else dict(zip(objectives, weights)),
+                "adapter": method.model.format(**fill),
+                "data": {label: path.format(**fill) for label, path in method.data.items()},
+                "recipe": dict(method.recipe),
+                "conditioning": None if conditioning is None else {
+                    "function": conditioning.function, "input": conditioning.input,
+                    "options": dict(conditioning.options)},
+            })
+        return models
+
     def costs(self, name: str) -> dict[str, list[str]]:
         """Benchmark files of a method's ``train`` and ``generate`` compute, with those of the
         methods it stands on (each file once)."""

@@ -135,6 +135,12 @@ def workflow_file(path):
     return os.path.join(workflow.basedir, path)
 
 
+# The software environments of all rules files, by absolute path (`use rule` resolves
+# relative ones from the reusing file)
+CORE_ENV = workflow_file("envs/core.yaml")
+TORCH_ENV = workflow_file("envs/torch.yaml")
+
+
 def checkpoint_dir(wildcards, output):
     """A training job's resumable checkpoints: its output's path under scratch/ instead of
     results/ (Snakemake deletes a job's outputs before it starts)."""
@@ -273,19 +279,27 @@ def method_costs():
     return {method.name: REGISTRY.costs(method.name) for method in evaluated()}
 
 
+def eval_files(points):
+    """The answer tables and the score tables (objectives innermost) of evaluated points, as
+    rule generate_eval writes them."""
+    written = rules.generate_eval.output
+    return {
+        "responses": [
+            written.responses.format(method=m, seed=s, pref=p) for m, p, s, _ in points
+        ],
+        "scores": [
+            path.format(method=m, seed=s, pref=p)
+            for m, p, s, _ in points
+            for path in written.scores
+        ],
+    }
+
+
 def summary_input(wildcards):
-    points = eval_points()
     costs = method_costs()
     return {
         "stats": "results/offline/stats.json",
-        "responses": [
-            f"results/eval/{m}/seed{s}/responses/{p}.parquet" for m, p, s, _ in points
-        ],
-        "scores": [
-            f"results/eval/{m}/seed{s}/scores/{o}/{p}.parquet"
-            for m, p, s, _ in points
-            for o in OBJECTIVES
-        ],
+        **eval_files(eval_points()),
         "benchmarks": sorted(
             {path for c in costs.values() for paths in c.values() for path in paths}
         ),
@@ -311,39 +325,8 @@ def model_index_params():
 
 # ---- hub-ready models and the report (rules/hub.smk, rules/report.smk) ---------------------
 def hub_models():
-    """Every evaluated model with an adapter (paretohqd.registry), per seed: its adapter,
-    preference per objective, training sets, recipe and prompt conditioning, for its card.
-    """
-    models = []
-    for name, pref, seed, weights in eval_points():
-        method = REGISTRY[name]
-        if method.model is None:
-            continue
-        fill = {"pref": pref, "seed": seed}
-        conditioning = method.conditioning
-        models.append(
-            {
-                "method": name,
-                "pref": pref,
-                "seed": seed,
-                "weights": None if weights is None else dict(zip(OBJECTIVES, weights)),
-                "adapter": method.model.format(**fill),
-                "data": {
-                    label: path.format(**fill) for label, path in method.data.items()
-                },
-                "recipe": dict(method.recipe),
-                "conditioning": (
-                    None
-                    if conditioning is None
-                    else {
-                        "function": conditioning.function,
-                        "input": conditioning.input,
-                        "options": dict(conditioning.options),
-                    }
-                ),
-            }
-        )
-    return models
+    """Every evaluated adapter per seed, with what its model card states."""
+    return REGISTRY.published(eval_points(), list(OBJECTIVES))
 
 
 def hub_input(wildcards):
@@ -357,25 +340,12 @@ def hub_input(wildcards):
     }
 
 
-def reward_model_names():
-    """Per objective: its reward model's hub name or path (a workflow-trained one with how it
-    was trained), or its scorer kind."""
-    names = {}
-    for name, objective in OBJECTIVES.items():
-        model = scorer_spec(name)["model"]
-        if model is None:
-            names[name] = objective["scorer"]
-        elif name in TRAINED_OBJECTIVES:
-            names[name] = (
-                f"{model} (fine-tuned by the workflow from "
-                f"{config['reward_training']['base']} on recipe {objective['train_recipe']})"
-            )
-        else:
-            names[name] = model
-    return names
-
-
 def answer_points():
     """[(method, pref_id, seed, weights)] of the first training seed: the answers the report
     shows side by side."""
     return [point for point in eval_points() if point[2] == SEEDS[0]]
+
+
+def answer_files(wildcards):
+    """The answer and score tables of answer_points()."""
+    return eval_files(answer_points())

@@ -4,7 +4,7 @@ rule prompts:
     log:
         "results/logs/prompts.log",
     conda:
-        "../envs/core.yaml"
+        CORE_ENV
     params:
         source=config["prompts"]["source"],
         test_fraction=config["prompts"]["test_fraction"],

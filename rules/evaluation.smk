@@ -50,7 +50,7 @@ rule summary:
     log:
         "results/logs/summary.log",
     conda:
-        "../envs/core.yaml"
+        CORE_ENV
     params:
         objectives=list(OBJECTIVES),
         points=eval_points(),

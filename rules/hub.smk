@@ -3,7 +3,7 @@
 # the command that made it) into results/hub/<method>/seed<seed>/<pref>/. After the summary,
 # which measures the rewards; one job for every model, as any change that re-runs one of them
 # re-runs the summary, and with it all.
-from paretohqd.serving.cards import reproduce_command
+from paretohqd.serving.cards import reproduce_command, reward_model_names
 
 
 rule hub:
@@ -15,10 +15,14 @@ rule hub:
     log:
         "results/logs/hub.log",
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     params:
         models=hub_models(),
-        reward_models=reward_model_names(),
+        reward_models=reward_model_names(
+            config["objectives"],
+            {name: reward_model_dir(name) for name in TRAINED_OBJECTIVES},
+            config["reward_training"]["base"],
+        ),
         base={
             "card": config["hub"]["base_model"] or config["base_model"]["source"],
             "gguf_file": config["base_model"]["gguf_file"],

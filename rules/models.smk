@@ -9,7 +9,7 @@ rule base_model:
     benchmark:
         "results/benchmarks/base_model/base_model.tsv"
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: TORCH_THREADS
     params:
         source=config["base_model"]["source"],
@@ -36,7 +36,7 @@ rule reward_model:
     # the longest offline jobs first, so that nothing waits for them at the end
     priority: 2
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,

@@ -29,7 +29,7 @@ rule score:
     benchmark:
         "results/benchmarks/score/offline/{objective}/{part}.tsv"
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,

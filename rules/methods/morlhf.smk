@@ -17,7 +17,7 @@ rule train_morlhf:
     benchmark:
         "results/benchmarks/train_morlhf/seed{seed}/{pref}.tsv"
     conda:
-        "../../envs/torch.yaml"
+        TORCH_ENV
     threads: TORCH_THREADS
     resources:
         gpu=GPUS,

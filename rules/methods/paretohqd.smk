@@ -3,10 +3,16 @@
 # (stage 2). Each variant is one `methods:` entry and one chain under results/<variant>/: the
 # stage-1 selections are shared, everything from stage-1 training on runs per training seed
 # (results/<variant>/seed<seed>/).
+from paretohqd.methods.paretohqd import (
+    stage1_recipe,
+    stage2_k,
+    stage2_steps,
+    variant_recipe,
+)
 from paretohqd.selection import LINEAR, LINEAR_POOL, representatives
 
-STAGE2_K = config["stage2"]["k"] or max(1, config["selection"]["k"] // 2)
-STAGE2_STEPS = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
+STAGE2_K = stage2_k(config)
+STAGE2_STEPS = stage2_steps(config)
 SHARED = (
     "shared"  # the stage-2 generator of a variant whose stage 1 is one shared model
 )
@@ -110,10 +116,9 @@ use rule scored_table_template as scored_stage2 with:
             gen=PARETOHQD[wc.variant]["generators"],
         ),
         scores=lambda wc: expand(
-            "results/{variant}/seed{seed}/stage2_pool/scores/{objective}/{gen}.parquet",
+            rules.generate_stage2.output.scores,
             variant=wc.variant,
             seed=wc.seed,
-            objective=OBJECTIVES,
             gen=PARETOHQD[wc.variant]["generators"],
         ),
     output:
@@ -164,17 +169,11 @@ use rule sft_template as sft_stage2 with:
         settings=sft_settings(STAGE2_STEPS),
 
 
-# How a variant's sets are chosen and trained, for its model cards (paretohqd/serving/cards.py).
-STAGE1_RECIPE = {
-    "stage-1 k": config["selection"]["k"],
-    "reward normalisation": config["selection"]["normalisation"],
-    "stage-1 steps": config["sft"]["steps"],
-}
-# the Pareto layers a selection picks from (modes that rank inside the Pareto pool)
-LAYERS = {"Pareto layers": config["selection"]["layers"]}
 # paretohqd_stage1 reports paretohqd's stage-1 models (the "stage 1 alone" ablation) when it is
-# listed in `methods`; its models are trained by the paretohqd run anyway. A variant's compute: both stages' training and its
-# stage-2 pool (generation and scoring), or the run it stands on in place of its stage 1.
+# listed in `methods`; its models are trained by the paretohqd run anyway. A variant's compute:
+# both stages' training and its stage-2 pool (generation and scoring), or the run it stands on
+# in place of its stage 1. Model cards state how each chose and trained its sets
+# (paretohqd/methods/paretohqd.py).
 register_method(
     "paretohqd_stage1",
     model=PARETOHQD["paretohqd"]["stage1"],
@@ -184,11 +183,7 @@ register_method(
             rules.select_stage1.output[0], variant="paretohqd", allow_missing=True
         )[0]
     },
-    recipe={
-        "selection mode": PARETOHQD["paretohqd"]["mode"],
-        **(LAYERS if PARETOHQD["paretohqd"]["mode"] in POOL_MODES else {}),
-        **STAGE1_RECIPE,
-    },
+    recipe=stage1_recipe(config, PARETOHQD["paretohqd"]["mode"]),
 )
 for variant, spec in PARETOHQD.items():
     (stage2,) = expand(rules.sft_stage2.output[0], variant=variant, allow_missing=True)
@@ -213,19 +208,7 @@ for variant, spec in PARETOHQD.items():
             ),
             "stage 2": stage2_data,
         },
-        recipe={
-            "selection mode": spec["mode"],
-            **(LAYERS if spec["mode"] in POOL_MODES else {}),
-            **(
-                {"stage 1": f"the {spec['stands_on'][0]} model (every offline row)"}
-                if spec["stands_on"]
-                else STAGE1_RECIPE
-            ),
-            "stage-2 pool": f"{config['stage2']['prompts']} train prompts x "
-            f"{config['stage2']['samples_per_prompt']} answers of the stage-1 models "
-            f"of {', '.join(pool)}",
-            "stage-2 k": STAGE2_K,
-            "stage 2 adds the stage-1 set": spec["mix_stage1"],
-            "stage-2 steps": STAGE2_STEPS,
-        },
+        recipe=variant_recipe(
+            config, spec["mode"], pool, spec["mix_stage1"], spec["stands_on"]
+        ),
     )

@@ -12,7 +12,7 @@ NEIGHBOURS = {
 }
 
 
-rule interpolate:
+use rule merge_template as interpolate with:
     input:
         base_model_input,
         adapters=lambda wc: [
@@ -25,13 +25,8 @@ rule interpolate:
         "results/logs/interpolate/seed{seed}/{pref}.log",
     benchmark:
         "results/benchmarks/interpolate/seed{seed}/{pref}.tsv"
-    conda:
-        "../../envs/torch.yaml"
     params:
         weights=lambda wc: [weight for _, weight in NEIGHBOURS[wc.pref]],
-        model=base_model_path(),
-    script:
-        "../../workflow_scripts/soup.py"
 
 
 if INTERPOLATED:

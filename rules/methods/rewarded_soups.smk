@@ -34,7 +34,7 @@ use rule sft_template as sft_objective with:
         ),
 
 
-rule soup:
+use rule merge_template as soup with:
     input:
         base_model_input,
         adapters=expand(
@@ -46,13 +46,8 @@ rule soup:
         "results/logs/soup/seed{seed}/{pref}.log",
     benchmark:
         "results/benchmarks/soup/seed{seed}/{pref}.tsv"
-    conda:
-        "../../envs/torch.yaml"
     params:
         weights=lambda wc: PREFERENCES[wc.pref],
-        model=base_model_path(),
-    script:
-        "../../workflow_scripts/soup.py"
 
 
 register_method(

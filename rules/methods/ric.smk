@@ -18,7 +18,7 @@ rule ric_data:
     log:
         "results/logs/ric_data.log",
     conda:
-        "../../envs/core.yaml"
+        CORE_ENV
     params:
         objectives=list(OBJECTIVES),
     script:
@@ -78,7 +78,7 @@ rule ric_online_data:
     log:
         "results/logs/ric_online_data/seed{seed}.log",
     conda:
-        "../../envs/core.yaml"
+        CORE_ENV
     params:
         objectives=list(OBJECTIVES),
         quantile=RIC["online_quantile"],
