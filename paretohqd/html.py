@@ -13,7 +13,7 @@ table { border-collapse: collapse; margin-bottom: 1.5em; }
 th, td { border: 1px solid #ccc; padding: 0.35em 0.6em; vertical-align: top; }
 thead th { background: #f0f0f0; text-align: left; }
 tbody th { background: #fafafa; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
 p.note { max-width: 60em; color: #444; line-height: 1.4; }
 """
 

@@ -301,9 +301,11 @@ def test_comparison_html_is_the_markdown_table_escaped():
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:5]]
     assert [r[0] for r in rows] == ["base", "paretohqd", "<b>&sft"]
     for cells in rows:
+        cells = [cells[0]] + [c.replace(", ", ",\u00a0") for c in cells[1:]]  # no-break
         expected = f"<tr><th>{escape(cells[0])}</th>" + "".join(
-            f"<td class=\"num\">{escape(c)}</td>" for c in cells[1:]) + "</tr>"
-        assert expected in page
+            f"<td class=\"num\">{escape(c)}</td>" for c in cells[1:])
+        assert expected + "</tr>" in page
+    assert "<td class=\"num\">0.1000 [0.0500,\u00a00.1500]</td>" in page  # wraps before [
     assert "<th>&lt;b&gt;&amp;sft</th>" in page and "<b>&sft" not in page
     assert f"<p class=\"note\">{escape(lines[-1])}</p>" in page
     assert "reference point [0.0, 0.0]" in page
