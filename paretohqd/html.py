@@ -5,29 +5,41 @@ plain strings."""
 from __future__ import annotations
 
 from html import escape
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, Tuple, Union
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border: 1px solid #ccc; padding: 0.35em 0.6em; vertical-align: top; }
+body { font-family: system-ui, sans-serif; margin: 1em 1.5em; color: #222; }
+table { border-collapse: collapse; margin-bottom: 1.5em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.45em; vertical-align: top; }
 thead th { background: #f0f0f0; text-align: left; }
 tbody th { background: #fafafa; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td .detail { display: block; color: #666; font-size: 0.85em; }
 p.note { max-width: 60em; color: #444; line-height: 1.4; }
 """
 
+Cell = Union[str, Tuple[str, str]]
 
-def html_table(headers: Sequence[str], rows: Iterable[Sequence[str]],
+
+def _cell(cell: Cell) -> str:
+    """A cell's text, or a (value, detail) pair: the value, the detail small below it."""
+    if isinstance(cell, tuple):
+        value, detail = cell
+        return f"{escape(value)}<span class=\"detail\">{escape(detail)}</span>"
+    return escape(cell)
+
+
+def html_table(headers: Sequence[str], rows: Iterable[Sequence[Cell]],
                numeric: Iterable[int] = ()) -> str:
-    """A table: ``headers``, then ``rows`` of cells; the first cell of a row is its header
-    (``<th>``), the cells at the column indices in ``numeric`` are right-aligned."""
+    """A table: ``headers``, then ``rows`` of cells (text, or a (value, detail) pair such as
+    an estimate and its interval); the first cell of a row is its header (``<th>``), the cells
+    at the column indices in ``numeric`` are right-aligned."""
     numeric = set(numeric)
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
-        cells = [f"<th>{escape(row[0])}</th>"] + [
-            f"<td class=\"num\">{escape(cell)}</td>" if i in numeric else f"<td>{escape(cell)}</td>"
+        cells = [f"<th>{_cell(row[0])}</th>"] + [
+            f"<td class=\"num\">{_cell(cell)}</td>" if i in numeric else f"<td>{_cell(cell)}</td>"
             for i, cell in enumerate(row[1:], start=1)]
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body)

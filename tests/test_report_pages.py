@@ -9,6 +9,9 @@ def test_table_escapes_every_cell_and_right_aligns_numeric_columns():
     assert "<thead><tr><th>name</th><th>&lt;score&gt;</th></tr></thead>" in table
     assert "<tr><th>a&amp;b</th><td class=\"num\">0.5</td></tr>" in table
     assert "<tr><th>&lt;i&gt;c&lt;/i&gt;</th><td class=\"num\"></td></tr>" in table
+    pair = html_table(["m", "v"], [["a", ("1.5", "[1, 2] & more")]], numeric=[1])
+    assert ("<td class=\"num\">1.5<span class=\"detail\">[1, 2] &amp; more</span></td>"
+            in pair)
     page = html_page("A & B", [table, html_note("x < y")])
     assert page.startswith("<!DOCTYPE html>") and page.endswith("</body></html>\n")
     assert "<title>A &amp; B</title>" in page and "<h1>A &amp; B</h1>" in page

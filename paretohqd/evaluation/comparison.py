@@ -119,11 +119,11 @@ def comparison_markdown(table: pd.DataFrame, metrics: dict, reference: str) -> s
 
 def comparison_html(table: pd.DataFrame, metrics: dict, reference: str) -> str:
     """The comparison as an HTML page for the report: the same table and notes as
-    comparison_markdown (an interval's ", " is a no-break space, so that a narrow cell wraps
-    before its interval only), every text escaped."""
+    comparison_markdown (each interval small below its estimate), every text escaped."""
     headers, rows = _comparison_cells(table, metrics, reference)
-    # an interval cell may wrap between the estimate and its interval, not inside the interval
-    rows = [[cell.replace(", ", ",\u00a0") for cell in row] for row in rows]
+    # "estimate [low, high]": the estimate, its interval small below it
+    rows = [[row[0]] + [tuple(cell.split(" ", 1)) if " [" in cell else cell for cell in row[1:]]
+            for row in rows]
     return html_page("Method comparison",
                      [html_table(headers, rows, numeric=range(1, len(headers))),
                       html_note(_comparison_note(metrics, reference))])
