@@ -9,8 +9,8 @@ from typing import Iterable, Sequence, Tuple, Union
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1em 1.5em; color: #222; }
-table { border-collapse: collapse; margin-bottom: 1.5em; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.45em; vertical-align: top; }
+table { border-collapse: collapse; margin-bottom: 1.5em; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.4em; vertical-align: top; }
 thead th { background: #f0f0f0; text-align: left; }
 tbody th { background: #fafafa; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
