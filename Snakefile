@@ -41,6 +41,8 @@ rule all:
             "results/reward_models/{objective}/metrics.json",
             objective=TRAINED_OBJECTIVES,
         ),
+        # the report's reward-model page, when the workflow trains any
+        (["results/reward_models/metrics.html"] if TRAINED_OBJECTIVES else []),
 
 
 rule offline_data:

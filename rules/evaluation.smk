@@ -42,8 +42,9 @@ rule summary:
         ),
         svg="results/summary/front.svg",
         comparison_csv="results/summary/comparison.csv",
-        comparison_md=report(
-            "results/summary/comparison.md",
+        comparison_md="results/summary/comparison.md",
+        comparison_html=report(
+            "results/summary/comparison.html",
             caption="../report/comparison.rst",
             category="Front",
         ),

@@ -23,12 +23,7 @@ rule reward_model:
         prompts="results/data/prompts.parquet",
     output:
         model=directory("results/reward_models/{objective}/model"),
-        metrics=report(
-            "results/reward_models/{objective}/metrics.json",
-            caption="../report/reward_model.rst",
-            category="Reward models",
-            labels={"objective": "{objective}"},
-        ),
+        metrics="results/reward_models/{objective}/metrics.json",
     log:
         "results/logs/reward_model/{objective}.log",
     benchmark:

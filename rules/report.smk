@@ -1,5 +1,5 @@
-# What `snakemake --report` shows beyond the summary's plot and table and the reward models'
-# metrics: every evaluated model's answers to a few fixed test prompts, side by side.
+# What `snakemake --report` shows beyond the summary's plot and comparison page: every evaluated
+# model's answers to a few fixed test prompts, side by side, and the reward models' metrics.
 
 
 rule answers:
@@ -22,3 +22,25 @@ rule answers:
         seed=SEEDS[0],
     script:
         "../workflow_scripts/answers.py"
+
+
+rule reward_models_page:
+    input:
+        expand(
+            "results/reward_models/{objective}/metrics.json",
+            objective=TRAINED_OBJECTIVES,
+        ),
+    output:
+        report(
+            "results/reward_models/metrics.html",
+            caption="../report/reward_models.rst",
+            category="Reward models",
+        ),
+    log:
+        "results/logs/reward_models_page.log",
+    conda:
+        "../envs/core.yaml"
+    params:
+        base=config["reward_training"]["base"],
+    script:
+        "../workflow_scripts/reward_models_page.py"

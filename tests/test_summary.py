@@ -1,11 +1,13 @@
 import json
+from html import escape
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from paretohqd.evaluation.costs import benchmark_seconds, rule_times
-from paretohqd.evaluation.comparison import comparison_markdown, comparison_table
+from paretohqd.evaluation.comparison import (comparison_html, comparison_markdown,
+                                             comparison_table)
 from paretohqd.evaluation.front import build_front
 from paretohqd.evaluation.metrics import Bootstrap, build_metrics, hypervolume, normalised, standard_errors, uncertainty
 from paretohqd.evaluation.plots import plot_front, save_figure
@@ -238,8 +240,9 @@ def test_rule_times_groups_by_rule(tmp_path):
     assert table.loc["score", "jobs"] == 1
 
 
-def test_comparison_table_ratio_and_markdown():
-    metrics = {"objectives": ["a", "b"], "normalisation": {"min": [0, 1], "max": [2, 3]},
+def comparison_metrics() -> dict:
+    """metrics.json of three methods: base, paretohqd (the reference) and sft."""
+    return {"objectives": ["a", "b"], "normalisation": {"min": [0, 1], "max": [2, 3]},
                "reference_point": [0.0, 0.0],
                "bootstrap": {"resamples": 1000, "level": 0.95, "prompts": 40, "seeds": 1,
                              "compare_to": "paretohqd"},
@@ -261,6 +264,10 @@ def test_comparison_table_ratio_and_markdown():
                                             "p_paretohqd_better": 0.96},
                            "collapse_rate": 0.2, "n_points": 1,
                            "train_seconds": 100, "generate_seconds": 0, "total_seconds": 100}}}
+
+
+def test_comparison_table_ratio_and_markdown():
+    metrics = comparison_metrics()
     table = comparison_table(metrics, "paretohqd")
     assert table.set_index("method")["compute_vs_paretohqd"].to_dict() == {
         "base": 0.0, "paretohqd": 1.0, "sft": 2.5}
@@ -275,6 +282,34 @@ def test_comparison_table_ratio_and_markdown():
     by_sft = comparison_table(metrics, "sft").set_index("method")["compute_vs_sft"]
     assert by_sft.to_dict() == {"base": 0.0, "paretohqd": 0.4, "sft": 1.0}
     assert comparison_table(metrics, "ric")["compute_vs_ric"].isna().all()  # did not run
+
+
+def test_comparison_html_is_the_markdown_table_escaped():
+    """The HTML page holds the Markdown table's header and cells, one row per method in order,
+    and its note; method names are escaped."""
+    metrics = comparison_metrics()
+    metrics["methods"]["<b>&sft"] = metrics["methods"].pop("sft")
+    table = comparison_table(metrics, "paretohqd")
+    page = comparison_html(table, metrics, "paretohqd")
+    markdown = comparison_markdown(table, metrics, "paretohqd")
+    lines = markdown.splitlines()
+    headers = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert page.startswith("<!DOCTYPE html>") and "<title>Method comparison</title>" in page
+    assert page.count("<tr>") == 1 + 3 and page.count("<th>") == len(headers) + 3
+    assert "".join(f"<th>{escape(h)}</th>" for h in headers) in page
+    assert "<th>HV(paretohqd) - HV [95%]</th>" in page
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:5]]
+    assert [r[0] for r in rows] == ["base", "paretohqd", "<b>&sft"]
+    for cells in rows:  # an interval small below its estimate
+        expected = f"<tr><th>{escape(cells[0])}</th>" + "".join(
+            f"<td class=\"num\">{escape(c)}</td>".replace(" [", "<span class=\"detail\">[", 1)
+            .replace("]</td>", "]</span></td>") for c in cells[1:])
+        assert expected + "</tr>" in page
+    assert ("<td class=\"num\">0.1000<span class=\"detail\">[0.0500, 0.1500]</span></td>"
+            in page)
+    assert "<th>&lt;b&gt;&amp;sft</th>" in page and "<b>&sft" not in page
+    assert f"<p class=\"note\">{escape(lines[-1])}</p>" in page
+    assert "reference point [0.0, 0.0]" in page
 
 
 def test_rank_correlation_and_standard_errors():

@@ -66,6 +66,7 @@ def test_dry_run_builds_the_full_dag_offline(tmp_path, configfile, objectives, s
     paper_scale = configfile != "config/config.yaml"
     assert ("base_model" in counts) != paper_scale  # hub models load directly
     assert ("reward_model" in counts) != paper_scale
+    assert ("reward_models_page" in counts) != paper_scale  # the report's page of them
 
 
 def test_bad_preference_fails_before_any_job(tmp_path):
@@ -457,12 +458,18 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
     with zipfile.ZipFile(workdir / "report.zip") as report:
         files = sorted(name.rsplit("/", 1)[-1] for name in report.namelist())
         page = report.read("report/report.html").decode()
-    # the front plot and the comparison, the answers, each reward model's metrics
-    assert files == ["answers.html", "comparison.md", "front.png", "metrics.json", "metrics.json",
+    # pages to read: the front plot and the comparison, the answers, the reward models' metrics
+    assert files == ["answers.html", "comparison.html", "front.png", "metrics.html",
                      "report.html"]
     for category in ("Front", "Answers", "Reward models"):
         assert category in page
     assert "rulegraph" in page and '"hub"' in page and '"answers"' in page
+    assert '"reward_models_page"' in page
+    comparison = (workdir / "results/summary/comparison.html").read_text()
+    assert comparison.count("<tr>") == 1 + 8  # a header, base, sft, 6 more methods
+    reward_models = (workdir / "results/reward_models/metrics.html").read_text()
+    assert reward_models.count("<tr>") == 1 + 2  # a header, harmless and helpful
+    assert "<th>harmless</th><td>pyrit_harm</td>" in reward_models
 
 
 @pytest.mark.e2e

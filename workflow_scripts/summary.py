@@ -3,7 +3,8 @@
 
 import json
 
-from paretohqd.evaluation.comparison import comparison_markdown, comparison_table
+from paretohqd.evaluation.comparison import (comparison_html, comparison_markdown,
+                                             comparison_table)
 from paretohqd.evaluation.front import build_front
 from paretohqd.io import atomic_path, read_json, write_json
 from paretohqd.evaluation.metrics import Bootstrap, build_metrics, standard_errors
@@ -29,4 +30,6 @@ with atomic_path(snakemake.output.comparison_csv) as tmp:
 with atomic_path(snakemake.output.comparison_md) as tmp:
     tmp.write_text(comparison_markdown(comparison, metrics, p.compute_reference),
                    encoding="utf-8")
+with atomic_path(snakemake.output.comparison_html) as tmp:
+    tmp.write_text(comparison_html(comparison, metrics, p.compute_reference), encoding="utf-8")
 save_figure(plot_front(front, p.objectives), [snakemake.output.png, snakemake.output.svg])

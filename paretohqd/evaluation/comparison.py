@@ -1,6 +1,6 @@
-"""The method comparison (comparison.csv / .md): metrics side by side, each hypervolume with
-its bootstrap interval, its difference to the reference method with the probability that the
-reference is better, the preference-order rank correlations, and compute relative to the
+"""The method comparison (comparison.csv / .md / .html): metrics side by side, each hypervolume
+with its bootstrap interval, its difference to the reference method with the probability that
+the reference is better, the preference-order rank correlations, and compute relative to the
 reference method's."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+
+from paretohqd.html import html_note, html_page, html_table
 
 
 def ratio_column(reference: str) -> str:
@@ -53,38 +55,45 @@ def _interval(estimate: float, low: float, high: float, digits: int = 4) -> str:
     return f"{estimate:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
-def comparison_markdown(table: pd.DataFrame, metrics: dict, reference: str) -> str:
-    """The comparison as a markdown table, with the normalisation, the reference point and the
-    bootstrap behind the intervals."""
+def _comparison_cells(table: pd.DataFrame, metrics: dict,
+                      reference: str) -> tuple[list[str], list[list[str]]]:
+    """The comparison's column headers and, per method, its cells as text (the same for the
+    Markdown and the HTML table)."""
     objectives = metrics["objectives"]
-    boot = metrics["bootstrap"]
-    level = f"{boot['level']:.0%}"
-    rho_headers = "".join(f" | rho {o} [{level}]" for o in objectives)
-    header = (f"| method | hypervolume [{level}] | HV({reference}) - HV [{level}] "
-              f"| P({reference} better){rho_headers} | collapse rate | train s | generate s "
-              f"| total s | compute / {reference} | points |\n"
-              "| --- | ---: | ---: | ---: |" + " ---: |" * len(objectives)
-              + " ---: | ---: | ---: | ---: | ---: | ---: |")
-    lines = [header]
+    level = f"{metrics['bootstrap']['level']:.0%}"
+    headers = (["method", f"hypervolume [{level}]", f"HV({reference}) - HV [{level}]",
+                f"P({reference} better)"]
+               + [f"rho {o} [{level}]" for o in objectives]
+               + ["collapse rate", "train s", "generate s", "total s", f"compute / {reference}",
+                  "points"])
+    rows = []
     for _, row in table.iterrows():
         ratio = row[ratio_column(reference)]
         p_better = row[f"p_{reference}_better"]
-        rhos = "".join(
-            f" | {_interval(row[f'rho_{o}'], row[f'rho_{o}_ci_low'], row[f'rho_{o}_ci_high'], 2)}"
-            for o in objectives)
-        lines.append(
-            f"| {row['method']} "
-            f"| {_interval(row['hypervolume'], row['hypervolume_ci_low'], row['hypervolume_ci_high'])} "
-            f"| {_interval(row[f'hv_{reference}_minus_method'], row['difference_ci_low'], row['difference_ci_high'])} "
-            f"| {'' if pd.isna(p_better) else f'{p_better:.3f}'}{rhos} "
-            f"| {row['collapse_rate']:.3f} | {row['train_seconds']:.1f} "
-            f"| {row['generate_seconds']:.1f} | {row['total_seconds']:.1f} "
-            f"| {'' if pd.isna(ratio) else f'{ratio:.2f}'} | {row['n_points']} |")
+        rows.append(
+            [str(row["method"]),
+             _interval(row["hypervolume"], row["hypervolume_ci_low"],
+                       row["hypervolume_ci_high"]),
+             _interval(row[f"hv_{reference}_minus_method"], row["difference_ci_low"],
+                       row["difference_ci_high"]),
+             "" if pd.isna(p_better) else f"{p_better:.3f}"]
+            + [_interval(row[f"rho_{o}"], row[f"rho_{o}_ci_low"], row[f"rho_{o}_ci_high"], 2)
+               for o in objectives]
+            + [f"{row['collapse_rate']:.3f}", f"{row['train_seconds']:.1f}",
+               f"{row['generate_seconds']:.1f}", f"{row['total_seconds']:.1f}",
+               "" if pd.isna(ratio) else f"{ratio:.2f}", str(row["n_points"])])
+    return headers, rows
+
+
+def _comparison_note(metrics: dict, reference: str) -> str:
+    """What the numbers are: the normalisation, the reference point, the bootstrap."""
+    objectives = metrics["objectives"]
+    boot = metrics["bootstrap"]
+    level = f"{boot['level']:.0%}"
     norm = metrics["normalisation"]
     bounds = ", ".join(f"{o} [{lo:.4g}, {hi:.4g}]" for o, lo, hi in
                        zip(objectives, norm["min"], norm["max"]))
-    lines.append("")
-    lines.append(
+    return (
         f"Hypervolume after mapping each objective's offline-data min to 0 and max to 1 "
         f"({bounds}); reference point {metrics['reference_point']}. Intervals: {level} "
         f"percentile intervals of a paired bootstrap ({boot['resamples']} resamples) over "
@@ -96,4 +105,25 @@ def comparison_markdown(table: pd.DataFrame, metrics: dict, reference: str) -> s
         "points. Compute is wall-clock seconds of each method's own training and data "
         f"generation per training seed (the mean over {boot['seeds']} seed(s)); the shared "
         "offline data, reward models and evaluation are not included.")
+
+
+def comparison_markdown(table: pd.DataFrame, metrics: dict, reference: str) -> str:
+    """The comparison as a markdown table, with the normalisation, the reference point and the
+    bootstrap behind the intervals."""
+    headers, rows = _comparison_cells(table, metrics, reference)
+    lines = ["| " + " | ".join(headers) + " |", "| --- |" + " ---: |" * (len(headers) - 1)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    lines += ["", _comparison_note(metrics, reference)]
     return "\n".join(lines) + "\n"
+
+
+def comparison_html(table: pd.DataFrame, metrics: dict, reference: str) -> str:
+    """The comparison as an HTML page for the report: the same table and notes as
+    comparison_markdown (each interval small below its estimate), every text escaped."""
+    headers, rows = _comparison_cells(table, metrics, reference)
+    # "estimate [low, high]": the estimate, its interval small below it
+    rows = [[row[0]] + [tuple(cell.split(" ", 1)) if " [" in cell else cell for cell in row[1:]]
+            for row in rows]
+    return html_page("Method comparison",
+                     [html_table(headers, rows, numeric=range(1, len(headers))),
+                      html_note(_comparison_note(metrics, reference))])
