@@ -39,7 +39,7 @@ rule reward_models_page:
     log:
         "results/logs/reward_models_page.log",
     conda:
-        "../envs/core.yaml"
+        CORE_ENV
     params:
         base=config["reward_training"]["base"],
     script:
