@@ -18,6 +18,7 @@ from pipeline_checks import (
     check_retraining,
     check_selections,
     run_config,
+    stage2_steps,
 )
 from workflow_runner import ROOT, TINY, job_counts, snakemake
 
@@ -49,10 +50,10 @@ def test_linear_chains_select_and_train_as_configured(methods_run, config, varia
     assert VARIANT_MODES[variant] in {"linear", "linear_pool"}
     check_selections(methods_run, config, variant)
     pref = preference_id(config["preferences"][0])
-    steps = config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
     check_retraining(methods_run, config, f"{variant}/seed{SEED}/{pref}/stage2/adapter",
                      f"{variant}/seed{SEED}/{pref}/stage2/data.parquet",
-                     f"{variant}/seed{SEED}/{pref}/stage1/adapter", steps, SEED, tmp_path)
+                     f"{variant}/seed{SEED}/{pref}/stage1/adapter", stage2_steps(config), SEED,
+                     tmp_path)
 
 
 @pytest.mark.e2e
