@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ import yaml
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
+# One torch thread in the test processes and what they start: two pytest workers, each with
+# end-to-end runs beside it, share two cores, and a second thread per process only makes the
+# threads of each small matmul wait for one another (the workflow's jobs use one already).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Fixtures holding a finished workflow run, and the modules whose tests use them
 SHARED_RUNS = {"tiny_run", "first_run"}
 SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_reruns.py", "tests/test_workflow.py"}
@@ -107,11 +112,35 @@ def tiny_causal_lm(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Path:
+def offline_stage(tmp_path_factory, worker_id) -> Path:
+    """The tiny slice up to its scored offline data (prompts, the converted base model, both
+    reward models, offline answers and their scores): run once per test session and shared by
+    both pytest workers (a file lock), as every end-to-end run starts from a copy of it. Only
+    the SLURM test runs this stage again, and checks that it gets the same bytes."""
+    from filelock import FileLock
+
+    from workflow_runner import OFFLINE_TARGET, TINY, snakemake
+
+    # each xdist worker has its own base temp folder; their parent is the session's
+    root = tmp_path_factory.getbasetemp()
+    root = root if worker_id == "master" else root.parent
+    workdir = root / "offline_stage"
+    with FileLock(root / "offline_stage.lock"):
+        if not (root / "offline_stage.done").is_file():
+            result = snakemake(OFFLINE_TARGET, "--cores", "2", "--configfile", str(TINY),
+                               workdir=workdir)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            (root / "offline_stage.done").touch()
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, offline_stage) -> Path:
     """One real run of the whole workflow, every method, on the tiny slice (two preferences)."""
-    from workflow_runner import TINY, snakemake
+    from workflow_runner import TINY, copy_run, snakemake
 
     workdir = tmp_path_factory.mktemp("tiny_run")
+    copy_run(offline_stage, workdir)
     result = snakemake("--cores", "2", "--configfile", str(TINY), workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir

@@ -17,11 +17,11 @@ from workflow_runner import ROOT
 COMMANDS = ("generate", "front", "export")
 
 
-def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str) -> subprocess.CompletedProcess:
     """``python -m paretohqd.serving.cli args...`` with this checkout's package, offline."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "paretohqd.serving.cli", *args], cwd=ROOT, env=env,
-                          input=stdin, capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600)
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
@@ -183,21 +183,28 @@ def test_front_prints_methods_and_hypervolumes(tiny_run):
     assert any(line.split()[:1] == ["paretohqd"] and len(line.split()) == 4 for line in lines)
 
 
-@pytest.mark.e2e
-def test_generate_text_jsonl_stdin_and_interpolation(tiny_run):
-    results = str(tiny_run / "results")
-    text = cli("generate", "--results", results, "--preference", "0.3,0.7", *FAST,
-               "Hello there", "What is the capital of France?")
-    assert text.returncode == 0, text.stderr[-3000:]
-    assert text.stdout.count("\n") >= 2
-    # the tiny run trained 0,1 and 1,0 only
-    assert notes(text.stderr) == [
-        "note: preference 0.3,0.7 is served by the nearest trained preference 0,1"]
+def run_main(capsys, *args: str) -> tuple[str, str]:
+    """stdout and stderr of ``paretohqd args...`` run in-process (the models load faster than
+    in a new interpreter); it must succeed."""
+    capsys.readouterr()
+    assert main(list(args)) == 0
+    captured = capsys.readouterr()
+    return captured.out, captured.err
 
-    nearest = cli("generate", "--results", results, "--preference", "0.3,0.7", "--format",
-                  "jsonl", *FAST, stdin="first prompt\nsecond prompt\n")
-    assert nearest.returncode == 0, nearest.stderr[-3000:]
-    records = [json.loads(line) for line in nearest.stdout.splitlines()]
+
+@pytest.mark.e2e
+def test_generate_text_jsonl_stdin_and_interpolation(tiny_run, capsys, monkeypatch):
+    results = str(tiny_run / "results")
+    out, err = run_main(capsys, "generate", "--results", results, "--preference", "0.3,0.7",
+                        *FAST, "Hello there", "What is the capital of France?")
+    assert out.count("\n") >= 2
+    # the tiny run trained 0,1 and 1,0 only
+    assert notes(err) == ["note: preference 0.3,0.7 is served by the nearest trained preference 0,1"]
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("first prompt\nsecond prompt\n"))
+    out, _ = run_main(capsys, "generate", "--results", results, "--preference", "0.3,0.7",
+                      "--format", "jsonl", *FAST)
+    records = [json.loads(line) for line in out.splitlines()]
     assert [r["prompt"] for r in records] == ["first prompt", "second prompt"]
     for record in records:
         assert record["preference"] == [0.3, 0.7] and record["method"] == "paretohqd"
@@ -207,11 +214,10 @@ def test_generate_text_jsonl_stdin_and_interpolation(tiny_run):
         assert record["adapters"][0]["path"].endswith("paretohqd/seed42/p000_100/stage2/adapter")
         assert isinstance(record["answer"], str)
 
-    merged = cli("generate", "--results", results, "--preference", "0.3,0.7", "--format",
-                 "jsonl", "--interpolate", *FAST, "Hello there")
-    assert merged.returncode == 0, merged.stderr[-3000:]
-    assert notes(merged.stderr) == []  # two objectives: the merge stands for 0.3,0.7 exactly
-    (record,) = [json.loads(line) for line in merged.stdout.splitlines()]
+    out, err = run_main(capsys, "generate", "--results", results, "--preference", "0.3,0.7",
+                        "--format", "jsonl", "--interpolate", *FAST, "Hello there")
+    assert notes(err) == []  # two objectives: the merge stands for 0.3,0.7 exactly
+    (record,) = [json.loads(line) for line in out.splitlines()]
     used = {a["pref_id"]: a["merge_weight"] for a in record["adapters"]}
     assert used == pytest.approx({"p000_100": 0.7, "p100_000": 0.3})
 
@@ -229,26 +235,6 @@ def test_bad_preference_or_method_fails_naming_it(tiny_run):
     assert not (tiny_run / "never").exists()
 
 
-@pytest.mark.e2e
-def test_export_writes_a_loadable_stand_alone_model(tiny_run, tmp_path):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    out = tmp_path / "merged"
-    result = cli("export", "--results", str(tiny_run / "results"), "--preference", "0.5,0.5",
-                 "--interpolate", "--merged", str(out))
-    assert result.returncode == 0, result.stderr[-3000:]
-    model = AutoModelForCausalLM.from_pretrained(out)
-    assert model.num_parameters() > 1e8  # SmolLM2-135M, no adapter left
-    assert not any("lora" in name for name, _ in model.named_parameters())
-    assert AutoTokenizer.from_pretrained(out).chat_template
-    info = json.loads((out / "paretohqd_export.json").read_text())
-    assert sorted(a["pref_id"] for a in info["adapters"]) == ["p000_100", "p100_000"]
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
-    again = cli("export", "--results", str(tiny_run / "results"), "--preference", "0.5,0.5",
-                "--merged", str(out))
-    assert again.returncode == 2 and "exists and is not an empty folder" in again.stderr
-
-
 # enough sampling to tell flags apart: three prompts, 12 tokens each (36 draws)
 PROMPTS = ["Give me three tips for sleeping well.", "Write a short poem about the sea.",
            "Explain what a CPU does in one paragraph."]
@@ -259,9 +245,8 @@ LONG = ["--max-new-tokens", str(MAX_NEW), "--device", "cpu", "--dtype", "float32
 
 def generated(capsys, results: str, *args: str) -> list[str]:
     """The answers to PROMPTS of ``paretohqd generate`` (in-process) with ``args``."""
-    capsys.readouterr()
-    assert main(["generate", "--results", results, *args, *LONG, *PROMPTS]) == 0
-    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    out, _ = run_main(capsys, "generate", "--results", results, *args, *LONG, *PROMPTS)
+    records = [json.loads(line) for line in out.splitlines()]
     assert [r["prompt"] for r in records] == PROMPTS
     return [r["answer"] for r in records]
 
@@ -308,11 +293,13 @@ def test_sampling_seed_temperature_and_top_p_reach_generation(tiny_run, capsys):
 
 @pytest.mark.e2e
 def test_export_merges_the_adapters_into_the_weights(tiny_run, tmp_path, capsys):
-    """The exported folder is the base model plus the merge-weighted LoRA updates (checked
-    against PEFT's ``merge_and_unload`` of each adapter), and answers like ``generate``."""
+    """The exported folder is a stand-alone model (no adapter, the tokenizer with its chat
+    template) whose weights are the base model's plus the merge-weighted LoRA updates (checked
+    against PEFT's ``merge_and_unload`` of each adapter); it answers like ``generate``; a second
+    export to the same folder is refused."""
     import torch
     from peft import PeftModel
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from paretohqd.policy.generation import SamplingSettings, load_tokenizer, sample_responses
     from paretohqd.serving.model_index import Served
@@ -322,12 +309,15 @@ def test_export_merges_the_adapters_into_the_weights(tiny_run, tmp_path, capsys)
     assert main(["export", "--results", results, "--preference", "0.3,0.7", "--interpolate",
                  "--merged", str(out)]) == 0
     assert not (out / "adapter_config.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left
     info = json.loads((out / "paretohqd_export.json").read_text())
     weights = {a["pref_id"]: a["merge_weight"] for a in info["adapters"]}
     assert weights == pytest.approx({"p000_100": 0.7, "p100_000": 0.3})
+    assert AutoTokenizer.from_pretrained(out).chat_template
 
     exported = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32)
     assert type(exported).__name__ == "LlamaForCausalLM"
+    assert exported.num_parameters() > 1e8  # SmolLM2-135M
     assert not any("lora" in name for name, _ in exported.named_parameters())
     got = exported.state_dict()
 
@@ -366,6 +356,10 @@ def test_export_merges_the_adapters_into_the_weights(tiny_run, tmp_path, capsys)
     alone = sample_responses(exported.eval(), load_tokenizer(str(out)), PROMPTS, 1, settings,
                              Served.load(results).prompt_format)
     assert [samples[0] for samples in alone] == served
+
+    assert main(["export", "--results", results, "--preference", "0.5,0.5", "--merged",
+                 str(out)]) == 2
+    assert "exists and is not an empty folder" in capsys.readouterr().err
 
 
 @pytest.mark.e2e

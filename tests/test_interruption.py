@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.settings import SFTSettings
 from tiny_settings import tiny_config
-from workflow_runner import ROOT, TINY, job_counts, snakemake
+from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
 
 SETTINGS = SFTSettings.from_config(tiny_config(sft={"save_steps": 10}), steps=60, seed=0)
 
@@ -66,7 +66,8 @@ def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path):
 
 
 @pytest.mark.e2e
-def test_killed_workflow_reruns_only_the_unfinished_shard(tmp_path):
+def test_killed_workflow_reruns_only_the_unfinished_shard(offline_stage, tmp_path):
+    copy_run(offline_stage, tmp_path)  # the prompts and base model; two shards are new jobs
     overlay = tmp_path / "two_shards.yaml"
     overlay.write_text("offline: {shards: 2}\n")
     shards = [f"results/offline/responses/shard{i}.parquet" for i in (0, 1)]

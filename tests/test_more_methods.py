@@ -20,15 +20,16 @@ from pipeline_checks import (
     run_config,
     stage2_steps,
 )
-from workflow_runner import ROOT, TINY, job_counts, snakemake
+from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
 
 MORE = ROOT / "tests/configs/more_methods.yaml"
 SEED = 42  # the tiny slice's one training seed
 
 
 @pytest.fixture(scope="module")
-def methods_run(tmp_path_factory):
+def methods_run(offline_stage, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("more_methods")
+    copy_run(offline_stage, workdir)
     result = snakemake("--cores", "2", "--configfile", str(TINY), str(MORE), workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     counts = job_counts(result.stderr)

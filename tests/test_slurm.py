@@ -4,6 +4,7 @@ Needs root (and apt-get where slurm-wlm/munge are missing); skips with the reaso
 Select it alone with ``-m slurm``.
 """
 
+import filecmp
 import json
 import re
 import subprocess
@@ -107,3 +108,23 @@ def test_outputs_are_complete(slurm_run):
     assert table[["harmless", "helpful"]].notna().all().all()
     stats = json.loads((results / "offline/stats.json").read_text())
     assert stats["rows"] == len(table)
+
+
+# what the offline stage writes that later stages read
+REPRODUCED = ("data/prompts.parquet", "models/base/model.safetensors",
+              "reward_models/harmless/model/model.safetensors",
+              "reward_models/helpful/model/model.safetensors",
+              "offline/responses/shard0.parquet", "offline/scores/harmless/shard0.parquet",
+              "offline/scores/helpful/shard0.parquet", "offline/scored.parquet",
+              "offline/stats.json")
+
+
+def test_the_cluster_run_reproduces_the_local_run_byte_for_byte(slurm_run, offline_stage):
+    """Two independent runs of the offline stage with the same seed, one in sbatch jobs with
+    their own thread counts and one local, write the same bytes: base model conversion,
+    reward-model training, sampling and scoring are deterministic (every later run in the
+    suite starts from a copy of the local one)."""
+    workdir, _ = slurm_run
+    for path in REPRODUCED:
+        assert filecmp.cmp(workdir / "results" / path, offline_stage / "results" / path,
+                           shallow=False), path

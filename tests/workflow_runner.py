@@ -10,6 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests/configs/tiny.yaml"
+# The last output of the offline stage: prompts, base model, reward models, scored offline data
+OFFLINE_TARGET = "results/offline/scored.parquet"
 
 
 def snakemake(*args: str, workdir: Path | None = None, timeout: int = 1800,
