@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # end-to-end runs beside it, share two cores, and a second thread per process only makes the
 # threads of each small matmul wait for one another (the workflow's jobs use one already).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# Fixtures holding a finished workflow run, and the modules whose tests use them
-SHARED_RUNS = {"tiny_run", "first_run"}
-SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_reruns.py", "tests/test_workflow.py"}
+# The fixture holding the finished tiny run, and the modules whose tests use it
+SHARED_RUNS = {"tiny_run"}
+SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py"}
 
 # Property tests draw the same examples on every run (and every machine): a failure is
 # reproducible, and a passing suite does not turn red by the luck of a new draw.

@@ -1,15 +1,9 @@
 """Re-run guarantees: after a real run of a tiny slice, a config change re-runs only the jobs
-it affects (read from the dry run's job table and reasons); a second training seed is averaged
-into the summary."""
+it affects (read from the dry run's job table and reasons)."""
 
-import filecmp
-import json
-
-import pandas as pd
 import pytest
 import yaml
 
-from pipeline_checks import check_front, run_config
 from workflow_runner import ROOT, TINY, copy_run, job_counts, planned_outputs, snakemake
 
 RERUN = ROOT / "tests/configs/rerun.yaml"
@@ -29,14 +23,12 @@ NEW_SEED = {"sft_stage1": 4, "generate_stage2": 3, "scored_stage2": 1, "select_s
 
 
 @pytest.fixture(scope="module")
-def first_run(tiny_run, tmp_path_factory):
-    """The re-run slice, run on a copy of the tiny run: the two preferences and the stage-1
-    models that both slices share are reused (those jobs' parameters are the same)."""
+def first_run(offline_stage, tmp_path_factory):
+    """The re-run slice, run from a copy of the session's offline stage."""
     workdir = tmp_path_factory.mktemp("rerun")
-    copy_run(tiny_run, workdir)
+    copy_run(offline_stage, workdir)
     result = snakemake("--cores", "2", "--configfile", str(TINY), str(RERUN), workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert job_counts(result.stderr)["sft_stage1"] == 2  # (0.25, 0.75) and (0.5, 0.5) only
     return workdir
 
 
@@ -108,32 +100,3 @@ def test_adding_a_seed_runs_only_that_seeds_jobs(first_run, tmp_path):
     outputs = planned_outputs(out)
     assert "results/paretohqd/seed43/p025_075/stage1/adapter" in outputs
     assert not [o for o in outputs if "seed42" in o]
-
-
-@pytest.mark.e2e
-def test_a_second_seed_is_averaged_into_the_summary(tiny_run, tmp_path):
-    """A second seed run on a copy of the tiny run (stage 1 only, to keep it small): the front
-    averages both seeds, the bootstrap resamples them, and seed 43 trained its own adapters."""
-    workdir = tmp_path / "run"
-    copy_run(tiny_run, workdir)
-    overlay = tmp_path / "seeds.yaml"
-    overlay.write_text("seeds: [42, 43]\nmethods: [paretohqd_stage1]\n")
-    result = snakemake("--cores", "2", "--configfile", str(TINY), str(overlay), workdir=workdir)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    # seed 43's stage-1 models and evaluations (base and both preferences); the selections are
-    # shared, and seed 42's models and evaluations come from the tiny run
-    assert job_counts(result.stderr) == {"sft_stage1": 2, "generate_eval": 3, "summary": 1,
-                                         "model_index": 1, "hub": 1, "answers": 1, "all": 1}
-
-    results = workdir / "results"
-    front = pd.read_csv(results / "summary/front.csv")
-    assert len(front) == 3 and (front["n_seeds"] == 2).all() and (front["n_eval"] == 4).all()
-    check_front(workdir, run_config(TINY, overlay), {})  # means over both seeds' files
-    metrics = json.loads((results / "summary/metrics.json").read_text())
-    assert metrics["seeds"] == [42, 43] and metrics["bootstrap"]["seeds"] == 2
-    for method, entry in metrics["methods"].items():  # resampling seeds and prompts moves HV
-        low, high = entry["hypervolume_ci"]
-        assert low < high, method
-    adapters = [results / f"paretohqd/seed{seed}/p000_100/stage1/adapter"
-                / "adapter_model.safetensors" for seed in (42, 43)]
-    assert not filecmp.cmp(*adapters, shallow=False)  # each seed initialises its own LoRA

@@ -61,8 +61,13 @@ def planned_outputs(dry_run_output: str) -> list[str]:
 
 
 def copy_run(source: Path, dest: Path) -> None:
-    """A finished run's results (hard links: a re-run job replaces its files, never edits them)
-    and Snakemake's records of them, so that ``dest`` is as up to date as ``source``."""
-    shutil.copytree(source / "results", dest / "results", copy_function=os.link)
+    """A finished run's results and Snakemake's records of them, so that ``dest`` is as up to
+    date as ``source``. Outputs are hard links (a re-run job replaces its files, never edits
+    them); logs and benchmark files are copies, as a re-run job writes into its old ones."""
+    def link_or_copy(src: str, dst: str) -> None:
+        written_in_place = {"logs", "benchmarks"} & set(Path(src).relative_to(source).parts[1:2])
+        (shutil.copy2 if written_in_place else os.link)(src, dst)
+
+    shutil.copytree(source / "results", dest / "results", copy_function=link_or_copy)
     shutil.copytree(source / ".snakemake", dest / ".snakemake",
                     ignore=shutil.ignore_patterns("locks", "log"))
