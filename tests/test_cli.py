@@ -110,12 +110,12 @@ def test_stderr_notes_the_preference_a_nearest_adapter_or_merge_stands_for(tmp_p
     assert [a["pref_id"] for a in chosen] == ["pa"]
     assert notes(capsys.readouterr().err) == [
         "note: preference 0.5,0.25,0.25 is served by the nearest trained preference 1,0,0"]
-    # non-negative least squares with sum 1 (by hand): l = (7/12, 1/3), normalised (7/11, 4/11)
+    # the nearest point of the segment (l, 1 - l, 0), by hand: l = 5/8
     seed, chosen = choose(*asked, "--interpolate")
     assert {a["pref_id"]: a["merge_weight"] for a in chosen} == pytest.approx(
-        {"pa": 7 / 11, "pb": 4 / 11})
+        {"pa": 5 / 8, "pb": 3 / 8})
     assert notes(capsys.readouterr().err) == [
-        "note: preference 0.5,0.25,0.25 is served by the merge 0.636364,0.363636,0"]
+        "note: preference 0.5,0.25,0.25 is served by the merge 0.625,0.375,0"]
     # what is served is what was asked: no note
     choose("--results", results, "--preference", "0,1,0")
     choose("--results", results, "--preference", "0,1,0", "--interpolate")

@@ -1,5 +1,6 @@
 """Preferences between the trained ones: parse and check a preference vector, find the nearest
-trained preference, and the convex weights of the trained preferences that reproduce it.
+trained preference, and the convex weights of the trained preferences that reproduce it
+(exactly inside their convex hull, for any number of objectives).
 
 Pure functions on vectors (no models): ``paretohqd.policy.merging.merge_adapters`` merges the adapters
 with these weights, the CLI and the ``interpolate`` rule call both.
@@ -11,11 +12,15 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from scipy.optimize import nnls
+from scipy.spatial import Delaunay, QhullError
 
 from paretohqd.config import SUM_TOLERANCE
 
-# a neighbour whose least-squares weight is below this is left out of the merge
+# a neighbour whose weight is below this is left out of the merge
 MIN_WEIGHT = 1e-9
+# outside the trained preferences' hull: how much more the sum-to-one row weighs than the
+# objectives in the least-squares fit (enough for the sum to hold to rounding)
+SUM_ROW_WEIGHT = 1e4
 
 
 class PreferenceError(ValueError):
@@ -70,11 +75,12 @@ def interpolation_weights(preference: Sequence[float],
     trained preferences is ``preference``, nearest first; a trained preference alone when it
     is one.
 
-    Two objectives: the trained preferences either side of it on the segment, weighted
-    linearly (exact); beyond the outermost trained one, that one alone (the nearest convex
-    combination). More objectives: the M nearest trained preferences, weighted by
-    non-negative least squares and normalised to sum 1, exact when the preference lies in
-    their convex hull and the least-squares approximation otherwise.
+    Inside the convex hull of the trained preferences the weights are exact and local: two
+    objectives, the trained preferences either side on the segment; more, the vertices of the
+    simplex of a Delaunay triangulation of the trained preferences that contains it (so
+    every point of the hull is reached with at most M adapters, all near it). Outside the hull
+    (or when the trained preferences span less than the simplex), the convex combination
+    nearest to it: the realised preference (``realised``) then differs from the asked one.
     """
     order = sorted(trained, key=_distances(preference, trained).get)
     if not order:
@@ -83,13 +89,43 @@ def interpolation_weights(preference: Sequence[float],
     if np.allclose(trained[order[0]], target, rtol=0.0, atol=SUM_TOLERANCE):
         return [(order[0], 1.0)]
     if len(target) == 2:
-        return _segment_weights(target, trained, order)
-    neighbours = order[:len(target)]
-    points = np.asarray([trained[pid] for pid in neighbours], dtype=float)
-    # rows: the objectives, then sum(weights) = 1
-    lam, _ = nnls(np.vstack([points.T, np.ones(len(neighbours))]), np.append(target, 1.0))
-    lam = lam / lam.sum()
-    return [(pid, float(w)) for pid, w in zip(neighbours, lam) if w > MIN_WEIGHT]
+        pairs = _segment_weights(target, trained, order)
+    else:
+        pairs = _simplex_weights(target, trained, order) or _nearest_convex_weights(
+            target, trained, order)
+    pairs = [(pid, w) for pid, w in pairs if w > MIN_WEIGHT]
+    total = sum(w for _, w in pairs)
+    return sorted(((pid, w / total) for pid, w in pairs), key=lambda pair: order.index(pair[0]))
+
+
+def _simplex_weights(target: np.ndarray, trained: Mapping[str, Sequence[float]],
+                     order: Sequence[str]) -> list[tuple[str, float]]:
+    """Barycentric weights of ``target`` in the Delaunay simplex of the trained preferences
+    that contains it (coordinates: all entries but the last, which the sum fixes); empty when
+    it is outside their hull or they do not span the simplex."""
+    points = np.asarray([trained[pid] for pid in order], dtype=float)[:, :-1]
+    try:
+        triangulation = Delaunay(points)
+    except QhullError:  # fewer than M points, or all on a lower-dimensional face
+        return []
+    simplex = int(triangulation.find_simplex(target[:-1]))
+    if simplex < 0:
+        return []
+    transform = triangulation.transform[simplex]
+    inner = transform[:-1] @ (target[:-1] - transform[-1])
+    weights = np.append(inner, 1.0 - inner.sum()).clip(min=0.0)
+    return [(order[i], float(w)) for i, w in zip(triangulation.simplices[simplex], weights)]
+
+
+def _nearest_convex_weights(target: np.ndarray, trained: Mapping[str, Sequence[float]],
+                            order: Sequence[str]) -> list[tuple[str, float]]:
+    """Convex weights of the trained preferences whose combination is nearest ``target``
+    (Euclidean): non-negative least squares with the sum-to-one row weighted so heavily that
+    it holds to rounding."""
+    points = np.asarray([trained[pid] for pid in order], dtype=float)
+    system = np.vstack([points.T, SUM_ROW_WEIGHT * np.ones(len(order))])
+    weights, _ = nnls(system, np.append(target, SUM_ROW_WEIGHT))
+    return [(pid, float(w)) for pid, w in zip(order, weights)]
 
 
 def _segment_weights(target: np.ndarray, trained: Mapping[str, Sequence[float]],
@@ -103,8 +139,7 @@ def _segment_weights(target: np.ndarray, trained: Mapping[str, Sequence[float]],
     low, high = below[0], above[0]
     x_low, x_high = trained[low][0], trained[high][0]
     w_low = float((x_high - target[0]) / (x_high - x_low))
-    pairs = [(low, w_low), (high, 1.0 - w_low)]
-    return sorted(pairs, key=lambda pair: order.index(pair[0]))
+    return [(low, w_low), (high, 1.0 - w_low)]
 
 
 def realised(weights: Sequence[tuple[str, float]],
