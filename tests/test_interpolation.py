@@ -9,6 +9,7 @@ from paretohqd.serving.interpolation import (
     PreferenceError,
     check_preference,
     interpolation_weights,
+    merge_plan,
     nearest,
     parse_preference,
     realised,
@@ -119,3 +120,15 @@ def test_three_objectives_outside_a_lower_dimensional_hull_the_nearest_point_of_
     weights = interpolation_weights((0.3, 0.7, 0.0), edge)  # on the segment: exact
     assert [pid for pid, _ in weights] == ["pb", "pa"]  # nearest first
     assert dict(weights) == pytest.approx({"pb": 0.7, "pa": 0.3}, abs=1e-9)
+
+
+def test_merge_plan_places_each_merge_at_the_preference_it_stands_for():
+    edges = {"p050_050_000": [0.5, 0.5, 0.0], "p050_000_050": [0.5, 0.0, 0.5],
+             "p000_050_050": [0.0, 0.5, 0.5]}
+    plan = merge_plan({"inside": [1 / 3, 1 / 3, 1 / 3], "outside": [0.8, 0.1, 0.1]}, edges)
+    merge, stands_for = plan["inside"]
+    assert dict(merge) == pytest.approx({pid: 1 / 3 for pid in edges}, abs=1e-9)
+    assert stands_for == pytest.approx((1 / 3, 1 / 3, 1 / 3), abs=1e-9)
+    merge, stands_for = plan["outside"]  # the hull's nearest point, not the asked one
+    assert dict(merge) == pytest.approx({"p050_050_000": 0.5, "p050_000_050": 0.5}, abs=1e-9)
+    assert stands_for == (0.5, 0.25, 0.25)

@@ -147,3 +147,16 @@ def realised(weights: Sequence[tuple[str, float]],
     """The preference that a merge with these weights stands for: sum_i w_i p_i."""
     total = sum(w * np.asarray(trained[pid], dtype=float) for pid, w in weights)
     return tuple(float(x) for x in total)
+
+
+def merge_plan(asked: Mapping[str, Sequence[float]], trained: Mapping[str, Sequence[float]]
+               ) -> dict[str, tuple[list[tuple[str, float]], tuple[float, ...]]]:
+    """Per asked preference id: the trained preference ids and weights to merge
+    (``interpolation_weights``), and the preference the merge stands for (``realised``, to
+    1e-9): the asked one inside the trained preferences' hull, the hull's nearest point
+    outside it. A merged model is placed at the second (front, plot, rank correlation, card)."""
+    plan = {}
+    for pref, weights in asked.items():
+        merge = interpolation_weights(weights, trained)
+        plan[pref] = merge, tuple(round(x, 9) for x in realised(merge, trained))
+    return plan
