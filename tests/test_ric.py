@@ -13,13 +13,43 @@ TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?
 
 
 def test_stats_by_hand():
-    stats = reward_stats(TABLE, ["h", "u"])
+    stats = reward_stats(TABLE, ["h", "u"], reference="data")
     # h: mean 2, population std sqrt(2/3); z = -1.2247, 0, 1.2247
     assert stats["h"]["mean"] == 2.0
     assert stats["h"]["std"] == pytest.approx((2 / 3) ** 0.5)
-    assert stats["h"]["min"] == pytest.approx(-1.224745, abs=1e-6)
+    assert stats["h"]["min"] == stats["h"]["low"] == pytest.approx(-1.224745, abs=1e-6)
+    assert stats["h"]["goal_low"] == -1.2
     # u: mean 1, std sqrt(2); z = -0.7071, -0.7071, 1.4142
-    assert stats["u"]["max"] == pytest.approx(2 ** 0.5)
+    assert stats["u"]["max"] == stats["u"]["high"] == pytest.approx(2 ** 0.5)
+    assert stats["u"]["goal_high"] == 1.4
+
+
+def test_gaussian_reference_is_the_extremes_of_rics_normal_draws():
+    """As RiC's released code: the map between the extremes of 50,000 standard normal draws
+    per objective, the online goals between those of one set of 100,000, whatever the data."""
+    stats = reward_stats(TABLE, ["h", "u"], reference="gaussian", seed=5)
+    rng = np.random.default_rng(5)
+    goals = rng.standard_normal(100_000)
+    for name in ("h", "u"):
+        draws = rng.standard_normal(50_000)
+        assert (stats[name]["low"], stats[name]["high"]) == (draws.min(), draws.max())
+        assert (stats[name]["goal_low"], stats[name]["goal_high"]) == (
+            round(goals.min(), 1), round(goals.max(), 1))
+        assert -5.5 < stats[name]["low"] < -3.5 and 3.5 < stats[name]["high"] < 5.5
+    assert stats["h"]["min"] == pytest.approx(-1.224745, abs=1e-6)  # the data's, for the log
+    assert stats == reward_stats(TABLE, ["h", "u"], reference="gaussian", seed=5)
+    with pytest.raises(ValueError, match="unknown RiC reference 'uniform'"):
+        reward_stats(TABLE, ["h", "u"], reference="uniform")
+
+
+def test_gaussian_reference_targets_by_hand():
+    # low/high of a standard normal reference, rounded: -4.2 and 4.2
+    stats = {"h": {"low": -4.2, "high": 4.2}, "u": {"low": -4.2, "high": 4.2}}
+    # l2 at (0.5, 0.5): -4.2 + 0.7071 * 8.4 = 1.74 -> 1.7 for both
+    assert desired_scores([0.5, 0.5], ["h", "u"], stats, "l2") == {"h": 1.7, "u": 1.7}
+    # l2 at (0.25, 0.75): shares 0.3162 and 0.9487 -> -1.54 -> -1.5 and 3.77 -> 3.8
+    assert desired_scores([0.25, 0.75], ["h", "u"], stats, "l2") == {"h": -1.5, "u": 3.8}
+    assert desired_scores([1.0, 0.0], ["h", "u"], stats, "l2") == {"h": 4.2, "u": -4.2}
 
 
 def test_prompt_formatting_by_hand():
@@ -32,7 +62,7 @@ def test_prompt_formatting_by_hand():
 
 
 def test_preference_maps_by_hand():
-    stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0}}
+    stats = {"h": {"low": -1.0, "high": 3.0}, "u": {"low": -2.0, "high": 0.0}}
     # linear: low + w (high - low)
     assert desired_scores([0.25, 0.75], ["h", "u"], stats, "linear") == {"h": 0.0, "u": -0.5}
     assert desired_scores([1.0, 0.0], ["h", "u"], stats, "linear") == {"h": 3.0, "u": -2.0}
@@ -51,21 +81,22 @@ def test_preference_maps_by_hand():
 
 
 def test_online_goals_relax_one_objective_and_max_the_others():
-    stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0},
-             "f": {"min": 0.0, "max": 1.0}}
+    stats = {"h": {"goal_low": -1.0, "goal_high": 3.0}, "u": {"goal_low": -2.0, "goal_high": 0.0},
+             "f": {"goal_low": 0.0, "goal_high": 1.0}}
     goals = sample_goals(200, ["h", "u", "f"], stats, seed=7)
     assert goals == sample_goals(200, ["h", "u", "f"], stats, seed=7)
     relaxed = []
     for goal in goals:
-        below = [name for name in goal if goal[name] < stats[name]["max"]]
+        below = [name for name in goal if goal[name] < stats[name]["goal_high"]]
         assert len(below) <= 1
         relaxed += below
-        assert all(stats[n]["min"] <= v <= stats[n]["max"] for n, v in goal.items())
+        assert all(stats[n]["goal_low"] <= v <= stats[n]["goal_high"] for n, v in goal.items())
     assert set(relaxed) == {"h", "u", "f"}  # every objective gets relaxed sometimes
 
 
 def test_conditioning_by_name_writes_one_preference_or_rics_goals(tmp_path):
-    stats = {"h": {"min": -1.0, "max": 3.0}, "u": {"min": -2.0, "max": 0.0}}
+    stats = {"h": {"low": -1.0, "high": 3.0, "goal_low": -1.0, "goal_high": 3.0},
+             "u": {"low": -2.0, "high": 0.0, "goal_low": -2.0, "goal_high": 0.0}}
     path = tmp_path / "stats.json"
     write_json(stats, path)
     condition = load_function("paretohqd.methods.ric:condition_prompts")

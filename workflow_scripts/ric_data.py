@@ -8,7 +8,7 @@ log = start(snakemake)
 objectives = snakemake.params.objectives
 table = read_table(snakemake.input.table, required=["row_id", "prompt", "response", *objectives],
                    unique=["row_id"])
-stats = reward_stats(table, objectives)
+stats = reward_stats(table, objectives, snakemake.params.reference, snakemake.params.seed)
 rows = training_rows(table, objectives, stats)
 log.info("%d RiC rows; reward stats %s", len(rows), stats)
 write_table(rows, snakemake.output.data)

@@ -3,10 +3,13 @@
 Training rows carry each objective's z-scored reward (train mean and std, one decimal, as RiC
 writes them) after the prompt, e.g. ``What is AI? <harmless> 0.7 <helpful> -1.2``; at inference
 a preference w is mapped to desired rewards in the same z-score space by one of the maps of
-RiC's released code (``l2``, ``linf``, ``linear``; low/high are each objective's min/max). The
-optional online stage asks the trained model for RiC's random goals (every objective at its
-maximum but one, drawn uniformly) and keeps what scores high on any objective (multi-objective
-rejection sampling).
+RiC's released code (``l2``, ``linf``, ``linear``) between a low and a high per objective. As
+released, low and high are the extremes of standard normal draws ("Gaussian rewards as
+reference": 50,000 per objective for the map, one set of 100,000 for the online goals);
+``reference="data"`` takes the extremes of the data's own z-scores instead. The optional online
+stage asks the trained model for RiC's random goals (every objective at its high but one,
+drawn uniformly) and keeps what scores high on any objective (multi-objective rejection
+sampling).
 """
 
 from __future__ import annotations
@@ -23,13 +26,37 @@ from paretohqd.io import read_json
 log = logging.getLogger(__name__)
 
 
-def reward_stats(table: pd.DataFrame, objectives: Sequence[str]) -> dict[str, dict[str, float]]:
-    """Per objective: train mean and std, and the min and max of the z-scored rewards."""
+REFERENCES = ("gaussian", "data")
+# RiC's released code: the preference map's reference is 50,000 standard normal draws per
+# objective (ric/evaluation.py), the online goals' one set of 100,000 (ric/utils.py)
+MAP_REFERENCE_DRAWS = 50_000
+GOAL_REFERENCE_DRAWS = 100_000
+
+
+def reward_stats(table: pd.DataFrame, objectives: Sequence[str], reference: str = "gaussian",
+                 seed: int = 0) -> dict[str, dict[str, float]]:
+    """Per objective: train mean and std; the min and max of the z-scored rewards; ``low`` and
+    ``high`` of the preference map and ``goal_low`` and ``goal_high`` of the online goals
+    (one decimal, as RiC rounds them). ``reference="gaussian"`` (RiC as released): the extremes
+    of seeded standard normal draws; ``"data"``: the z-scores' own min and max for both."""
+    if reference not in REFERENCES:
+        raise ValueError(f"unknown RiC reference {reference!r}; expected one of {REFERENCES}")
+    rng = np.random.default_rng(seed)
+    goal_draws = rng.standard_normal(GOAL_REFERENCE_DRAWS)
     stats = {}
     for name in objectives:
         mean, std = float(table[name].mean()), float(table[name].std(ddof=0)) or 1.0
         z = (table[name] - mean) / std
-        stats[name] = {"mean": mean, "std": std, "min": float(z.min()), "max": float(z.max())}
+        entry = {"mean": mean, "std": std, "min": float(z.min()), "max": float(z.max())}
+        if reference == "gaussian":
+            draws = rng.standard_normal(MAP_REFERENCE_DRAWS)
+            entry |= {"low": float(draws.min()), "high": float(draws.max()),
+                      "goal_low": round(float(goal_draws.min()), 1),
+                      "goal_high": round(float(goal_draws.max()), 1)}
+        else:
+            entry |= {"low": entry["min"], "high": entry["max"],
+                      "goal_low": round(entry["min"], 1), "goal_high": round(entry["max"], 1)}
+        stats[name] = entry
     return stats
 
 
@@ -53,8 +80,8 @@ MAPS = ("l2", "linf", "linear")
 
 def desired_scores(weights: Sequence[float], objectives: Sequence[str],
                    stats: dict[str, dict[str, float]], method: str = "l2") -> dict[str, float]:
-    """RiC's preference-to-reward maps, rounded to one decimal (low_i, high_i: the min and max
-    z-scored training reward of objective i):
+    """RiC's preference-to-reward maps, rounded to one decimal (low_i, high_i: objective i's
+    ``low`` and ``high`` in ``stats``, see ``reward_stats``):
 
     - ``l2``: low_i + w_i / ||w||_2 * (high_i - low_i): what RiC's released evaluation uses;
     - ``linf`` (its function's default): the dominant objective asks for high; every other i
@@ -75,21 +102,22 @@ def desired_scores(weights: Sequence[float], objectives: Sequence[str],
         share = w
     else:
         raise ValueError(f"unknown RiC preference map {method!r}; expected one of {MAPS}")
-    return {name: round(stats[name]["min"] + s * (stats[name]["max"] - stats[name]["min"]), 1)
+    return {name: round(stats[name]["low"] + s * (stats[name]["high"] - stats[name]["low"]), 1)
             for name, s in zip(objectives, share)}
 
 
 def sample_goals(n: int, objectives: Sequence[str], stats: dict[str, dict[str, float]],
                  seed: int) -> list[dict[str, float]]:
-    """``n`` seeded goals of RiC's online stage: one objective, the one with the lowest uniform
-    draw, asks for low + u * (high - low); every other objective for its high. One decimal."""
+    """``n`` seeded goals of RiC's online stage (``goal_low``/``goal_high`` of ``stats``): one
+    objective, the one with the lowest uniform draw, asks for low + u * (high - low); every
+    other objective for its high. One decimal."""
     draws = np.random.default_rng(seed).random((n, len(objectives)))
     goals = []
     for u in draws:
         relaxed = int(np.argmin(u))
-        goals.append({name: round(stats[name]["max"] if i != relaxed else
-                                  stats[name]["min"] + u[i] * (stats[name]["max"]
-                                                               - stats[name]["min"]), 1)
+        goals.append({name: round(stats[name]["goal_high"] if i != relaxed else
+                                  stats[name]["goal_low"] + u[i] * (stats[name]["goal_high"]
+                                                                    - stats[name]["goal_low"]), 1)
                       for i, name in enumerate(objectives)})
     return goals
 

@@ -21,6 +21,8 @@ rule ric_data:
         CORE_ENV
     params:
         objectives=list(OBJECTIVES),
+        reference=RIC["reference"],
+        seed=config["seed"],
     script:
         "../../workflow_scripts/ric_data.py"
 
