@@ -61,7 +61,8 @@ elif case["kind"] == "sft":
         paretohqd.policy.sft_trainer.sft_trainer_class = lambda device: SFTTrainer
     rows = pd.read_parquet(results / "offline/responses/shard0.parquet").head(16)
     folder = Path(tempfile.mkdtemp())
-    settings = SFTSettings(steps=6, batch_size=4, learning_rate=1e-3, lora_r=16, lora_alpha=32,
+    settings = SFTSettings(steps=6, batch_size=4, learning_rate=1e-3, lr_scheduler="linear",
+                           lora_r=16, lora_alpha=32,
                            lora_dropout=0.05, max_length=256, save_steps=100, seed=0,
                            device="cpu", dtype=case["dtype"])
     started = time.perf_counter()

@@ -16,13 +16,15 @@ Config = dict[str, Any]
 
 @dataclass(frozen=True)
 class TrainerSettings:
-    """What every LoRA trainer here shares: optimiser steps and batch, learning rate, the LoRA,
+    """What every LoRA trainer here shares: optimiser steps and batch, learning rate and its
+    schedule, the LoRA,
     checkpoint interval, seed, device and dtype (``sft`` section, top-level device/dtype; the
     seed is the training seed of the job, one of ``seeds``)."""
 
     steps: int
     batch_size: int
     learning_rate: float
+    lr_scheduler: str
     lora_r: int
     lora_alpha: int
     lora_dropout: float
@@ -35,7 +37,8 @@ class TrainerSettings:
 def _trainer_fields(config: Config, steps: int, seed: int) -> dict[str, Any]:
     """The shared fields from the config, with a trainer's own ``steps`` and training ``seed``."""
     sft = config["sft"]
-    keys = ("batch_size", "learning_rate", "lora_r", "lora_alpha", "lora_dropout", "save_steps")
+    keys = ("batch_size", "learning_rate", "lr_scheduler", "lora_r", "lora_alpha", "lora_dropout",
+            "save_steps")
     return {"steps": steps, **{key: sft[key] for key in keys}, "seed": seed,
             "device": config["device"], "dtype": config["dtype"]}
 

@@ -1,6 +1,6 @@
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 from snakemake.utils import min_version, validate
 
@@ -152,11 +152,11 @@ def job_seed(wildcards):
     return int(wildcards.seed) if "seed" in wildcards.keys() else config["seed"]
 
 
-def sft_settings(steps):
-    """LoRA SFT settings (the `sft` section with these steps, the job's seed), as a param
-    function."""
+def sft_settings(steps, **changes):
+    """LoRA SFT settings (the `sft` section with these steps and `changes`, the job's seed), as
+    a param function."""
     return lambda wildcards: asdict(
-        SFTSettings.from_config(config, steps, job_seed(wildcards))
+        replace(SFTSettings.from_config(config, steps, job_seed(wildcards)), **changes)
     )
 
 

@@ -8,6 +8,7 @@ Each takes the run's folder (holding ``results/``) and its schema-validated conf
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import moocore
@@ -85,14 +86,16 @@ def check_selections(run: Path, config: dict, variant: str) -> None:
 
 
 def check_retraining(run: Path, config: dict, adapter: str, data: str, init_adapter: str | None,
-                     steps: int, seed: int, workdir: Path) -> None:
+                     steps: int, seed: int, workdir: Path, **changes) -> None:
     """One SFT job retrained here (from ``init_adapter``, on ``data``, with the configured
-    settings at ``steps``; paths under results/) gives the workflow's ``adapter`` bit for bit
+    settings at ``steps`` and ``changes``; paths under results/) gives the workflow's
+    ``adapter`` bit for bit
     (CPU, float32, one thread as the workflow's jobs run). A job that started from a fresh LoRA
     or another adapter, or trained on other data or settings, would not."""
     results = run / "results"
     spec = job_spec(str(results / "models/base"), str(results / data), workdir / "adapter",
-                    workdir / "checkpoints", SFTSettings.from_config(config, steps, seed),
+                    workdir / "checkpoints",
+                    replace(SFTSettings.from_config(config, steps, seed), **changes),
                     config["base_model"]["prompt_format"],
                     None if init_adapter is None else str(results / init_adapter))
     threads = torch.get_num_threads()

@@ -10,7 +10,7 @@ import pytest
 
 from paretohqd.config import preference_id
 from paretohqd.io import read_json
-from paretohqd.methods.ric import rejection_sample
+from paretohqd.methods.ric import rejection_sample, replay_rows
 from pipeline_checks import (
     VARIANT_MODES,
     check_evaluated_models,
@@ -60,9 +60,10 @@ def test_linear_chains_select_and_train_as_configured(methods_run, config, varia
 @pytest.mark.e2e
 def test_ric_online_stage_keeps_the_rejection_sample_and_continues_the_offline_model(
         methods_run, config, tmp_path):
-    """The online rows are the online answers above the quantile of any objective, conditioned
-    on their own rewards; the online adapter is the offline RiC adapter trained further on
-    them; RiC is evaluated with the online adapter."""
+    """The online rows are the seeded replay of offline rows that pass the rejection sampling,
+    then the online answers above the quantile of any objective, each conditioned on its own
+    rewards; the online adapter is the offline RiC adapter trained further on them at the
+    online learning rate and schedule; RiC is evaluated with the online adapter."""
     results = methods_run / "results"
     ric = config["baselines"]["ric"]
     objectives = [o["name"] for o in config["objectives"]]
@@ -73,12 +74,18 @@ def test_ric_online_stage_keeps_the_rejection_sample_and_continues_the_offline_m
         pool[objective] = pool["row_id"].map(scores.set_index("row_id")["score"])
     kept = rejection_sample(pool, objectives, ric["online_quantile"])
     assert 0 < len(kept) < len(pool)  # the rejection sample keeps some, not all
+    replay = replay_rows(pd.read_parquet(results / "offline/scored.parquet"),
+                         pd.read_parquet(results / "ric/data.parquet"), objectives,
+                         ric["online_quantile"], ric["online_replay"], SEED)
+    assert len(replay) == ric["online_replay"]
     online = pd.read_parquet(results / f"ric/seed{SEED}/online/data.parquet")
-    assert online["response"].tolist() == kept["response"].tolist()
+    assert online["response"].tolist() == [*replay["response"], *kept["response"]]
     assert online["prompt"].str.contains(r" <harmless> -?\d+\.\d <helpful> -?\d+\.\d$").all()
     check_retraining(methods_run, config, f"ric/seed{SEED}/online/adapter",
                      f"ric/seed{SEED}/online/data.parquet", f"ric/seed{SEED}/adapter",
-                     ric["online_steps"], SEED, tmp_path)
+                     ric["online_steps"], SEED, tmp_path,
+                     learning_rate=ric["online_learning_rate"],
+                     lr_scheduler=ric["online_schedule"])
     check_evaluated_models(methods_run, config, {"ric": "ric/seed{seed}/online/adapter"})
 
 

@@ -5,8 +5,8 @@ import numpy as np
 
 from paretohqd.io import write_json
 from paretohqd.registry import load_function
-from paretohqd.methods.ric import (conditioned_prompt, desired_scores, sample_goals,
-                         rejection_sample, reward_stats, training_rows)
+from paretohqd.methods.ric import (conditioned_prompt, desired_scores, rejection_sample,
+                                   replay_rows, reward_stats, sample_goals, training_rows)
 
 TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
                       "response": ["x", "y", "z"], "h": [1.0, 2.0, 3.0], "u": [0.0, 0.0, 3.0]})
@@ -114,3 +114,16 @@ def test_rejection_sampling_keeps_rows_above_the_quantile_of_any_objective():
     # 0.7 quantiles (linear interpolation): h 3.8 -> d, e pass; u 2.8 -> a, d pass
     kept = rejection_sample(table, ["h", "u"], 0.7)
     assert kept["row_id"].tolist() == ["a", "d", "e"]
+
+
+def test_replay_is_a_seeded_sample_of_the_offline_rows_that_pass():
+    offline = pd.DataFrame({"row_id": list("abcde"), "prompt": list("PQRST"),
+                            "response": list("vwxyz"), "h": [1.0, 2.0, 3.0, 4.0, 5.0],
+                            "u": [5.0, 1.0, 2.0, 3.0, 0.0]})
+    rows = training_rows(offline, ["h", "u"], reward_stats(offline, ["h", "u"], "data"))
+    # passing at 0.7 (see below): a, d, e
+    replay = replay_rows(offline, rows, ["h", "u"], 0.7, 2, seed=1)
+    assert len(replay) == 2 and set(replay["row_id"]) < {"a", "d", "e"}
+    assert replay.equals(replay_rows(offline, rows, ["h", "u"], 0.7, 2, seed=1))
+    assert set(replay_rows(offline, rows, ["h", "u"], 0.7, 10, seed=1)["row_id"]) == {"a", "d", "e"}
+    assert replay_rows(offline, rows, ["h", "u"], 0.7, 0, seed=1).empty

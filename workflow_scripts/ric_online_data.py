@@ -1,9 +1,12 @@
 """RiC's online training rows: the online answers that pass multi-objective rejection sampling,
-each with its own z-scored rewards (offline statistics) in the prompt."""
+each with its own z-scored rewards (offline statistics) in the prompt, after a seeded replay of
+offline RiC rows that pass the same test (RiC's merge of offline and online data)."""
 
-from paretohqd.io import read_json, write_table
+import pandas as pd
+
 from paretohqd.data.offline import scored_table
-from paretohqd.methods.ric import rejection_sample, training_rows
+from paretohqd.io import read_json, read_table, write_table
+from paretohqd.methods.ric import rejection_sample, replay_rows, training_rows
 from paretohqd.runtime import start
 
 log = start(snakemake)
@@ -11,7 +14,11 @@ p = snakemake.params
 table = scored_table([snakemake.input.responses], snakemake.input.scores, p.objectives)
 kept = rejection_sample(table, p.objectives, p.quantile)
 stats = read_json(snakemake.input.stats)
-rows = training_rows(kept, p.objectives, stats)
-log.info("kept %d of %d online answers (quantile %.2f of any objective)", len(kept), len(table),
-         p.quantile)
-write_table(rows, snakemake.output[0])
+online = training_rows(kept, p.objectives, stats)
+offline = read_table(snakemake.input.offline, required=["row_id", *p.objectives],
+                     unique=["row_id"])
+replay = replay_rows(offline, read_table(snakemake.input.ric_rows, unique=["row_id"]),
+                     p.objectives, p.quantile, p.replay, p.seed)
+log.info("kept %d of %d online answers (quantile %.2f of any objective); %d offline rows "
+         "replayed", len(kept), len(table), p.quantile, len(replay))
+write_table(pd.concat([replay, online], ignore_index=True), snakemake.output[0])

@@ -8,8 +8,8 @@ released, low and high are the extremes of standard normal draws ("Gaussian rewa
 reference": 50,000 per objective for the map, one set of 100,000 for the online goals);
 ``reference="data"`` takes the extremes of the data's own z-scores instead. The optional online
 stage asks the trained model for RiC's random goals (every objective at its high but one,
-drawn uniformly) and keeps what scores high on any objective (multi-objective rejection
-sampling).
+drawn uniformly), keeps what scores high on any objective (multi-objective rejection
+sampling) and trains on it with a replay of offline rows that pass the same test.
 """
 
 from __future__ import annotations
@@ -145,3 +145,14 @@ def rejection_sample(table: pd.DataFrame, objectives: Sequence[str],
     thresholds = table[list(objectives)].quantile(quantile)
     keep = (table[list(objectives)] >= thresholds).any(axis=1)
     return table[keep].reset_index(drop=True)
+
+
+def replay_rows(offline: pd.DataFrame, ric_rows: pd.DataFrame, objectives: Sequence[str],
+                quantile: float, n: int, seed: int) -> pd.DataFrame:
+    """RiC's replay in an online round (its ``merge_dataset``): a seeded sample of up to ``n``
+    offline rows among those that pass the rejection sampling of the online answers (any
+    objective at its ``quantile`` over ``offline``), as RiC training rows (``ric_rows``, rows of
+    ``training_rows`` with the same ``row_id``)."""
+    passing = set(rejection_sample(offline, objectives, quantile)["row_id"])
+    pool = ric_rows[ric_rows["row_id"].isin(passing)]
+    return pool.sample(n=min(n, len(pool)), random_state=seed).reset_index(drop=True)

@@ -82,7 +82,7 @@ def trainer_args(settings: TrainerSettings, checkpoint_dir: Path) -> dict:
         per_device_train_batch_size=settings.batch_size,
         activation_checkpointing=False,
         learning_rate=settings.learning_rate,
-        lr_scheduler_type="linear",
+        lr_scheduler_type=settings.lr_scheduler,
         warmup_steps=0.03,
         save_strategy="steps",
         save_steps=settings.save_steps,

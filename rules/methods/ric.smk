@@ -42,7 +42,8 @@ use rule sft_template as sft_ric with:
 
 
 # The online stage: answers for random desired rewards, kept when they score high on any
-# objective, each with its own rewards in the prompt; the LoRA continues on them.
+# objective, each with its own rewards in the prompt; the LoRA continues on them and on a replay
+# of offline rows that pass the same test, at its own learning rate and schedule (RiC's main.py).
 use rule generate_template as generate_ric_online with:
     input:
         base_model_input,
@@ -75,6 +76,8 @@ rule ric_online_data:
         responses=rules.generate_ric_online.output.responses,
         scores=rules.generate_ric_online.output.scores,
         stats=rules.ric_data.output.stats,
+        offline=rules.ric_data.input.table,
+        ric_rows=rules.ric_data.output.data,
     output:
         "results/ric/seed{seed}/online/data.parquet",
     log:
@@ -84,6 +87,8 @@ rule ric_online_data:
     params:
         objectives=list(OBJECTIVES),
         quantile=RIC["online_quantile"],
+        replay=RIC["online_replay"],
+        seed=lambda wc: int(wc.seed),
     script:
         "../../workflow_scripts/ric_online_data.py"
 
@@ -100,7 +105,11 @@ use rule sft_template as sft_ric_online with:
     benchmark:
         "results/benchmarks/sft_ric_online/seed{seed}.tsv"
     params:
-        settings=sft_settings(RIC["online_steps"]),
+        settings=sft_settings(
+            RIC["online_steps"],
+            learning_rate=RIC["online_learning_rate"],
+            lr_scheduler=RIC["online_schedule"],
+        ),
 
 
 register_method(
