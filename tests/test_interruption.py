@@ -3,6 +3,7 @@ adapter; a workflow killed mid-generation re-runs only the unfinished shard."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -67,7 +68,8 @@ def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path):
 
 @pytest.mark.e2e
 def test_killed_workflow_reruns_only_the_unfinished_shard(offline_stage, tmp_path):
-    copy_run(offline_stage, tmp_path)  # the prompts and base model; two shards are new jobs
+    copy_run(offline_stage, tmp_path)
+    shutil.rmtree(tmp_path / "results/offline")  # keep the prompts and base model: no shard yet
     overlay = tmp_path / "two_shards.yaml"
     overlay.write_text("offline: {shards: 2}\n")
     shards = [f"results/offline/responses/shard{i}.parquet" for i in (0, 1)]

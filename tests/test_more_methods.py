@@ -33,8 +33,8 @@ def methods_run(offline_stage, tmp_path_factory):
     result = snakemake("--cores", "2", "--configfile", str(TINY), str(MORE), workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     counts = job_counts(result.stderr)
-    assert counts["train_morlhf"] == 2 and counts["sft_ric_online"] == 1
-    assert counts["sft_stage2"] == 4  # both linear chains, two preferences each
+    assert counts["train_morlhf"] == 1 and counts["sft_ric_online"] == 1
+    assert counts["sft_stage2"] == 2  # both linear chains, one preference each
     return workdir
 
 
