@@ -17,9 +17,8 @@ Config = dict[str, Any]
 @dataclass(frozen=True)
 class TrainerSettings:
     """What every LoRA trainer here shares: optimiser steps and batch, learning rate and its
-    schedule, the LoRA,
-    checkpoint interval, seed, device and dtype (``sft`` section, top-level device/dtype; the
-    seed is the training seed of the job, one of ``seeds``)."""
+    schedule, the LoRA, checkpoint interval, seed, device and dtype (``sft`` section, top-level
+    device/dtype; the seed is the training seed of the job, one of ``seeds``)."""
 
     steps: int
     batch_size: int

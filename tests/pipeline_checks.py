@@ -89,9 +89,9 @@ def check_retraining(run: Path, config: dict, adapter: str, data: str, init_adap
                      steps: int, seed: int, workdir: Path, **changes) -> None:
     """One SFT job retrained here (from ``init_adapter``, on ``data``, with the configured
     settings at ``steps`` and ``changes``; paths under results/) gives the workflow's
-    ``adapter`` bit for bit
-    (CPU, float32, one thread as the workflow's jobs run). A job that started from a fresh LoRA
-    or another adapter, or trained on other data or settings, would not."""
+    ``adapter`` bit for bit (CPU, float32, one thread as the workflow's jobs run). A job that
+    started from a fresh LoRA or another adapter, or trained on other data or settings, would
+    not."""
     results = run / "results"
     spec = job_spec(str(results / "models/base"), str(results / data), workdir / "adapter",
                     workdir / "checkpoints",

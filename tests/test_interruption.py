@@ -3,7 +3,6 @@ adapter; a workflow killed mid-generation re-runs only the unfinished shard."""
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -68,8 +67,7 @@ def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path):
 
 @pytest.mark.e2e
 def test_killed_workflow_reruns_only_the_unfinished_shard(offline_stage, tmp_path):
-    copy_run(offline_stage, tmp_path)
-    shutil.rmtree(tmp_path / "results/offline")  # keep the prompts and base model: no shard yet
+    copy_run(offline_stage, tmp_path, leave_out=("offline",))  # no shard made yet
     overlay = tmp_path / "two_shards.yaml"
     overlay.write_text("offline: {shards: 2}\n")
     shards = [f"results/offline/responses/shard{i}.parquet" for i in (0, 1)]

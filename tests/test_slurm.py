@@ -7,7 +7,6 @@ Select it alone with ``-m slurm``.
 import filecmp
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -45,9 +44,7 @@ def slurm_run(cluster, offline_stage, tmp_path_factory):
     stage's prompts and base model (a GGUF conversion, a minute of CPU) are copied, the rest
     is made again."""
     workdir = tmp_path_factory.mktemp("slurm_run")
-    copy_run(offline_stage, workdir)
-    for made_again in ("reward_models", "offline"):
-        shutil.rmtree(workdir / "results" / made_again)
+    copy_run(offline_stage, workdir, leave_out=("reward_models", "offline"))
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SLURM_CONF", str(cluster.conf))
         result = snakemake(

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests/configs/tiny.yaml"
@@ -60,14 +61,20 @@ def planned_outputs(dry_run_output: str) -> list[str]:
             for path in line.split("output:", 1)[1].split(",")]
 
 
-def copy_run(source: Path, dest: Path) -> None:
-    """A finished run's results and Snakemake's records of them, so that ``dest`` is as up to
-    date as ``source``. Outputs are hard links (a re-run job replaces its files, never edits
-    them); logs and benchmark files are copies, as a re-run job writes into its old ones."""
+def copy_run(source: Path, dest: Path, leave_out: Sequence[str] = ()) -> None:
+    """A finished run's results (but the ``leave_out`` folders of results/, which its jobs will
+    make again) and Snakemake's records of them, so that ``dest`` is as up to date as
+    ``source``. Outputs are hard links (a re-run job replaces its files, never edits them); logs
+    and benchmark files are copies, as a re-run job writes into its old ones."""
+    results = source / "results"
+
     def link_or_copy(src: str, dst: str) -> None:
-        written_in_place = {"logs", "benchmarks"} & set(Path(src).relative_to(source).parts[1:2])
+        written_in_place = Path(src).relative_to(results).parts[0] in {"logs", "benchmarks"}
         (shutil.copy2 if written_in_place else os.link)(src, dst)
 
-    shutil.copytree(source / "results", dest / "results", copy_function=link_or_copy)
+    def left_out(folder: str, names: list[str]) -> list[str]:
+        return [name for name in names if Path(folder) == results and name in leave_out]
+
+    shutil.copytree(results, dest / "results", copy_function=link_or_copy, ignore=left_out)
     shutil.copytree(source / ".snakemake", dest / ".snakemake",
                     ignore=shutil.ignore_patterns("locks", "log"))
