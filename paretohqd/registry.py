@@ -27,11 +27,16 @@ class Conditioning:
     the model sees; ``weights`` is a preference vector, or None for a random one per prompt.
     ``input`` is the file it reads (e.g. the reward statistics of RiC's training data);
     ``options`` are the method's own settings (e.g. RiC's preference map).
+    ``targets`` (optional, ``"module:name"``) is called as
+    ``targets(weights, objectives, input, **options)`` and returns the reward per objective the
+    conditioned prompt asks for, in the reward models' units: the summary correlates it with
+    the rewards obtained (whether the conditioning was learned).
     """
 
     function: str
     input: str
     options: dict = field(default_factory=dict, hash=False)
+    targets: str | None = None
 
 
 @dataclass(frozen=True)

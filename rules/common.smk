@@ -295,10 +295,25 @@ def eval_files(points):
     }
 
 
+def conditioning_targets():
+    """Per evaluated method whose prompt conditioning states its asked-for rewards: the
+    function that computes them, the file it reads and the method's options."""
+    return {
+        method.name: {
+            "function": method.conditioning.targets,
+            "input": method.conditioning.input,
+            "options": method.conditioning.options,
+        }
+        for method in evaluated()
+        if method.conditioning is not None and method.conditioning.targets
+    }
+
+
 def summary_input(wildcards):
     costs = method_costs()
     return {
         "stats": "results/offline/stats.json",
+        "conditioning": sorted({t["input"] for t in conditioning_targets().values()}),
         **eval_files(eval_points()),
         "benchmarks": sorted(
             {path for c in costs.values() for paths in c.values() for path in paths}

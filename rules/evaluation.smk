@@ -57,6 +57,7 @@ rule summary:
         points=eval_points(),
         seeds=SEEDS,
         costs=method_costs(),
+        conditioning_targets=conditioning_targets(),
         reference_point=config["summary"]["reference_point"],
         compute_reference=config["summary"]["compute_reference"],
         bootstrap={

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from paretohqd.methods.ric import desired_scores
 from pipeline_checks import (
     check_evaluated_models,
     check_front,
@@ -189,6 +190,17 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert metrics["bootstrap"]["prompts"] == 2 and metrics["bootstrap"]["seeds"] == 1
     assert metrics["seeds"] == [42]
     methods = metrics["methods"]
+    # RiC's asked-for rewards (its l2 map, back in reward units) against the means obtained
+    assert [m for m, entry in methods.items() if "conditioning" in entry] == ["ric"]
+    ric_stats = json.loads((results / "ric/stats.json").read_text())
+    ric_front = front[front["method"] == "ric"].set_index("pref_id")
+    for pref, weights in (("p000_100", [0.0, 1.0]), ("p100_000", [1.0, 0.0])):
+        asked = desired_scores(weights, ["harmless", "helpful"], ric_stats, "l2")
+        for objective in ("harmless", "helpful"):
+            fit = methods["ric"]["conditioning"][objective]
+            z = ric_stats[objective]
+            assert fit["desired"][pref] == pytest.approx(z["mean"] + asked[objective] * z["std"])
+            assert fit["obtained"][pref] == pytest.approx(ric_front.loc[pref, objective])
     assert methods["paretohqd"]["total_seconds"] > methods["paretohqd_stage1"]["total_seconds"] > 0
     assert methods["paretohqd_fulldata"]["train_seconds"] > methods["sft"]["train_seconds"] > 0
     assert (results / "summary/front.png").stat().st_size > 1000

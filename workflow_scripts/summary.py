@@ -5,6 +5,7 @@ import json
 
 from paretohqd.evaluation.comparison import (comparison_html, comparison_markdown,
                                              comparison_table)
+from paretohqd.evaluation.conditioning import desired_rewards
 from paretohqd.evaluation.front import build_front
 from paretohqd.io import atomic_path, read_json, write_json
 from paretohqd.evaluation.metrics import Bootstrap, build_metrics, standard_errors
@@ -19,7 +20,8 @@ bootstrap = Bootstrap(**p.bootstrap)
 resamples = bootstrap.draw(per_prompt)
 front = standard_errors(front, resamples, p.objectives)
 metrics = build_metrics(front, resamples, p.objectives, read_json(snakemake.input.stats),
-                        p.reference_point, p.costs, p.compute_reference, bootstrap, p.seeds)
+                        p.reference_point, p.costs, p.compute_reference, bootstrap, p.seeds,
+                        desired_rewards(front, p.objectives, p.conditioning_targets))
 log.info("methods: %s", json.dumps(metrics["methods"], indent=1))
 with atomic_path(snakemake.output.front) as tmp:
     front.to_csv(tmp, index=False, float_format="%.6g")

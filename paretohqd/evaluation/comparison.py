@@ -20,10 +20,12 @@ def ratio_column(reference: str) -> str:
 def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
     """One row per method: hypervolume with its interval, HV(reference) - HV(method) with its
     interval and P(reference better), Spearman's rho of each objective (w_i vs mean reward i),
-    collapse rate, train / generate / total seconds and the ratio of its total compute to the
+    for prompt-conditioned methods Pearson's r of each objective's asked-for vs obtained reward
+    (``fit_<objective>``, with its interval; columns only when some method has it), collapse rate, train / generate / total seconds and the ratio of its total compute to the
     ``reference`` method's (empty when that did not run)."""
     objectives = metrics["objectives"]
     seconds = metrics["methods"].get(reference, {}).get("total_seconds")
+    conditioned = _has_conditioning(metrics)
     rows = []
     for method, entry in metrics["methods"].items():
         versus = entry.get(f"vs_{reference}", {})
@@ -40,12 +42,24 @@ def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
             row[f"rho_{objective}"] = r.get("estimate", math.nan)
             row[f"rho_{objective}_ci_low"] = r.get("ci_low", math.nan)
             row[f"rho_{objective}_ci_high"] = r.get("ci_high", math.nan)
+        if conditioned:
+            for objective in objectives:
+                fit = entry.get("conditioning", {}).get(objective, {}).get("pearson", {})
+                for key, column in _FIT_COLUMNS.items():
+                    row[column.format(objective)] = fit.get(key, math.nan)
         row.update({key: entry[key] for key in ("collapse_rate", "train_seconds",
                                                  "generate_seconds", "total_seconds")})
         row[ratio_column(reference)] = entry["total_seconds"] / seconds if seconds else math.nan
         row["n_points"] = entry["n_points"]
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+_FIT_COLUMNS = {"estimate": "fit_{}", "ci_low": "fit_{}_ci_low", "ci_high": "fit_{}_ci_high"}
+
+
+def _has_conditioning(metrics: dict) -> bool:
+    return any("conditioning" in entry for entry in metrics["methods"].values())
 
 
 def _interval(estimate: float, low: float, high: float, digits: int = 4) -> str:
@@ -61,9 +75,11 @@ def _comparison_cells(table: pd.DataFrame, metrics: dict,
     Markdown and the HTML table)."""
     objectives = metrics["objectives"]
     level = f"{metrics['bootstrap']['level']:.0%}"
+    conditioned = _has_conditioning(metrics)
     headers = (["method", f"hypervolume [{level}]", f"HV({reference}) - HV [{level}]",
                 f"P({reference} better)"]
                + [f"rho {o} [{level}]" for o in objectives]
+               + [f"r asked-obtained {o} [{level}]" for o in objectives if conditioned]
                + ["collapse rate", "train s", "generate s", "total s", f"compute / {reference}",
                   "points"])
     rows = []
@@ -79,6 +95,8 @@ def _comparison_cells(table: pd.DataFrame, metrics: dict,
              "" if pd.isna(p_better) else f"{p_better:.3f}"]
             + [_interval(row[f"rho_{o}"], row[f"rho_{o}_ci_low"], row[f"rho_{o}_ci_high"], 2)
                for o in objectives]
+            + [_interval(row[f"fit_{o}"], row[f"fit_{o}_ci_low"], row[f"fit_{o}_ci_high"], 2)
+               for o in objectives if conditioned]
             + [f"{row['collapse_rate']:.3f}", f"{row['train_seconds']:.1f}",
                f"{row['generate_seconds']:.1f}", f"{row['total_seconds']:.1f}",
                "" if pd.isna(ratio) else f"{ratio:.2f}", str(row["n_points"])])
@@ -100,7 +118,12 @@ def _comparison_note(metrics: dict, reference: str) -> str:
         f"{boot['prompts']} test prompts and {boot['seeds']} seed(s), the same draw for every "
         f"method. P({reference} better) is the share of resamples in which {reference}'s "
         "hypervolume is the larger. rho: Spearman correlation across a method's preferences "
-        "between w_i and mean reward i (1: the preferences order the answers as asked). The "
+        "between w_i and mean reward i (1: the preferences order the answers as asked). "
+        + ("r asked-obtained: for prompt-conditioned methods, Pearson correlation across "
+           "preferences between the reward of objective i the prompt asks for and the mean "
+           "reward obtained (1: the conditioning was learned). " if _has_conditioning(metrics)
+           else "")
+        + "The "
         "hypervolume of noisy means is biased upwards, more so for methods with many alike "
         "points. Compute is wall-clock seconds of each method's own training and data "
         f"generation per training seed (the mean over {boot['seeds']} seed(s)); the shared "

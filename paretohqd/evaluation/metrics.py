@@ -11,6 +11,7 @@ import moocore
 import numpy as np
 import pandas as pd
 
+from paretohqd.evaluation.conditioning import conditioning_fit
 from paretohqd.evaluation.costs import benchmark_seconds
 from paretohqd.evaluation.uncertainty import (
     Point,
@@ -117,17 +118,21 @@ def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[
 
 def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[str],
                   stats: dict, reference: float, costs: dict[str, dict[str, list[str]]],
-                  compare_to: str, bootstrap: Bootstrap, seeds: Sequence[int]) -> dict:
+                  compare_to: str, bootstrap: Bootstrap, seeds: Sequence[int],
+                  desired: Mapping[str, np.ndarray] | None = None) -> dict:
     """metrics.json: objectives, the training ``seeds``, the normalisation (offline data
     min/max), the reference point, the bootstrap settings and per method hypervolume (with
     ``uncertainty``), collapse rate and compute seconds per seed (its benchmark files of every
-    seed, summed, divided by the number of seeds)."""
+    seed, summed, divided by the number of seeds); for the prompt-conditioned methods in
+    ``desired`` (their asked-for rewards, ``paretohqd.evaluation.conditioning``), how the
+    rewards obtained follow them (``conditioning``)."""
     low = [stats["rewards"][o]["min"] for o in objectives]
     high = [stats["rewards"][o]["max"] for o in objectives]
     ref = [float(reference)] * len(objectives)
     methods = method_metrics(front, objectives, low, high, ref)
     intervals = uncertainty(front, resamples, objectives, low, high, ref, compare_to,
                             bootstrap.level)
+    fits = conditioning_fit(front, resamples, objectives, desired or {}, bootstrap.level)
     for method, entry in methods.items():
         extra = dict(intervals[method])
         hv = extra.pop("hypervolume")
@@ -137,6 +142,8 @@ def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequenc
         entry["train_seconds"] = benchmark_seconds(cost["train"]) / len(seeds)
         entry["generate_seconds"] = benchmark_seconds(cost["generate"]) / len(seeds)
         entry["total_seconds"] = entry["train_seconds"] + entry["generate_seconds"]
+        if method in fits:
+            entry["conditioning"] = fits[method]
     return {"objectives": list(objectives), "seeds": list(seeds),
             "normalisation": {"min": low, "max": high},
             "reference_point": ref,

@@ -81,16 +81,23 @@ def hypervolume_samples(resamples: Resamples, points: Sequence[Point],
     return out
 
 
+def pearson_samples(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Pearson correlation between ``x`` ``(n_points,)`` and each row of ``y``
+    ``(n_resamples, n_points)`` (NaN where either side is constant)."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    x, y = x - x.mean(), y - y.mean(axis=1, keepdims=True)
+    denominator = np.sqrt((x ** 2).sum() * (y ** 2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, (y * x).sum(axis=1) / denominator, np.nan)
+
+
 def spearman_samples(weights: np.ndarray, means: np.ndarray) -> np.ndarray:
     """Spearman correlation between one objective's weights ``(n_points,)`` and its mean
     rewards ``(n_resamples, n_points)``, per resample (ties get average ranks; NaN where either
     side is constant)."""
-    w = rankdata(np.asarray(weights, dtype=float))
-    r = rankdata(np.asarray(means, dtype=float), axis=1)
-    w, r = w - w.mean(), r - r.mean(axis=1, keepdims=True)
-    denominator = np.sqrt((w ** 2).sum() * (r ** 2).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0, (r * w).sum(axis=1) / denominator, np.nan)
+    return pearson_samples(rankdata(np.asarray(weights, dtype=float)),
+                           rankdata(np.asarray(means, dtype=float), axis=1))
 
 
 def summarise(estimate: float, samples: np.ndarray, level: float = 0.95) -> dict[str, float]:

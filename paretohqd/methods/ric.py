@@ -106,6 +106,16 @@ def desired_scores(weights: Sequence[float], objectives: Sequence[str],
             for name, s in zip(objectives, share)}
 
 
+def desired_rewards(weights: Sequence[float], objectives: Sequence[str],
+                    stats_path: str | Path, map: str = "l2") -> dict[str, float]:
+    """The rewards preference ``weights`` asks for (``desired_scores`` through ``map``), back in
+    the reward models' units (z * std + mean of the training data): the conditioning's
+    ``targets`` (``paretohqd.registry.Conditioning``)."""
+    stats = read_json(stats_path)
+    z = desired_scores(weights, objectives, stats, map)
+    return {name: stats[name]["mean"] + z[name] * stats[name]["std"] for name in objectives}
+
+
 def sample_goals(n: int, objectives: Sequence[str], stats: dict[str, dict[str, float]],
                  seed: int) -> list[dict[str, float]]:
     """``n`` seeded goals of RiC's online stage (``goal_low``/``goal_high`` of ``stats``): one

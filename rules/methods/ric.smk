@@ -7,6 +7,8 @@ from paretohqd.registry import Conditioning
 RIC = config["baselines"]["ric"]
 # how every RiC generation writes the desired rewards into the prompt
 RIC_CONDITIONING = "paretohqd.methods.ric:condition_prompts"
+# the rewards a preference asks for (the summary correlates them with those obtained)
+RIC_TARGETS = "paretohqd.methods.ric:desired_rewards"
 
 
 rule ric_data:
@@ -116,7 +118,10 @@ register_method(
     "ric",
     model=(rules.sft_ric_online if RIC["online"] else rules.sft_ric).output[0],
     conditioning=Conditioning(
-        RIC_CONDITIONING, str(rules.ric_data.output.stats), options={"map": RIC["map"]}
+        RIC_CONDITIONING,
+        str(rules.ric_data.output.stats),
+        options={"map": RIC["map"]},
+        targets=RIC_TARGETS,
     ),
     train=benchmarks(rules.sft_ric)
     + (benchmarks(rules.sft_ric_online) if RIC["online"] else []),
