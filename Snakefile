@@ -34,6 +34,8 @@ rule all:
         "results/summary/front.csv",
         "results/summary/metrics.json",
         "results/summary/front.png",
+        "results/summary/compute.md",
+        "results/summary/selection.md",
         "results/models/index.json",
         "results/summary/answers.html",
         "results/hub",

@@ -1,5 +1,7 @@
 """What every workflow script does first: log to its rule's log file and size torch's threads;
-and the phase timings (``phase <name>: <seconds> s`` log lines) that bench/job_costs.py reads."""
+and the job's accounting lines: phase timings (``phase <name>: <seconds> s``) and counts
+(``count <name>: <value>``, e.g. tokens trained), which bench/job_costs.py and the summary's
+compute table read (paretohqd.evaluation.costs)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any, Iterator
 import psutil
 
 PHASE_PREFIX = "phase "
+COUNT_PREFIX = "count "
 
 
 def start(snakemake: Any) -> logging.Logger:
@@ -36,6 +39,13 @@ def start(snakemake: Any) -> logging.Logger:
 def log_phase(logger: logging.Logger, name: str, seconds: float) -> None:
     """One ``phase <name>: <seconds> s`` line, the format bench/job_costs.py parses."""
     logger.info("%s%s: %.3f s", PHASE_PREFIX, name, seconds)
+
+
+def log_count(logger: logging.Logger, name: str, value: float) -> None:
+    """One ``count <name>: <value>`` line (tokens, parameters, steps); a job's lines of one
+    name add up."""
+    logger.info("%s%s: %s", COUNT_PREFIX, name, f"{value:.6g}" if isinstance(value, float)
+                else int(value))
 
 
 @contextlib.contextmanager

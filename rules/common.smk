@@ -279,6 +279,35 @@ def method_costs():
     return {method.name: REGISTRY.costs(method.name) for method in evaluated()}
 
 
+def shared_costs():
+    """Benchmark files of the jobs every method needs once, by label: the offline data (the
+    base model's conversion, generation and scoring), the reward models the workflow trains
+    and the evaluation of every model."""
+    offline = expand(rules.generate_offline.benchmark, shard=SHARDS) + expand(
+        rules.score.benchmark, objective=OBJECTIVES, part=[f"shard{s}" for s in SHARDS]
+    )
+    if config["base_model"]["gguf_file"]:
+        offline = [str(rules.base_model.benchmark), *offline]
+    shared = {"offline data": offline}
+    if TRAINED_OBJECTIVES:
+        shared["reward models"] = expand(
+            rules.reward_model.benchmark, objective=TRAINED_OBJECTIVES
+        )
+    shared["evaluation"] = [
+        str(rules.generate_eval.benchmark).format(method=m, seed=s, pref=p)
+        for m, p, s, _ in eval_points()
+    ]
+    return shared
+
+
+def compute_benchmarks(wildcards):
+    """Every benchmark file the compute table reads (and the log beside each)."""
+    groups = [*method_costs().values(), shared_costs()]
+    return sorted(
+        {path for group in groups for paths in group.values() for path in paths}
+    )
+
+
 def eval_files(points):
     """The answer tables and the score tables (objectives innermost) of evaluated points, as
     rule generate_eval writes them."""
@@ -342,6 +371,25 @@ def model_index_params():
 def hub_models():
     """Every evaluated adapter per seed, with what its model card states."""
     return REGISTRY.published(eval_points(), list(OBJECTIVES))
+
+
+def training_sets():
+    """Every evaluated adapter's training tables: method, set label, preference id, seed,
+    weights (None for a shared model) and path."""
+    return [
+        {
+            "method": model["method"],
+            "label": label,
+            "pref": model["pref"],
+            "seed": model["seed"],
+            "weights": (
+                None if model["weights"] is None else list(model["weights"].values())
+            ),
+            "path": path,
+        }
+        for model in hub_models()
+        for label, path in model["data"].items()
+    ]
 
 
 def hub_input(wildcards):

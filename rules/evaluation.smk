@@ -71,3 +71,60 @@ rule summary:
         },
     script:
         "../workflow_scripts/summary.py"
+
+
+# Each method's training budget and compute (work seconds, tokens, FLOPs), the shared costs in
+# rows of their own, and hypervolume against FLOPs: from the jobs' benchmark files and the
+# phase and count lines of their logs (paretohqd/evaluation/compute.py).
+rule compute:
+    input:
+        metrics=rules.summary.output.metrics,
+        benchmarks=compute_benchmarks,
+    output:
+        csv="results/summary/compute.csv",
+        md="results/summary/compute.md",
+        html=report(
+            "results/summary/compute.html",
+            caption="../report/compute.rst",
+            category="Compute",
+        ),
+        png=report(
+            "results/summary/hv_compute.png",
+            caption="../report/compute.rst",
+            category="Compute",
+        ),
+    log:
+        "results/logs/compute.log",
+    conda:
+        CORE_ENV
+    params:
+        costs=method_costs(),
+        shared=shared_costs(),
+        seeds=SEEDS,
+        compute_reference=config["summary"]["compute_reference"],
+    script:
+        "../workflow_scripts/compute.py"
+
+
+# What each selected training set holds (size, Pareto layer, normalised rewards, distance to
+# its ray) and the hypervolume of the sets' means beside the trained models'
+# (paretohqd/evaluation/selection_diagnostics.py).
+rule selection_diagnostics:
+    input:
+        stats="results/offline/stats.json",
+        metrics=rules.summary.output.metrics,
+        sets=lambda wc: sorted({s["path"] for s in training_sets()}),
+    output:
+        csv="results/summary/selection.csv",
+        hypervolume="results/summary/selection_hypervolume.csv",
+        md="results/summary/selection.md",
+    log:
+        "results/logs/selection_diagnostics.log",
+    conda:
+        CORE_ENV
+    params:
+        objectives=list(OBJECTIVES),
+        sets=training_sets(),
+        reference_point=config["summary"]["reference_point"],
+    script:
+        "../workflow_scripts/selection_diagnostics.py"

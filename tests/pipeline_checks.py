@@ -201,3 +201,41 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
             versus = entry[f"vs_{reference_method}"]
             assert math.isclose(versus["estimate"], metrics["methods"][reference_method][
                 "hypervolume"] - entry["hypervolume"], abs_tol=1e-12), method
+
+
+def check_compute(run: Path, config: dict) -> None:
+    """compute.csv of a one-seed run: a row per evaluated method (metrics.json's) and per
+    shared cost; the
+    ParetoHqD chain's budget by hand from the config (two adapters per preference, k and
+    k // 2 rows, the configured steps and batch); tokens trained the sum of its adapters'
+    train_metrics.json; stage 1's FLOPs 4 N T of its adapters (it generates nothing); the
+    shared costs' tokens and FLOPs positive."""
+    results = run / "results"
+    table = pd.read_csv(results / "summary/compute.csv").set_index("name")
+    methods = list(read_json(results / "summary/metrics.json")["methods"])
+    assert table.index.tolist() == [*methods, "offline data", "reward models", "evaluation"]
+    seed = training_seeds(config)[0]
+    prefs = [preference_id(w) for w in config["preferences"]]
+    k, batch = config["selection"]["k"], config["sft"]["batch_size"]
+    steps = len(prefs) * (config["sft"]["steps"] + stage2_steps(config))
+    chain = table.loc["paretohqd"]
+    assert (chain["models"], chain["steps"], chain["sequences"], chain["rows"]) == (
+        2 * len(prefs), steps, steps * batch, len(prefs) * (k + k // 2))
+    adapters = {stage: [read_json(results / f"paretohqd/seed{seed}/{p}/{stage}/adapter/"
+                                  "train_metrics.json") for p in prefs]
+                for stage in ("stage1", "stage2")}
+    trained = [m for stage in adapters.values() for m in stage]
+    assert chain["train_tokens"] == sum(m["train_tokens"] for m in trained) > 0
+    stage1 = table.loc["paretohqd_stage1"]
+    assert stage1["flops"] == pytest.approx(
+        sum(4 * m["policy_params"] * m["train_tokens"] for m in adapters["stage1"]), rel=1e-5)
+    assert stage1["generated_tokens"] == 0
+    assert chain["flops"] > stage1["flops"] and chain["generated_tokens"] > 0
+    assert table.loc["base", "flops"] == 0 and table.loc["base", "models"] == 0
+    for shared in ("offline data", "reward models", "evaluation"):
+        assert table.loc[shared, "flops"] > 0 and table.loc[shared, "work_s"] > 0, shared
+    assert table.loc["evaluation", "generated_tokens"] > 0
+    assert table.loc["offline data", "scored_tokens"] > 0
+    assert table.loc["reward models", "train_tokens"] > 0
+    assert (results / "summary/hv_compute.png").stat().st_size > 1000
+    assert "| paretohqd |" in (results / "summary/compute.md").read_text()

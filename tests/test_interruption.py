@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from paretohqd.policy.launch import job_spec, run_spec
+from paretohqd.policy.training import ELAPSED_FILE
 from paretohqd.settings import SFTSettings
 from tiny_settings import tiny_config
 from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
@@ -55,8 +56,13 @@ def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path):
     assert [p.name for p in Path(killed["checkpoint_dir"]).glob("checkpoint-*")] == [
         "checkpoint-20"]
 
+    before = float((Path(killed["checkpoint_dir"]) / "checkpoint-20" / ELAPSED_FILE).read_text())
     metrics = run_spec(killed)
     assert Path(metrics["resumed_from"]).name == "checkpoint-20"
+    # the work of the killed run counts too; the tokens are the trainer's, resumed with it
+    assert metrics["seconds"] > before > 0
+    straight_metrics = json.loads((tmp_path / "straight/adapter/train_metrics.json").read_text())
+    assert metrics["train_tokens"] == straight_metrics["train_tokens"] > 0
     assert metrics["steps"] == SETTINGS.steps
     straight = load_file(tmp_path / "straight/adapter/adapter_model.safetensors")
     again = load_file(tmp_path / "killed/adapter/adapter_model.safetensors")

@@ -67,6 +67,17 @@ def test_train_modpo_writes_an_adapter(tiny_causal_lm, tmp_path):
     metrics = train_modpo(str(tiny_causal_lm), pairs, [0.75, 0.25], out, ckpt, SETTINGS, "chat")
     assert metrics["steps"] == 2 and math.isfinite(metrics["train_loss"])
     assert (out / "adapter_config.json").is_file() and not ckpt.exists()
+    # the reference pass reads every pair's prompt + chosen and prompt + rejected once
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
+    length = lambda prompt, answer: len(tokenizer.apply_chat_template(  # noqa: E731
+        [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
+        tokenize=True, return_dict=False))
+    assert metrics["forward_tokens"] == sum(
+        length(row.prompt, row.chosen) + length(row.prompt, row.rejected)
+        for row in pairs.itertuples())
+    assert metrics["train_tokens"] > 0
 
 
 HEAD_SCALE = 20.0

@@ -111,3 +111,19 @@ def test_summary_of_the_extra_methods_is_their_evaluation_files(methods_run, con
     check_front(methods_run, config, {})
     front = pd.read_csv(methods_run / "results/summary/front.csv")
     assert set(front["method"]) == {"base", *config["methods"]}
+
+
+@pytest.mark.e2e
+def test_compute_counts_grpo_and_the_online_stage(methods_run, config):
+    """MORLHF's GRPO run: its generated sequences trained on and its reward models' tokens
+    counted; RiC with its online stage: two models, and the online answers it generated and
+    scored."""
+    table = pd.read_csv(methods_run / "results/summary/compute.csv").set_index("name")
+    morlhf = table.loc["morlhf"]
+    pref = preference_id(config["preferences"][0])
+    metrics = read_json(methods_run / f"results/morlhf/seed{SEED}/{pref}/adapter/"
+                        "train_metrics.json")
+    assert morlhf["train_tokens"] == metrics["train_tokens"] > 0
+    assert morlhf["scored_tokens"] > 0 and morlhf["flops"] > 0
+    ric = table.loc["ric"]
+    assert ric["models"] == 2 and ric["generated_tokens"] > 0 and ric["scored_tokens"] > 0

@@ -79,6 +79,10 @@ def test_grpo_step_uses_the_preference_as_reward_weights(tiny_causal_lm, tmp_pat
                            tmp_path / "ckpt", settings, "chat")
     assert metrics["steps"] == 1 and math.isfinite(metrics["train_loss"])
     assert (out / "adapter_config.json").is_file()
+    # the generated sequences are trained on, and were generated (and, with a KL term, read
+    # by the reference model) first
+    assert metrics["train_tokens"] > 0
+    assert metrics["forward_tokens"] == (1 + (settings.kl_beta > 0)) * metrics["train_tokens"]
     args = torch.load(out / "training_args.bin", weights_only=False)
     assert args.reward_weights == [0.25, 0.75]
     assert args.multi_objective_aggregation == "sum_then_normalize"

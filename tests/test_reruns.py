@@ -8,18 +8,18 @@ from workflow_runner import ROOT, TINY, copy_run, job_counts, planned_outputs, s
 
 RERUN = ROOT / "tests/configs/rerun.yaml"
 PREFS = [[0.0, 1.0], [0.25, 0.75], [0.5, 0.5], [1.0, 0.0]]
-# one preference's chain: stage 1 and 2, its evaluation (answers and scores), the summary and
-# the model index (which lists every preference's adapters)
+# one preference's chain: stage 1 and 2, its evaluation (answers and scores), the summary, the
+# compute table and the model index (which lists every preference's adapters)
 ONE_CHAIN = {"select_stage1": 1, "sft_stage1": 1, "select_stage2": 1, "sft_stage2": 1,
-             "generate_eval": 1, "summary": 1, "model_index": 1, "hub": 1, "answers": 1,
-             "all": 1}
+             "generate_eval": 1, "summary": 1, "compute": 1, "selection_diagnostics": 1,
+             "model_index": 1, "hub": 1, "answers": 1, "all": 1}
 OFFLINE_RULES = {"prompts", "base_model", "reward_model", "generate_offline", "scored_offline"}
 # a second training seed: both stages' training and the stage-2 pool (3 representatives) per
 # preference, evaluation of the base model and of each preference, and the model index; the
 # stage-1 selections are shared
 NEW_SEED = {"sft_stage1": 4, "generate_stage2": 3, "scored_stage2": 1, "select_stage2": 4,
-            "sft_stage2": 4, "generate_eval": 5, "summary": 1, "model_index": 1, "hub": 1,
-            "all": 1}
+            "sft_stage2": 4, "generate_eval": 5, "summary": 1, "compute": 1,
+            "selection_diagnostics": 1, "model_index": 1, "hub": 1, "all": 1}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +90,8 @@ def test_changing_one_reward_model_rescores_only_its_objective(first_run, tmp_pa
 def test_changing_evaluation_reruns_only_evaluation_and_summary(first_run, tmp_path):
     counts, _ = dry_run(first_run, tmp_path, {"evaluation": {"max_new_tokens": 6}})
     # base once, paretohqd per preference
-    assert counts == {"generate_eval": 5, "summary": 1, "hub": 1, "answers": 1, "all": 1}
+    assert counts == {"generate_eval": 5, "summary": 1, "compute": 1, "selection_diagnostics": 1,
+                      "hub": 1, "answers": 1, "all": 1}
 
 
 @pytest.mark.e2e

@@ -3,11 +3,13 @@ updates."""
 
 import json
 
+import pytest
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from paretohqd.methods.rewarded_soups import epoch_matched_rows
 from paretohqd.policy.merging import merge_adapters, soup_adapter
 
 
@@ -68,3 +70,14 @@ def test_merge_adapters_is_the_weighted_sum_of_the_lora_updates(tiny_causal_lm, 
     expected = 0.3 * _lora_update(a) + 0.7 * _lora_update(b)
     assert expected.abs().max() > 0.1
     torch.testing.assert_close(delta, expected, atol=1e-6, rtol=1e-5)
+
+
+def test_objective_sets_are_sized_to_the_epochs_of_a_stage_1_model():
+    # config/benchmark.yaml: stage 1 runs 64 steps over k = 16 rows (16 epochs at batch 4);
+    # each objective's LoRA runs 240 steps, so 60 rows give it the same 16 epochs
+    assert epoch_matched_rows(16, 240, 64) == 60
+    assert epoch_matched_rows(4, 2, 2) == 4  # the same steps: the same k
+    assert epoch_matched_rows(20, 38, 10) == 76  # config/compare.yaml
+    assert epoch_matched_rows(1, 1, 100) == 1
+    with pytest.raises(ValueError, match="must be positive"):
+        epoch_matched_rows(0, 10, 10)

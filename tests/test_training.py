@@ -52,6 +52,24 @@ def test_train_adapter_then_continue_it(tiny_causal_lm, tmp_path):
     assert [len(a) for a in answers] == [2, 2]
 
 
+def test_training_counts_its_sequences_tokens_and_parameters(tiny_causal_lm, tmp_path):
+    """Two steps of batch 2 over four rows: one epoch, every row once, so the tokens trained
+    are the four rows' chat-template lengths; the count lines say the same."""
+    settings = replace(SETTINGS, steps=2)
+    metrics = train_adapter(str(tiny_causal_lm), ROWS, tmp_path / "out", tmp_path / "ckpt",
+                            settings)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
+    lengths = [len(tokenizer.apply_chat_template(
+        [{"role": "user", "content": p}, {"role": "assistant", "content": r}], tokenize=True,
+        return_dict=False)) for p, r in zip(ROWS["prompt"], ROWS["response"])]
+    base = AutoModelForCausalLM.from_pretrained(tiny_causal_lm).num_parameters()
+    assert (metrics["sequences"], metrics["examples"], metrics["epochs"]) == (4, 4, 1.0)
+    assert metrics["train_tokens"] == sum(lengths) and metrics["forward_tokens"] == 0
+    assert metrics["policy_params"] == base
+    assert json.loads((tmp_path / "out/train_metrics.json").read_text())["train_tokens"] == \
+        sum(lengths)
+
+
 def test_stale_checkpoints_are_not_resumed(tmp_path):
     ckpt = tmp_path / "ckpt"
     (ckpt / "checkpoint-2").mkdir(parents=True)

@@ -7,12 +7,15 @@ import shutil
 import subprocess
 import zipfile
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from paretohqd.methods.ric import desired_scores
+from paretohqd.selection import direction_distances
 from pipeline_checks import (
+    check_compute,
     check_evaluated_models,
     check_front,
     check_retraining,
@@ -267,6 +270,44 @@ def test_tiny_run_front_rows_are_their_evaluation_files(tiny_run):
     check_front(tiny_run, run_config(TINY), {})
 
 
+@pytest.mark.e2e
+def test_tiny_run_counts_budget_and_compute_per_method(tiny_run):
+    """The compute table's rows, ParetoHqD's budget by hand and its FLOPs from its adapters."""
+    check_compute(tiny_run, run_config(TINY))
+
+
+@pytest.mark.e2e
+def test_tiny_run_describes_every_selected_set(tiny_run):
+    """selection.csv has a row per selected set of every evaluated adapter (whole tables such
+    as the offline data are not selections), each set's numbers are its own table's in the
+    offline frame, and the models' hypervolume beside them is metrics.json's."""
+    results = tiny_run / "results"
+    sets = pd.read_csv(results / "summary/selection.csv")
+    per_seed = {("paretohqd_stage1", "stage 1"): 2, ("paretohqd", "stage 1"): 2,
+                ("paretohqd", "stage 2"): 2, ("paretohqd_fulldata", "stage 2"): 2,
+                ("rewarded_soups", "top k of harmless"): 2,
+                ("rewarded_soups", "top k of helpful"): 2}
+    assert sets.groupby(["method", "label"]).size().to_dict() == per_seed
+    stats = json.loads((results / "offline/stats.json").read_text())["rewards"]
+    low = np.array([stats[o]["min"] for o in ("harmless", "helpful")])
+    high = np.array([stats[o]["max"] for o in ("harmless", "helpful")])
+    row = sets[(sets["method"] == "paretohqd") & (sets["label"] == "stage 2")
+               & (sets["pref"] == "p100_000")].iloc[0]
+    data = pd.read_parquet(results / "paretohqd/seed42/p100_000/stage2/data.parquet")
+    points = (data[["harmless", "helpful"]].to_numpy() - low) / (high - low)
+    assert row["rows"] == len(data) and row["mean_layer"] == pytest.approx(data["layer"].mean())
+    assert [row["mean_harmless"], row["mean_helpful"]] == pytest.approx(points.mean(axis=0),
+                                                                         rel=1e-5)
+    assert row["ray_distance"] == pytest.approx(direction_distances(
+        points, [1.0, 0.0], np.zeros(2), np.ones(2)).mean(), rel=1e-5, abs=1e-9)
+    metrics = json.loads((results / "summary/metrics.json").read_text())
+    hv = pd.read_csv(results / "summary/selection_hypervolume.csv")
+    for entry in hv.itertuples(index=False):
+        assert entry.hypervolume_of_models == pytest.approx(
+            metrics["methods"][entry.method]["hypervolume"], rel=1e-5)
+    assert "## Selected training sets" in (results / "summary/selection.md").read_text()
+
+
 def test_compare_config_dag_has_every_method(tmp_path):
     result = snakemake("-n", "--configfile", str(ROOT / "config/compare.yaml"), workdir=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -364,8 +405,9 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     planned = snakemake(*args, "-n", **run)
     # the model index lists the new method's adapters too
     assert job_counts(planned.stdout) == {"select_topk": 2, "sft_topk": 2, "generate_eval": 2,
-                                          "summary": 1, "model_index": 1, "hub": 1,
-                                          "answers": 1, "all": 1}
+                                          "summary": 1, "compute": 1,
+                                          "selection_diagnostics": 1, "model_index": 1,
+                                          "hub": 1, "answers": 1, "all": 1}
     result = snakemake(*args, **run)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -394,6 +436,7 @@ def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tm
     planned = snakemake(*args, "-n", workdir=workdir)
     assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
     assert job_counts(planned.stdout) == {"interpolate": 1, "generate_eval": 1, "summary": 1,
+                                          "compute": 1, "selection_diagnostics": 1,
                                           "model_index": 1, "hub": 1, "answers": 1, "all": 1}
     result = snakemake(*args, workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -473,15 +516,18 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
     with zipfile.ZipFile(workdir / "report.zip") as report:
         files = sorted(name.rsplit("/", 1)[-1] for name in report.namelist())
         page = report.read("report/report.html").decode()
-    # pages to read: the front plot and the comparison, the answers, the reward models' metrics
-    assert files == ["answers.html", "comparison.html", "front.png", "metrics.html",
-                     "report.html"]
-    for category in ("Front", "Answers", "Reward models"):
+    # pages to read: the front plot and the comparison, the compute tables and plot, the
+    # answers, the reward models' metrics
+    assert files == ["answers.html", "comparison.html", "compute.html", "front.png",
+                     "hv_compute.png", "metrics.html", "report.html"]
+    for category in ("Front", "Compute", "Answers", "Reward models"):
         assert category in page
     assert "rulegraph" in page and '"hub"' in page and '"answers"' in page
     assert '"reward_models_page"' in page
     comparison = (workdir / "results/summary/comparison.html").read_text()
     assert comparison.count("<tr>") == 1 + 8  # a header, base, sft, 6 more methods
+    compute = (workdir / "results/summary/compute.html").read_text()
+    assert compute.count("<tr>") == (1 + 8) + (1 + 8 + 3)  # budget; compute with shared costs
     reward_models = (workdir / "results/reward_models/metrics.html").read_text()
     assert reward_models.count("<tr>") == 1 + 2  # a header, harmless and helpful
     assert "<th>harmless</th><td>pyrit_harm</td>" in reward_models
@@ -518,6 +564,7 @@ def test_a_second_seed_is_averaged_into_the_summary(tiny_run, tmp_path):
     # seed 43's stage-1 models and evaluations (base and both preferences); the selections are
     # shared, and seed 42's models and evaluations come from the tiny run
     assert job_counts(result.stderr) == {"sft_stage1": 2, "generate_eval": 3, "summary": 1,
+                                         "compute": 1, "selection_diagnostics": 1,
                                          "model_index": 1, "hub": 1, "answers": 1, "all": 1}
 
     results = workdir / "results"

@@ -1,6 +1,7 @@
 """Child process of the resume test: run an SFT job spec as ``python -m paretohqd.policy.launch``
 does, and SIGKILL this process right after the trainer has saved the checkpoint of a given
-step (no polling: the kill happens at a known step, as a crash or a scheduler's kill would).
+step (no polling: the kill happens at a known step, as a crash or a scheduler's kill would): as
+the next step begins, so that every callback of the save (the job's elapsed time) has run.
 
 Usage: python tests/train_until_killed.py <job.json> <step>"""
 
@@ -16,12 +17,12 @@ from paretohqd.policy.launch import run_spec
 
 
 class KillAfterSave(TrainerCallback):
-    """SIGKILL the process once checkpoint-``step`` is on disk."""
+    """SIGKILL the process when the step after checkpoint-``step`` begins."""
 
     def __init__(self, step: int):
         self.step = step
 
-    def on_save(self, args, state, control, **kwargs):
+    def on_step_begin(self, args, state, control, **kwargs):
         if state.global_step == self.step:
             os.kill(os.getpid(), signal.SIGKILL)
 

@@ -10,12 +10,12 @@ scoring job would spend most of its time starting up.
 """
 
 from paretohqd.devices import resolve_device, resolve_dtype
-from paretohqd.policy.generation import (SamplingSettings, answers_provenance, load_policy,
-                                  sample_responses)
+from paretohqd.policy.generation import (SamplingSettings, TokenCount, answers_provenance,
+                                         load_policy, sample_responses)
 from paretohqd.io import read_table, write_table
 from paretohqd.data.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
 from paretohqd.registry import load_function
-from paretohqd.runtime import phase, start
+from paretohqd.runtime import log_count, phase, start
 from paretohqd.rewards.scoring import write_scores
 
 log = start(snakemake)
@@ -40,9 +40,14 @@ if p.samples_per_prompt > 0:
         texts = condition(texts, conditioning["weights"], conditioning["objectives"],
                           snakemake.input.conditioning, p.seed, **conditioning.get("options", {}))
     settings = SamplingSettings(seed=p.seed, **p.sampling)
+    tokens = TokenCount()
     with phase(log, "work"):
         samples = sample_responses(policy, tokenizer, texts, p.samples_per_prompt, settings,
-                                   p.prompt_format)
+                                   p.prompt_format, tokens=tokens)
+    log_count(log, "forward_tokens", tokens.prompt + tokens.generated)
+    log_count(log, "forward_param_tokens",
+              policy.num_parameters() * (tokens.prompt + tokens.generated))
+    log_count(log, "generated_tokens", tokens.generated)
     del policy
 rows = response_rows(prompts, samples, p.source, include_references=p.include_references)
 if not p.keep_empty:

@@ -8,6 +8,7 @@ from paretohqd.io import read_json, read_table
 from paretohqd.methods.morlhf import reward_function, train_morlhf
 from paretohqd.data.offline import sample_prompts
 from paretohqd.rewards.scorers import build_scorer
+from paretohqd.rewards.scoring import log_scored
 from paretohqd.runtime import start
 from paretohqd.settings import MORLHFSettings
 
@@ -16,9 +17,10 @@ p = snakemake.params
 settings = MORLHFSettings(**p.settings)
 ranges = read_json(snakemake.input.stats)["rewards"]
 device = resolve_device(settings.device)
-rewards = [reward_function(name, build_scorer(spec, device, p.scoring["max_length"]),
-                           ranges[name]["min"], ranges[name]["max"], p.scoring["batch_size"])
-           for name, spec in p.scorers.items()]
+scorers = {name: build_scorer(spec, device, p.scoring["max_length"])
+           for name, spec in p.scorers.items()}
+rewards = [reward_function(name, scorer, ranges[name]["min"], ranges[name]["max"],
+                           p.scoring["batch_size"]) for name, scorer in scorers.items()]
 table = read_table(snakemake.input.prompts, required=["prompt_id", "prompt", "split"],
                    unique=["prompt_id"])
 prompts = sample_prompts(table, settings.steps * settings.prompts_per_step, settings.seed, "train")
@@ -26,4 +28,6 @@ log.info("GRPO on %d train prompts, %d completions per step", len(prompts), sett
 log.info("reward_weights %s for the rewards of %s", json.dumps(list(p.weights)), list(p.scorers))
 metrics = train_morlhf(p.model, prompts, p.weights, rewards, Path(snakemake.output[0]),
                        Path(p.checkpoints), settings, p.prompt_format)
+for scorer in scorers.values():
+    log_scored(log, scorer)
 log.info("trained: %s", metrics)

@@ -1,5 +1,6 @@
-"""Read Snakemake ``benchmark:`` files: per-job wall time and memory, summed per rule, and
-the split of each job into fixed cost and work (from the phase lines of its log)."""
+"""Read Snakemake ``benchmark:`` files: per-job wall time and memory, summed per rule, the
+split of each job into fixed cost and work (from the phase lines of its log) and what it
+counted (the count lines: tokens, parameters, steps)."""
 
 from __future__ import annotations
 
@@ -33,15 +34,43 @@ def rule_times(root: str | Path) -> pd.DataFrame:
 
 
 PHASE_LINE = re.compile(r"phase (\w+): ([0-9.]+) s")
+COUNT_LINE = re.compile(r"count (\w+): ([0-9.eE+]+)$", re.MULTILINE)
+
+
+def _summed(pairs: list[tuple[str, str]]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, value in pairs:
+        out[name] = out.get(name, 0.0) + float(value)
+    return out
 
 
 def log_phases(log: str | Path) -> dict[str, float]:
     """The ``phase <name>: <seconds> s`` lines of one job log (paretohqd.runtime), summed by
     name."""
-    phases: dict[str, float] = {}
-    for name, seconds in PHASE_LINE.findall(Path(log).read_text(errors="replace")):
-        phases[name] = phases.get(name, 0.0) + float(seconds)
-    return phases
+    return _summed(PHASE_LINE.findall(Path(log).read_text(errors="replace")))
+
+
+def log_counts(log: str | Path) -> dict[str, float]:
+    """The ``count <name>: <value>`` lines of one job log (paretohqd.runtime), summed by name."""
+    return _summed(COUNT_LINE.findall(Path(log).read_text(errors="replace")))
+
+
+def job_log(benchmark: str | Path) -> Path:
+    """The log of the job whose benchmark file is ``benchmark``: ``<results>/logs/<rule>/<job>.log``
+    beside ``<results>/benchmarks/<rule>/<job>.tsv``, or ``logs/<rule>.log`` for single-job
+    rules. A FileNotFoundError names both places when neither exists."""
+    benchmark = Path(benchmark)
+    parts = benchmark.parts
+    if "benchmarks" not in parts:
+        raise ValueError(f"{benchmark} is not under a benchmarks/ folder")
+    at = len(parts) - 1 - parts[::-1].index("benchmarks")
+    logs = Path(*parts[:at], "logs")
+    job = Path(*parts[at + 1:]).with_suffix(".log")
+    for candidate in (logs / job, logs / f"{job.parts[0]}.log"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"no log for {benchmark}: neither {logs / job} nor "
+                            f"{logs / (job.parts[0] + '.log')} exists")
 
 
 def job_costs(benchmarks: str | Path, logs: str | Path) -> pd.DataFrame:

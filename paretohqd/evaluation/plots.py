@@ -1,4 +1,5 @@
-"""The front plots: every method's points and front, one panel per pair of objectives."""
+"""The summary's figures: every method's points and front, one panel per pair of objectives;
+hypervolume against compute."""
 
 from __future__ import annotations
 
@@ -55,5 +56,30 @@ def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.suptitle("Achieved fronts: one point per (method, preference), bars 1.96 SE")
+    fig.tight_layout()
+    return fig
+
+
+def plot_hypervolume_vs_compute(table: pd.DataFrame):
+    """Each method's hypervolume (with its interval) against its FLOPs per training seed, log
+    scale; methods without training compute (the base model) are left out. Returns the
+    figure."""
+    methods = table[(table["kind"] == "method") & (table["flops"] > 0)
+                    & table["hypervolume"].notna()]
+    fig, ax = plt.subplots(figsize=(6.5, 4.8))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, row in enumerate(methods.itertuples(index=False)):
+        colour = colours[i % len(colours)]
+        error = [[row.hypervolume - row.hypervolume_ci_low],
+                 [row.hypervolume_ci_high - row.hypervolume]]
+        ax.errorbar([row.flops], [row.hypervolume], yerr=error, fmt="o", color=colour,
+                    capsize=3, label=row.name)
+    ax.set_xscale("log")
+    ax.set_xlabel("FLOPs per training seed (training and own data generation)")
+    ax.set_ylabel("hypervolume (bars: bootstrap interval)")
+    ax.grid(alpha=0.3, which="both")
+    if len(methods):
+        ax.legend(fontsize=8)
+    ax.set_title("Hypervolume against compute")
     fig.tight_layout()
     return fig

@@ -76,7 +76,11 @@ class MarginDPOTrainer(DPOTrainer):
     """DPOTrainer whose precomputed reference log-probabilities of the chosen responses are
     raised by the dataset's ``ref_shift`` column (the MODPO margin over beta)."""
 
+    reference_tokens = 0  # tokens through the reference model (forward only)
+
     def _precompute_ref_logps(self, dataset: Dataset, name: str, batch_size: int) -> Dataset:
+        self.reference_tokens += sum(2 * len(p) + len(c) + len(r) for p, c, r in zip(
+            dataset["prompt_ids"], dataset["chosen_ids"], dataset["rejected_ids"], strict=True))
         dataset = super()._precompute_ref_logps(dataset, name, batch_size)
         shifted = [logp + shift for logp, shift
                    in zip(dataset["ref_chosen_logps"], dataset[REFERENCE_SHIFT], strict=True)]
@@ -107,7 +111,8 @@ def train_modpo(base_model: str, pairs: pd.DataFrame, weights: Sequence[float],
                                        prompt_format)
     fingerprint = run_fingerprint([asdict(settings), base_model, list(weights)],
                                   pairs[["prompt", "chosen", "rejected", REFERENCE_SHIFT]])
-    return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(pairs))
+    return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(pairs),
+               forward_tokens=lambda trained: trainer.reference_tokens)
 
 
 def training_pairs(pairs: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:

@@ -59,11 +59,16 @@ def train_morlhf(base_model: str, prompts: pd.DataFrame, weights: Sequence[float
         reward_weights=list(weights), multi_objective_aggregation="sum_then_normalize",
         num_generations=settings.num_generations, max_completion_length=settings.max_new_tokens,
         temperature=settings.temperature, top_p=settings.top_p, beta=settings.kl_beta,
-        **trainer_args(settings, checkpoint_dir))
+        # GRPO counts its prompt + completion tokens itself (its batches hold no input_ids)
+        **{**trainer_args(settings, checkpoint_dir), "include_num_input_tokens_seen": "no"})
     trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=args,
                           train_dataset=prompt_dataset(prompts["prompt"].tolist(), prompt_format),
                           processing_class=tokenizer, peft_config=lora_config(settings))
     fingerprint = run_fingerprint(
         [asdict(settings), base_model, list(weights),
          [r.__name__ for r in rewards]], prompts[["prompt"]])
-    return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(prompts))
+    # every trained sequence was first generated, and scored by the reference model when the
+    # KL term is on: forward passes over the same tokens
+    passes = 1 + (settings.kl_beta > 0)
+    return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(prompts),
+               forward_tokens=lambda trained: passes * trained)

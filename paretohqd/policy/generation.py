@@ -35,6 +35,15 @@ class SamplingSettings:
     seed: int
 
 
+@dataclass
+class TokenCount:
+    """Tokens a generation job ran through the policy (what its compute is counted from):
+    ``prompt`` tokens read (each prompt once per sample) and ``generated`` ones."""
+
+    prompt: int = 0
+    generated: int = 0
+
+
 # transformers' default top-k, applied before top-p when sampling
 TOP_K = 50
 
@@ -144,8 +153,10 @@ def prefix_cached_inputs(policy, rows: Sequence[Sequence[int]], pad_token_id: in
 @torch.inference_mode()
 def sample_responses(policy, tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str],
                      n_samples: int, settings: SamplingSettings,
-                     prompt_format: str = CHAT, desc: str = "generating") -> list[list[str]]:
-    """Return ``n_samples`` sampled responses per prompt, in prompt order.
+                     prompt_format: str = CHAT, desc: str = "generating",
+                     tokens: TokenCount | None = None) -> list[list[str]]:
+    """Return ``n_samples`` sampled responses per prompt, in prompt order; add the prompt and
+    generated tokens to ``tokens`` when given.
 
     Prompts are batched by length to limit padding, and their shared prefix is computed once
     per batch (``prefix_cached_inputs``); each batch reseeds torch from ``settings.seed`` and
@@ -166,8 +177,11 @@ def sample_responses(policy, tokenizer: PreTrainedTokenizerBase, prompts: Sequen
         out = policy.generate(
             **enc, do_sample=False, logits_processor=sampler,
             max_new_tokens=settings.max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-        decoded = tokenizer.batch_decode(out[:, enc["input_ids"].shape[1]:],
-                                         skip_special_tokens=True)
+        new = out[:, enc["input_ids"].shape[1]:]
+        if tokens is not None:
+            tokens.prompt += n_samples * sum(len(row) for row in rows)
+            tokens.generated += int((new != tokenizer.pad_token_id).sum())
+        decoded = tokenizer.batch_decode(new, skip_special_tokens=True)
         for j, text in enumerate(decoded):
             results[index[j // n_samples]].append(text.strip())
     return results

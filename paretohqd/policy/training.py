@@ -15,6 +15,7 @@ import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 import torch
@@ -25,7 +26,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.policy.generation import CHAT
-from paretohqd.runtime import log_phase
+from paretohqd.runtime import log_count, log_phase
 from paretohqd.settings import SFTSettings, TrainerSettings
 
 
@@ -92,6 +93,7 @@ def trainer_args(settings: TrainerSettings, checkpoint_dir: Path) -> dict:
         logging_nan_inf_filter=False,  # a NaN loss must reach StopOnNonFiniteLoss
         seed=settings.seed,
         data_seed=settings.seed,
+        include_num_input_tokens_seen="non_padding",  # counted for the compute table
         use_cpu=device.type == "cpu",
         **_precision(settings, device),
     )
@@ -130,23 +132,75 @@ def run_fingerprint(settings: object, data: pd.DataFrame) -> str:
     return hashlib.sha256(payload + rows.tobytes()).hexdigest()
 
 
+ELAPSED_FILE = "elapsed_seconds.txt"
+
+
+class RecordElapsed(TrainerCallback):
+    """Write the training seconds so far (a resumed job's earlier runs included) into each
+    checkpoint, so that a job resumed after a kill counts its work whole."""
+
+    def __init__(self, checkpoint_dir: Path, before: float) -> None:
+        self.checkpoint_dir, self.before = checkpoint_dir, before
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return self.before + time.perf_counter() - self.started
+
+    def on_save(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            folder = self.checkpoint_dir / f"checkpoint-{state.global_step}"
+            (folder / ELAPSED_FILE).write_text(f"{self.elapsed():.3f}\n")
+
+
+def elapsed_before(checkpoint: str | None) -> float:
+    """The training seconds recorded in ``checkpoint`` (0 for a fresh start, or a checkpoint
+    killed before its time was written)."""
+    path = Path(checkpoint) / ELAPSED_FILE if checkpoint else None
+    return float(path.read_text()) if path is not None and path.is_file() else 0.0
+
+
 def fit(trainer, tokenizer, output_dir: Path, checkpoint_dir: Path,
-        fingerprint: str, examples: int) -> dict[str, float]:
+        fingerprint: str, examples: int,
+        forward_tokens: Callable[[int], int] = lambda trained: 0) -> dict[str, float]:
     """Train (resuming a matching checkpoint), save the adapter and tokenizer to
-    ``output_dir`` with ``train_metrics.json``, then delete the checkpoints."""
+    ``output_dir`` with ``train_metrics.json``, then delete the checkpoints.
+
+    What the job computed is logged as ``count`` lines and kept in ``train_metrics.json``:
+    steps, sequences seen (steps x global batch), distinct training rows (``examples``),
+    epochs, tokens through forward and backward (the trainer's count of non-padding input
+    tokens, resumed runs included), tokens through forward passes only (``forward_tokens``
+    of the trained ones: reference log-probabilities, generation) and the policy's parameters.
+    The ``work`` phase is the training time of every run of the job together.
+    """
+    log = logging.getLogger(__name__)
     trainer.add_callback(StopOnNonFiniteLoss())
     main = trainer.is_world_process_zero()  # under accelerate launch, rank 0 does the I/O
     if main:
         prepare_checkpoints(checkpoint_dir, fingerprint)
     trainer.accelerator.wait_for_everyone()
     last = get_last_checkpoint(str(checkpoint_dir))
-    started = time.perf_counter()
+    clock = RecordElapsed(checkpoint_dir, elapsed_before(last))
+    trainer.add_callback(clock)
     result = trainer.train(resume_from_checkpoint=last)
     trainer.save_model(str(output_dir))
-    metrics = {"train_loss": float(result.training_loss), "steps": int(result.global_step),
-               "examples": int(examples), "seconds": time.perf_counter() - started,
-               "resumed_from": last}
-    log_phase(logging.getLogger(__name__), "work", metrics["seconds"])
+    args = trainer.args
+    steps = int(result.global_step)
+    sequences = (steps * args.per_device_train_batch_size * args.gradient_accumulation_steps
+                 * args.world_size)
+    tokens = int(trainer.state.num_input_tokens_seen)
+    metrics = {"train_loss": float(result.training_loss), "steps": steps,
+               "examples": int(examples), "sequences": sequences,
+               "epochs": sequences / examples if examples else float("nan"),
+               "train_tokens": tokens, "forward_tokens": int(forward_tokens(tokens)),
+               "policy_params": sum(p.numel() for name, p in trainer.model.named_parameters()
+                                    if "lora_" not in name),
+               "seconds": clock.elapsed(), "resumed_from": last}
+    log_phase(log, "work", metrics["seconds"])
+    for name in ("steps", "sequences", "examples", "train_tokens", "forward_tokens"):
+        log_count(log, name, metrics[name])
+    # LoRA: the backward pass runs through the frozen base (FLOPs about 4 N T, not 6 N T)
+    log_count(log, "lora_train_param_tokens", metrics["policy_params"] * tokens)
+    log_count(log, "forward_param_tokens", metrics["policy_params"] * metrics["forward_tokens"])
     if main:
         tokenizer.save_pretrained(str(output_dir))
         (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

@@ -20,7 +20,11 @@ RESPONSE_FIRST_PAIR = "response_pair"
 
 
 class Scorer(Protocol):
-    """Anything that scores (prompt, response) pairs."""
+    """Anything that scores (prompt, response) pairs; ``parameters`` (its model's, 0 without
+    one) and ``tokens`` (read so far) are what its compute is counted from."""
+
+    parameters: int
+    tokens: int
 
     def score(self, prompts: Sequence[str], responses: Sequence[str],
               batch_size: int = 32) -> np.ndarray: ...
@@ -50,6 +54,7 @@ class ClassifierScorer:
                              f"{logit_index} is out of range")
         self.device, self.logit_index = device, logit_index
         self.input_format, self.max_length = input_format, max_length
+        self.parameters, self.tokens = self.model.num_parameters(), 0
 
     def _encode(self, prompts: Sequence[str], responses: Sequence[str]):
         if self.input_format in (PAIR, RESPONSE_FIRST_PAIR):
@@ -75,6 +80,7 @@ class ClassifierScorer:
             index = order[start:start + batch_size]
             enc = self._encode([prompts[i] for i in index],
                                [responses[i] for i in index]).to(self.device)
+            self.tokens += int(enc["attention_mask"].sum())
             logits = self.model(**enc).logits.float()
             scores[index] = logits[:, self.logit_index].cpu().numpy()
         return scores
@@ -87,6 +93,7 @@ class VaderScorer:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         self.analyzer = SentimentIntensityAnalyzer()
+        self.parameters, self.tokens = 0, 0  # a lexicon: no model compute to count
 
     def score(self, prompts: Sequence[str], responses: Sequence[str],
               batch_size: int = 32) -> np.ndarray:

@@ -11,8 +11,8 @@ import pandas as pd
 import torch
 
 from paretohqd.io import write_table
-from paretohqd.rewards.scorers import build_scorer, check_finite
-from paretohqd.runtime import phase
+from paretohqd.rewards.scorers import Scorer, build_scorer, check_finite
+from paretohqd.runtime import log_count, phase
 
 
 def write_scores(rows: pd.DataFrame, scorers: dict[str, dict], outputs: Sequence[str],
@@ -27,7 +27,15 @@ def write_scores(rows: pd.DataFrame, scorers: dict[str, dict], outputs: Sequence
             scorer = build_scorer(spec, device, max_length)
         with phase(log, "work"):
             scores = scorer.score(rows["prompt"].tolist(), rows["response"].tolist(), batch_size)
+        log_scored(log, scorer)
         check_finite(scores, rows["row_id"].tolist(), objective)
         log.info("%s: %d rows scored, mean %.4f", objective, len(rows), float(scores.mean()))
         write_table(pd.DataFrame({"row_id": rows["row_id"], "score": scores}), output)
         del scorer
+
+
+def log_scored(log: logging.Logger, scorer: Scorer) -> None:
+    """The ``count`` lines of what ``scorer`` read: tokens, and tokens times parameters (what
+    its forward FLOPs are proportional to; a job's lines add up over its scorers)."""
+    log_count(log, "scored_tokens", scorer.tokens)
+    log_count(log, "scored_param_tokens", scorer.parameters * scorer.tokens)

@@ -84,6 +84,7 @@ def train_reward_model(train: pd.DataFrame, test: pd.DataFrame, base_model: str,
         seed=settings.seed,
         use_cpu=device.type == "cpu",
         disable_tqdm=False,
+        include_num_input_tokens_seen="non_padding",  # counted for the compute table
         bf16=resolve_dtype(settings.dtype, device) == torch.bfloat16,  # mixed precision
     )
     trainer = Trainer(model=model, args=args, processing_class=tokenizer,
@@ -99,4 +100,7 @@ def train_reward_model(train: pd.DataFrame, test: pd.DataFrame, base_model: str,
         "roc_auc": float(roc_auc_score(binary_targets(test["label"]), scores)),
         "n_train": int(len(train)),
         "n_test": int(len(test)),
+        "train_tokens": int(trainer.state.num_input_tokens_seen),
+        "parameters": int(model.num_parameters()),
+        "scored_tokens": scorer.tokens,
     }

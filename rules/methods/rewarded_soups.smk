@@ -1,7 +1,15 @@
-# Rewarded soups (offline variant): one LoRA per objective on its top-k offline rows, then per
+# Rewarded soups (offline variant): one LoRA per objective on its top offline rows, then per
 # preference the weighted interpolation of those adapters (paretohqd/policy/merging.py). The top-k rows
 # are shared; adapters and soups are per training seed.
+from paretohqd.methods.rewarded_soups import epoch_matched_rows
 from paretohqd.selection import LINEAR
+
+SOUPS = config["baselines"]["rewarded_soups"]
+SOUP_STEPS = SOUPS["steps"] or config["sft"]["steps"]
+# each objective's set: as many epochs per row as a stage-1 ParetoHqD model gets over its k
+SOUP_K = SOUPS["k"] or epoch_matched_rows(
+    config["selection"]["k"], SOUP_STEPS, config["sft"]["steps"]
+)
 
 
 use rule select_template as select_objective with:
@@ -13,7 +21,7 @@ use rule select_template as select_objective with:
         # the top-k rows of one objective: w . r with a one-hot w
         selection=lambda wc: selection_params(
             [float(name == wc.objective) for name in OBJECTIVES],
-            config["selection"]["k"],
+            SOUP_K,
             LINEAR,
         ),
 
@@ -29,9 +37,7 @@ use rule sft_template as sft_objective with:
     benchmark:
         "results/benchmarks/sft_objective/seed{seed}/{objective}.tsv"
     params:
-        settings=sft_settings(
-            config["baselines"]["rewarded_soups"]["steps"] or config["sft"]["steps"]
-        ),
+        settings=sft_settings(SOUP_STEPS),
 
 
 use rule merge_template as soup with:
@@ -62,9 +68,8 @@ register_method(
         )
     },
     recipe={
-        "k per objective": config["selection"]["k"],
-        "steps per objective": config["baselines"]["rewarded_soups"]["steps"]
-        or config["sft"]["steps"],
+        "k per objective": SOUP_K,
+        "steps per objective": SOUP_STEPS,
         "merge": "PEFT cat combination, weights = the preference",
     },
 )
