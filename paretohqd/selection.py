@@ -20,11 +20,25 @@ MODES = (DIRECTION, LINEAR, LINEAR_POOL)
 POOL_MODES = frozenset({DIRECTION, LINEAR_POOL})
 
 
-def frame_of(points: np.ndarray) -> dict[str, np.ndarray]:
-    """The per-objective ``min``, ``max``, ``mean`` and ``std`` that normalisation uses."""
+def frame_of(points: np.ndarray, quantile: float = 0.0) -> dict[str, np.ndarray]:
+    """The per-objective ``min``, ``max``, ``mean`` and ``std`` that normalisation uses; with
+    ``quantile`` q > 0, ``min`` and ``max`` are the q and 1 - q quantiles, so that a few
+    outlying rows cannot set the frame (and the ideal point) alone."""
     points = np.asarray(points, dtype=float)
-    return {"min": points.min(axis=0), "max": points.max(axis=0),
-            "mean": points.mean(axis=0), "std": points.std(axis=0)}
+    if not 0.0 <= quantile < 0.5:
+        raise ValueError(f"frame quantile must be in [0, 0.5), got {quantile}")
+    low, high = ((points.min(axis=0), points.max(axis=0)) if quantile == 0.0 else
+                 (np.quantile(points, quantile, axis=0), np.quantile(points, 1 - quantile, axis=0)))
+    return {"min": low, "max": high, "mean": points.mean(axis=0), "std": points.std(axis=0)}
+
+
+def table_frame(table: pd.DataFrame, objectives: Sequence[str],
+                quantile: float = 0.0) -> dict[str, dict[str, float]]:
+    """``frame_of`` a scored table's objectives, per objective (the shape of the ``rewards``
+    of a stats.json, which ``select_rows`` takes as ``frame``)."""
+    frame = frame_of(table[list(objectives)].to_numpy(dtype=float), quantile)
+    return {o: {stat: float(values[j]) for stat, values in frame.items()}
+            for j, o in enumerate(objectives)}
 
 
 def normalise(points: np.ndarray, method: str,
@@ -90,7 +104,8 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
            mode: str = DIRECTION, n_layers: int | str = "auto",
            normalisation: str = MINMAX, pool_factor: float = 1.0,
            layers: np.ndarray | None = None,
-           frame: dict[str, Sequence[float]] | None = None) -> np.ndarray:
+           frame: dict[str, Sequence[float]] | None = None,
+           frame_quantile: float = 0.0) -> np.ndarray:
     """Indices of the ``k`` selected points for preference ``weights``.
 
     ``direction``: the ``k`` points of the first ``n_layers`` Pareto layers (``auto``: enough
@@ -98,7 +113,8 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
     reward space. ``linear_pool``: the top ``k`` by ``w . r`` in that same pool (the ablation
     that changes the ranking key only); ``linear``: the top ``k`` by ``w . r`` over all points.
     ``frame``: the statistics (min, max, mean, std) that normalise the rewards and, for
-    ``direction``, give the ideal point r_max and r_min; by default the points' own.
+    ``direction``, give the ideal point r_max and r_min; by default the points' own (their
+    ``frame_quantile`` and 1 - ``frame_quantile`` quantiles as min and max when it is > 0).
     Ties are broken by row id, so selection is deterministic. ``layers``: the points' Pareto
     layers, if the caller has them already (they do not depend on the normalisation).
     """
@@ -106,7 +122,7 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
         raise ValueError(f"k must be >= 1, got {k}")
     if mode not in MODES:
         raise ValueError(f"unknown selection mode {mode!r}; expected one of {MODES}")
-    frame = frame_of(points) if frame is None else frame
+    frame = frame_of(points, frame_quantile) if frame is None else frame
     normalised = normalise(points, normalisation, frame)
     if mode in POOL_MODES:
         layers = pareto_layers(normalised) if layers is None else layers
@@ -127,17 +143,19 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
 def select_rows(table: pd.DataFrame, objectives: Sequence[str], weights: Sequence[float], k: int,
                 mode: str = DIRECTION, n_layers: int | str = "auto",
                 normalisation: str = MINMAX, pool_factor: float = 1.0,
-                frame: dict[str, dict[str, float]] | None = None) -> pd.DataFrame:
+                frame: dict[str, dict[str, float]] | None = None,
+                frame_quantile: float = 0.0) -> pd.DataFrame:
     """The selected rows of a scored table, nearest first, with their ``layer`` (Pareto layer)
     and ``rank`` (selection order). ``frame``: per objective the min, max, mean and std to
-    normalise with (e.g. the offline data's ``stats.json`` rewards), else the table's own."""
+    normalise with (e.g. the offline data's ``stats.json`` rewards or ``table_frame``), else
+    the table's own (with ``frame_quantile``, see ``frame_of``)."""
     points = table[list(objectives)].to_numpy(dtype=float)
     layers = pareto_layers(points)
     if frame is not None:
         frame = {stat: [frame[o][stat] for o in objectives]
                  for stat in ("min", "max", "mean", "std")}
     chosen = select(points, table["row_id"].tolist(), weights, k, mode, n_layers, normalisation,
-                    pool_factor, layers, frame)
+                    pool_factor, layers, frame, frame_quantile)
     rows = table.iloc[chosen].copy()
     rows["layer"] = layers[chosen]
     rows["rank"] = np.arange(len(chosen))

@@ -178,6 +178,8 @@ def selection_params(weights, k, mode):
     }
     if mode in POOL_MODES:
         params["pool_factor"] = config["selection"]["pool_factor"]
+    if config["selection"]["frame_quantile"]:  # absent at 0: runs from before it stay valid
+        params["frame_quantile"] = config["selection"]["frame_quantile"]
     return params
 
 

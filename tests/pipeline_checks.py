@@ -24,7 +24,7 @@ from paretohqd.config import objective_names, preference_id, training_seeds
 from paretohqd.evaluation.collapse import is_collapsed
 from paretohqd.io import file_digest, read_json, read_provenance
 from paretohqd.policy.launch import job_spec, run_spec
-from paretohqd.selection import DIRECTION, LINEAR, LINEAR_POOL, select_rows
+from paretohqd.selection import DIRECTION, LINEAR, LINEAR_POOL, select_rows, table_frame
 from paretohqd.settings import SFTSettings
 from tiny_settings import merge
 from workflow_runner import ROOT
@@ -54,21 +54,24 @@ def expected_selection(table: pd.DataFrame, config: dict, weights: list[float], 
     """What the selection code chooses for one preference from a scored table."""
     selection = config["selection"]
     return select_rows(table, objective_names(config), weights, k, mode, selection["layers"],
-                       selection["normalisation"], selection["pool_factor"], frame)
+                       selection["normalisation"], selection["pool_factor"], frame,
+                       selection["frame_quantile"])
 
 
 def check_selections(run: Path, config: dict, variant: str) -> None:
     """Every stage-1 and stage-2 set a ParetoHqD variant wrote is exactly what the selection
     code chooses: the offline table at k for stage 1; for stage 2, that seed's own stage-2 pool
     at k // 2 (in the offline frame when `stage2.frame` is offline), plus the stage-1 set with
-    `stage2.mix_stage1`."""
+    `stage2.mix_stage1`), with `selection.frame_quantile`'s frame."""
     results = run / "results"
     mode = VARIANT_MODES[variant] or config["selection"]["mode"]
     k = config["selection"]["k"]
     k2 = config["stage2"]["k"] or max(1, k // 2)
     offline = pd.read_parquet(results / "offline/scored.parquet")
-    frame = (read_json(results / "offline/stats.json")["rewards"]
-             if config["stage2"]["frame"] == "offline" else None)
+    quantile = config["selection"]["frame_quantile"]
+    frame = (None if config["stage2"]["frame"] != "offline" else
+             table_frame(offline, objective_names(config), quantile) if quantile else
+             read_json(results / "offline/stats.json")["rewards"])
     for weights in config["preferences"]:
         pref = preference_id(weights)
         stage1 = pd.read_parquet(results / f"{variant}/{pref}/stage1/data.parquet")

@@ -12,12 +12,14 @@ from hypothesis.extra.numpy import arrays
 from paretohqd import selection
 from paretohqd.selection import (
     direction_distances,
+    frame_of,
     layers_for,
     normalise,
     pareto_layers,
     representatives,
     select,
     select_rows,
+    table_frame,
 )
 
 IDS = [f"r{i:02d}" for i in range(20)]
@@ -200,3 +202,28 @@ def test_offline_frame_keeps_the_meaning_of_a_preference():
              "b": {"min": 0.0, "max": 1.0, "mean": 0.5, "std": 0.3}}
     rows = select_rows(table, ["a", "b"], [0.5, 0.5], 1, "direction", 1, frame=stats)
     assert rows["row_id"].tolist() == ["a"]
+
+
+def test_frame_quantiles_replace_min_and_max():
+    points = np.array([[float(i), 10.0 - i] for i in range(11)])
+    frame = frame_of(points, 0.1)
+    assert frame["min"].tolist() == [1.0, 1.0] and frame["max"].tolist() == [9.0, 9.0]
+    assert frame["mean"].tolist() == [5.0, 5.0]
+    assert frame_of(points)["max"].tolist() == [10.0, 10.0]
+    with pytest.raises(ValueError, match=r"frame quantile must be in \[0, 0.5\)"):
+        frame_of(points, 0.5)
+    table = pd.DataFrame(points, columns=["a", "b"])
+    assert table_frame(table, ["a", "b"], 0.1)["a"] == {"min": 1.0, "max": 9.0, "mean": 5.0,
+                                                      "std": pytest.approx(points[:, 0].std())}
+
+
+def test_one_outlier_no_longer_sets_the_ideal_point():
+    """Ten rows in [0, 1] x [0, 1] and one at a = 100: with min and max the outlier is the
+    corner (1, 0) of the frame, exactly on w = (1, 0)'s ray, and is chosen; with 10% / 90%
+    quantiles it lies far outside the frame and the best in-range row is chosen instead."""
+    rng = np.random.default_rng(0)
+    points = np.vstack([rng.random((10, 2)), [[100.0, 0.0]]])
+    ids = [f"r{i}" for i in range(11)]
+    assert select(points, ids, [1.0, 0.0], 1).tolist() == [10]
+    chosen = select(points, ids, [1.0, 0.0], 1, frame_quantile=0.1)
+    assert chosen.tolist() != [10]

@@ -277,6 +277,30 @@ def test_tiny_run_counts_budget_and_compute_per_method(tiny_run):
 
 
 @pytest.mark.e2e
+def test_a_frame_quantile_reselects_both_stages_in_its_frame(tiny_run, tmp_path):
+    """On a copy of the tiny run, selection.frame_quantile 0.25: both stages' selections run
+    again (stage 2 reading the offline table for its quantiles), with stage 1's training and
+    the stage-2 pool between them, and choose what the selection code chooses in that
+    frame."""
+    workdir = tmp_path / "run"
+    copy_run(tiny_run, workdir)
+    overlay = tmp_path / "quantile.yaml"
+    overlay.write_text("selection: {frame_quantile: 0.25}\n")
+    config = run_config(TINY, overlay)
+    targets = [f"results/paretohqd/{p}/stage1/data.parquet" for p in ("p000_100", "p100_000")]
+    targets += [f"results/paretohqd/seed42/{p}/stage2/data.parquet"
+                for p in ("p000_100", "p100_000")]
+    result = snakemake(*targets, "--cores", "2", "--configfile", str(TINY), str(overlay),
+                       workdir=workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # the new stage-1 sets retrain stage 1 and so the stage-2 pool that stage 2 selects from
+    assert job_counts(result.stderr) == {"select_stage1": 2, "sft_stage1": 2,
+                                         "generate_stage2": 2, "scored_stage2": 1,
+                                         "select_stage2": 2}
+    check_selections(workdir, config, "paretohqd")
+
+
+@pytest.mark.e2e
 def test_tiny_run_describes_every_selected_set(tiny_run):
     """selection.csv has a row per selected set of every evaluated adapter (whole tables such
     as the offline data are not selections), each set's numbers are its own table's in the

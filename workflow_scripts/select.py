@@ -5,7 +5,7 @@ import warnings
 import pandas as pd
 
 from paretohqd.io import read_json, read_table, write_table
-from paretohqd.selection import select_rows
+from paretohqd.selection import select_rows, table_frame
 from paretohqd.runtime import start
 
 log = start(snakemake)
@@ -14,8 +14,16 @@ table = read_table(snakemake.input.table, required=["row_id", "prompt", "respons
                                                     *s["objectives"]], unique=["row_id"])
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    frames = snakemake.input.get("frame")  # the offline stats.json, with stage2.frame offline
-    frame = read_json(frames[0])["rewards"] if frames else None
+    # with stage2.frame offline: the offline stats.json, or with a frame quantile the offline
+    # table itself (its quantiles are not in the stats)
+    frames = snakemake.input.get("frame")
+    if not frames:
+        frame = None
+    elif frames[0].endswith(".json"):
+        frame = read_json(frames[0])["rewards"]
+    else:
+        offline = read_table(frames[0], required=s["objectives"])
+        frame = table_frame(offline, s["objectives"], s.get("frame_quantile", 0.0))
     rows = select_rows(table, **s, frame=frame)
 for warning in caught:
     log.warning("%s", warning.message)

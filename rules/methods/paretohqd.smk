@@ -131,11 +131,14 @@ use rule scored_table_template as scored_stage2 with:
 use rule select_template as select_stage2 with:
     input:
         table=rules.scored_stage2.output.table,
-        # stage2.frame offline: normalise with the offline data's statistics
+        # stage2.frame offline: normalise with the offline data's statistics (its quantiles
+        # with selection.frame_quantile, from the table itself)
         frame=(
-            ["results/offline/stats.json"]
-            if config["stage2"]["frame"] == "offline"
-            else []
+            []
+            if config["stage2"]["frame"] != "offline"
+            else ["results/offline/scored.parquet"]
+            if config["selection"]["frame_quantile"]
+            else ["results/offline/stats.json"]
         ),
         mix=lambda wc: (
             expand(rules.select_stage1.output[0], variant=wc.variant, pref=wc.pref)
