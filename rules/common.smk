@@ -178,7 +178,8 @@ def selection_params(weights, k, mode):
     }
     if mode in POOL_MODES:
         params["pool_factor"] = config["selection"]["pool_factor"]
-    if config["selection"]["frame_quantile"]:  # absent at 0: runs from before it stay valid
+    # absent at 0, so that runs from before the option stay up to date
+    if config["selection"]["frame_quantile"]:
         params["frame_quantile"] = config["selection"]["frame_quantile"]
     return params
 

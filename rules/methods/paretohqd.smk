@@ -136,9 +136,11 @@ use rule select_template as select_stage2 with:
         frame=(
             []
             if config["stage2"]["frame"] != "offline"
-            else ["results/offline/scored.parquet"]
-            if config["selection"]["frame_quantile"]
-            else ["results/offline/stats.json"]
+            else (
+                ["results/offline/scored.parquet"]
+                if config["selection"]["frame_quantile"]
+                else ["results/offline/stats.json"]
+            )
         ),
         mix=lambda wc: (
             expand(rules.select_stage1.output[0], variant=wc.variant, pref=wc.pref)
