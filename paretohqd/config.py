@@ -1,8 +1,9 @@
-"""Checks of the workflow config that a JSON schema cannot express, preference ids and how a
-preference reads."""
+"""Checks of the workflow config that a JSON schema cannot express, preference ids, how a
+preference reads, and a config read outside Snakemake as ``--configfile`` reads it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 SUM_TOLERANCE = 1e-6
@@ -85,3 +86,24 @@ def check_config(config: dict[str, Any]) -> None:
     if processes > 1 and not config["device"].startswith("cuda"):
         raise ConfigError(f"accelerate.num_processes = {processes} needs device: cuda "
                           f"(got device: {config['device']})")
+
+
+def merge_config(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overlay``'s keys as Snakemake's ``--configfile`` merges them: nested
+    sections key by key, every other value (lists included) replaced whole."""
+    return {**base, **{key: merge_config(base.get(key, {}), value)
+                       if isinstance(value, Mapping) else value
+                       for key, value in overlay.items()}}
+
+
+def load_config(paths: Sequence[str | Path], schema: str | Path) -> dict[str, Any]:
+    """The first config file with each later one merged in (``merge_config``), validated by
+    ``schema`` with its defaults filled in, as the workflow sees it."""
+    import yaml
+    from snakemake.utils import validate
+
+    config: dict[str, Any] = {}
+    for path in paths:
+        config = merge_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    validate(config, str(schema))
+    return config

@@ -56,6 +56,7 @@ wildcard_constraints:
     pref=r"p\d{3}(_\d{3})+|none",
     method=r"[a-z0-9_]+",
     seed=r"\d+",
+    round=r"[1-9]\d*",
 
 
 def base_model_input(wildcards):

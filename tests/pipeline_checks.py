@@ -8,6 +8,7 @@ Each takes the run's folder (holding ``results/``) and its schema-validated conf
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,17 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import yaml
 from safetensors.torch import load_file
-from snakemake.utils import validate
 
-from paretohqd.config import objective_names, preference_id, training_seeds
+from paretohqd.config import load_config, objective_names, preference_id, training_seeds
 from paretohqd.evaluation.collapse import is_collapsed
+from paretohqd.evaluation.recipe_plan import paretohqd_plan
 from paretohqd.io import file_digest, read_json, read_provenance
 from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.selection import DIRECTION, LINEAR, LINEAR_POOL, select_rows, table_frame
 from paretohqd.settings import SFTSettings
-from tiny_settings import merge
 from workflow_runner import ROOT
 
 # each ParetoHqD variant's selection mode (None: the configured `selection.mode`)
@@ -37,11 +36,8 @@ VARIANT_MODES = {"paretohqd": None, "paretohqd_linear": LINEAR_POOL,
 def run_config(*overlays: Path) -> dict:
     """config/config.yaml with each overlay merged in as ``--configfile`` does (sections merge
     key by key, lists are replaced) and the schema's defaults filled in."""
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    for overlay in overlays:
-        config = merge(config, yaml.safe_load(Path(overlay).read_text()))
-    validate(config, str(ROOT / "schemas/config.schema.yaml"))
-    return config
+    return load_config([ROOT / "config/config.yaml", *overlays],
+                       ROOT / "schemas/config.schema.yaml")
 
 
 def stage2_steps(config: dict) -> int:
@@ -206,11 +202,30 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
                 "hypervolume"] - entry["hypervolume"], abs_tol=1e-12), method
 
 
+def train_prompt_count(run: Path) -> int:
+    """The run's train prompts."""
+    prompts = pd.read_parquet(run / "results/data/prompts.parquet")
+    return int((prompts["split"] == "train").sum())
+
+
+GENERATED = re.compile(r"(\d+) prompts, \d+ responses")
+
+
+def answers_asked(run: Path, logs: str, samples_per_prompt: int) -> int:
+    """Answers the generation jobs logged under results/logs/``logs``/ were asked for: their
+    prompts x ``samples_per_prompt`` (before empty answers are dropped)."""
+    jobs = sorted((run / "results/logs" / logs).glob("*.log"))
+    assert jobs, f"no generation logs under {logs}"
+    return sum(int(GENERATED.search(job.read_text()).group(1)) * samples_per_prompt
+               for job in jobs)
+
+
 def check_compute(run: Path, config: dict) -> None:
     """compute.csv of a one-seed run: a row per evaluated method (metrics.json's) and per
     shared cost; the
     ParetoHqD chain's budget by hand from the config (two adapters per preference, k and
-    k // 2 rows, the configured steps and batch); tokens trained the sum of its adapters'
+    k // 2 rows, the configured steps and batch) and as its recipe plan counts it (models,
+    sequences, stage-2 answers asked for); tokens trained the sum of its adapters'
     train_metrics.json; stage 1's FLOPs 4 N T of its adapters (it generates nothing); the
     shared costs' tokens and FLOPs positive."""
     results = run / "results"
@@ -224,6 +239,10 @@ def check_compute(run: Path, config: dict) -> None:
     chain = table.loc["paretohqd"]
     assert (chain["models"], chain["steps"], chain["sequences"], chain["rows"]) == (
         2 * len(prefs), steps, steps * batch, len(prefs) * (k + k // 2))
+    plan = paretohqd_plan(config, train_prompt_count(run))
+    assert (plan.models, plan.sequences) == (chain["models"], chain["sequences"])
+    assert plan.answers == answers_asked(run, f"generate_stage2/paretohqd/seed{seed}",
+                                         config["stage2"]["samples_per_prompt"])
     adapters = {stage: [read_json(results / f"paretohqd/seed{seed}/{p}/{stage}/adapter/"
                                   "train_metrics.json") for p in prefs]
                 for stage in ("stage1", "stage2")}

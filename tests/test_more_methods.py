@@ -9,16 +9,19 @@ import pandas as pd
 import pytest
 
 from paretohqd.config import preference_id
-from paretohqd.io import read_json
-from paretohqd.methods.ric import rejection_sample, replay_rows
+from paretohqd.evaluation.recipe_plan import ric_plan
+from paretohqd.io import file_digest, read_json, read_provenance
+from paretohqd.methods.ric import rejection_sample, replay_rows, round_seed
 from pipeline_checks import (
     VARIANT_MODES,
+    answers_asked,
     check_evaluated_models,
     check_front,
     check_retraining,
     check_selections,
     run_config,
     stage2_steps,
+    train_prompt_count,
 )
 from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
 
@@ -33,7 +36,7 @@ def methods_run(offline_stage, tmp_path_factory):
     result = snakemake("--cores", "2", "--configfile", str(TINY), str(MORE), workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     counts = job_counts(result.stderr)
-    assert counts["train_morlhf"] == 1 and counts["sft_ric_online"] == 1
+    assert counts["train_morlhf"] == 1 and counts["sft_ric_online"] == 2  # two online rounds
     assert counts["sft_stage2"] == 2  # both linear chains, one preference each
     return workdir
 
@@ -58,35 +61,57 @@ def test_linear_chains_select_and_train_as_configured(methods_run, config, varia
 
 
 @pytest.mark.e2e
-def test_ric_online_stage_keeps_the_rejection_sample_and_continues_the_offline_model(
+def test_ric_online_rounds_keep_the_rejection_sample_and_continue_the_last_model(
         methods_run, config, tmp_path):
-    """The online rows are the seeded replay of offline rows that pass the rejection sampling,
-    then the online answers above the quantile of any objective, each conditioned on its own
-    rewards; the online adapter is the offline RiC adapter trained further on them at the
-    online learning rate and schedule; RiC is evaluated with the online adapter."""
+    """Round r's rows are a replay of offline rows that pass the rejection sampling (seeded
+    with round r's seed), then the answers of rounds 1..r above the quantile of any objective
+    within their round, each conditioned on its own rewards; round 1 continues the offline RiC
+    adapter, round 2 round 1's, at the online learning rate and schedule; each round samples
+    with its own seed from the model it continues; RiC is evaluated with the last round's
+    adapter."""
     results = methods_run / "results"
     ric = config["baselines"]["ric"]
+    assert ric["online_rounds"] == 2
     objectives = [o["name"] for o in config["objectives"]]
-    pool = pd.read_parquet(results / f"ric/seed{SEED}/online/responses/pool.parquet")
-    for objective in objectives:
-        scores = pd.read_parquet(
-            results / f"ric/seed{SEED}/online/scores/{objective}/pool.parquet")
-        pool[objective] = pool["row_id"].map(scores.set_index("row_id")["score"])
-    kept = rejection_sample(pool, objectives, ric["online_quantile"])
-    assert 0 < len(kept) < len(pool)  # the rejection sample keeps some, not all
-    replay = replay_rows(pd.read_parquet(results / "offline/scored.parquet"),
-                         pd.read_parquet(results / "ric/data.parquet"), objectives,
-                         ric["online_quantile"], ric["online_replay"], SEED)
-    assert len(replay) == ric["online_replay"]
-    online = pd.read_parquet(results / f"ric/seed{SEED}/online/data.parquet")
-    assert online["response"].tolist() == [*replay["response"], *kept["response"]]
-    assert online["prompt"].str.contains(r" <harmless> -?\d+\.\d <helpful> -?\d+\.\d$").all()
-    check_retraining(methods_run, config, f"ric/seed{SEED}/online/adapter",
-                     f"ric/seed{SEED}/online/data.parquet", f"ric/seed{SEED}/adapter",
-                     ric["online_steps"], SEED, tmp_path,
-                     learning_rate=ric["online_learning_rate"],
-                     lr_scheduler=ric["online_schedule"])
-    check_evaluated_models(methods_run, config, {"ric": "ric/seed{seed}/online/adapter"})
+    offline = pd.read_parquet(results / "offline/scored.parquet")
+    ric_rows = pd.read_parquet(results / "ric/data.parquet")
+    kept = []
+    pools = []
+    for r in (1, 2):
+        folder = results / f"ric/seed{SEED}/online/round{r}"
+        pool = pd.read_parquet(folder / "responses/pool.parquet")
+        for objective in objectives:
+            scores = pd.read_parquet(folder / f"scores/{objective}/pool.parquet")
+            pool[objective] = pool["row_id"].map(scores.set_index("row_id")["score"])
+        pools.append(pool)
+        kept.append(rejection_sample(pool, objectives, ric["online_quantile"]))
+        assert 0 < len(kept[-1]) < len(pool)  # the rejection sample keeps some, not all
+        replay = replay_rows(offline, ric_rows, objectives, ric["online_quantile"],
+                             ric["online_replay"], round_seed(SEED, r))
+        assert len(replay) == ric["online_replay"]
+        online = pd.read_parquet(folder / "data.parquet")
+        assert online["response"].tolist() == [
+            *replay["response"], *(row for k in kept for row in k["response"])]
+        assert online["prompt"].str.contains(
+            r" <harmless> -?\d+\.\d <helpful> -?\d+\.\d$").all()
+        (tmp_path / f"round{r}").mkdir()
+        start = f"ric/seed{SEED}/adapter" if r == 1 else f"ric/seed{SEED}/online/round1/adapter"
+        check_retraining(methods_run, config, f"ric/seed{SEED}/online/round{r}/adapter",
+                         f"ric/seed{SEED}/online/round{r}/data.parquet", start,
+                         ric["online_steps"], SEED, tmp_path / f"round{r}",
+                         learning_rate=ric["online_learning_rate"],
+                         lr_scheduler=ric["online_schedule"])
+    assert set(pools[0]["row_id"]).isdisjoint(pools[1]["row_id"])
+    # each round sampled with its own seed, from the model it continues
+    starts = {1: f"ric/seed{SEED}/adapter", 2: f"ric/seed{SEED}/online/round1/adapter"}
+    for r, start in starts.items():
+        written = read_provenance(
+            results / f"ric/seed{SEED}/online/round{r}/responses/pool.parquet")
+        assert written["seed"] == round_seed(SEED, r) and (r == 1) == (written["seed"] == SEED)
+        assert written["adapter_sha256"] == file_digest(
+            results / start / "adapter_model.safetensors")
+    check_evaluated_models(methods_run, config,
+                           {"ric": "ric/seed{seed}/online/round2/adapter"})
 
 
 @pytest.mark.e2e
@@ -116,8 +141,8 @@ def test_summary_of_the_extra_methods_is_their_evaluation_files(methods_run, con
 @pytest.mark.e2e
 def test_compute_counts_grpo_and_the_online_stage(methods_run, config):
     """MORLHF's GRPO run: its generated sequences trained on and its reward models' tokens
-    counted; RiC with its online stage: two models, and the online answers it generated and
-    scored."""
+    counted; RiC with two online rounds: three models, and the online answers it generated
+    and scored, as its recipe plan counts them."""
     table = pd.read_csv(methods_run / "results/summary/compute.csv").set_index("name")
     morlhf = table.loc["morlhf"]
     pref = preference_id(config["preferences"][0])
@@ -126,4 +151,7 @@ def test_compute_counts_grpo_and_the_online_stage(methods_run, config):
     assert morlhf["train_tokens"] == metrics["train_tokens"] > 0
     assert morlhf["scored_tokens"] > 0 and morlhf["flops"] > 0
     ric = table.loc["ric"]
-    assert ric["models"] == 2 and ric["generated_tokens"] > 0 and ric["scored_tokens"] > 0
+    assert ric["models"] == 3 and ric["generated_tokens"] > 0 and ric["scored_tokens"] > 0
+    plan = ric_plan(config, train_prompt_count(methods_run))
+    assert (plan.models, plan.sequences) == (ric["models"], ric["sequences"])
+    assert plan.answers == answers_asked(methods_run, f"generate_ric_online/seed{SEED}", 1)

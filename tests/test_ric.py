@@ -5,8 +5,9 @@ import numpy as np
 
 from paretohqd.io import write_json
 from paretohqd.registry import load_function
-from paretohqd.methods.ric import (conditioned_prompt, desired_scores, rejection_sample,
-                                   replay_rows, reward_stats, sample_goals, training_rows)
+from paretohqd.methods.ric import (conditioned_prompt, desired_scores, online_rows,
+                                   online_source, rejection_sample, replay_rows, reward_stats,
+                                   round_seed, sample_goals, training_rows)
 
 TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
                       "response": ["x", "y", "z"], "h": [1.0, 2.0, 3.0], "u": [0.0, 0.0, 3.0]})
@@ -127,3 +128,44 @@ def test_replay_is_a_seeded_sample_of_the_offline_rows_that_pass():
     assert replay.equals(replay_rows(offline, rows, ["h", "u"], 0.7, 2, seed=1))
     assert set(replay_rows(offline, rows, ["h", "u"], 0.7, 10, seed=1)["row_id"]) == {"a", "d", "e"}
     assert replay_rows(offline, rows, ["h", "u"], 0.7, 0, seed=1).empty
+
+
+def test_later_rounds_sample_with_their_own_seed():
+    assert round_seed(7, 1) == 7  # the first round is the single-round stage of before
+    later = [round_seed(7, r) for r in (2, 3)]
+    assert len({7, *later}) == 3 and later == [round_seed(7, 2), round_seed(7, 3)]
+    assert round_seed(8, 2) not in later
+    with pytest.raises(ValueError, match="count from 1"):
+        round_seed(7, 0)
+    assert online_source(1) == "ric_online" and online_source(2) == "ric_online2"
+
+
+def test_online_rows_replay_then_every_rounds_kept_answers():
+    """Round r trains on a replay drawn with round r's seed, then the answers each round kept
+    within its own round (RiC's merge_dataset accumulates its online data), in round order."""
+    offline = pd.DataFrame({"row_id": list("abcde"), "prompt": list("PQRST"),
+                            "response": list("vwxyz"), "h": [1.0, 2.0, 3.0, 4.0, 5.0],
+                            "u": [5.0, 1.0, 2.0, 3.0, 0.0]})
+    stats = reward_stats(offline, ["h", "u"], "data")
+    rows = training_rows(offline, ["h", "u"], stats)
+    first = pd.DataFrame({"row_id": ["o1", "o2", "o3"], "prompt": ["A?"] * 3,
+                          "response": ["r1", "r2", "r3"], "h": [0.0, 1.0, 9.0],
+                          "u": [0.0, 0.0, 1.0]})
+    # 0.7 quantiles: in the first round h 4.2, u 0.4 (o3 passes); in the second h 8.8, u 1.6
+    # (o5 passes; o4 and o6 fall short)
+    second = first.assign(row_id=["o4", "o5", "o6"], response=["r4", "r5", "r6"],
+                          h=[1.0, 10.0, 8.0], u=[0.0, 4.0, 0.0])
+    one, kept, replayed = online_rows([first], offline, rows, ["h", "u"], stats, 0.7, 2, seed=5)
+    assert kept == [1] and replayed == 2
+    assert one["response"].tolist() == [
+        *replay_rows(offline, rows, ["h", "u"], 0.7, 2, seed=5)["response"], "r3"]
+    two, kept, _ = online_rows([first, second], offline, rows, ["h", "u"], stats, 0.7, 2, seed=5)
+    assert kept == [1, 1]
+    replay = replay_rows(offline, rows, ["h", "u"], 0.7, 2, seed=round_seed(5, 2))
+    assert two["response"].tolist() == [*replay["response"], "r3", "r5"]
+    # every online answer carries its own z-scored rewards, from the offline statistics
+    z = (10.0 - stats["h"]["mean"]) / stats["h"]["std"]
+    assert two["prompt"].iloc[-1] == conditioned_prompt(
+        "A?", {"h": z, "u": (4.0 - stats["u"]["mean"]) / stats["u"]["std"]})
+    with pytest.raises(ValueError, match="at least one round"):
+        online_rows([], offline, rows, ["h", "u"], stats, 0.7, 2, seed=5)

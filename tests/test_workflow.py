@@ -351,6 +351,20 @@ def test_compare_config_dag_has_every_method(tmp_path):
     assert counts["scored_stage2"] == 4
 
 
+def test_own_recipe_config_dag_runs_the_papers_preferences_and_rics_two_rounds(tmp_path):
+    """config/own_recipe.yaml: ParetoHqD's two stages at the paper's 11 preferences, RiC's
+    offline model and its two online rounds, each round's jobs once."""
+    result = snakemake("-n", "--configfile", str(ROOT / "config/own_recipe.yaml"),
+                       workdir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = job_counts(result.stdout)
+    assert counts["sft_stage1"] == counts["sft_stage2"] == 11
+    assert counts["generate_eval"] == 1 + 11 + 11  # base, ParetoHqD and RiC per preference
+    assert counts["sft_ric"] == 1
+    assert counts["generate_ric_online"] == counts["ric_online_data"] == 2
+    assert counts["sft_ric_online"] == 2
+
+
 # rules that load a model onto the device: they ask for the `gpu` resource with `device: cuda`
 DEVICE_RULES = {"reward_model", "score", "generate_offline", "generate_stage2", "generate_eval",
                 "generate_ric_online", "sft_stage1", "sft_stage2", "sft_full", "sft_objective",

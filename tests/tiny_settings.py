@@ -3,9 +3,7 @@ on the schema-validated embedded default), sized down and on CPU in float32."""
 
 from __future__ import annotations
 
-import yaml
-from snakemake.utils import validate
-
+from paretohqd.config import load_config, merge_config
 from paretohqd.policy.generation import SamplingSettings
 from workflow_runner import ROOT
 
@@ -13,19 +11,13 @@ TINY_SFT = {"batch_size": 2, "learning_rate": 1e-3, "lora_r": 4, "lora_alpha": 8
             "max_length": 64, "save_steps": 1}
 
 
-def merge(base: dict, overlay: dict) -> dict:
-    """``base`` with ``overlay``'s keys, nested sections merged key by key."""
-    return {**base, **{key: merge(base.get(key, {}), value) if isinstance(value, dict) else value
-                       for key, value in overlay.items()}}
-
-
 def tiny_config(**overlay: dict) -> dict:
     """config/config.yaml with schema defaults, CPU float32, seed 0 and a tiny LoRA, with
     ``overlay``'s sections merged in."""
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    validate(config, str(ROOT / "schemas/config.schema.yaml"))
-    tiny = merge(config, {"seed": 0, "device": "cpu", "dtype": "float32", "sft": TINY_SFT})
-    return merge(tiny, overlay)
+    config = load_config([ROOT / "config/config.yaml"], ROOT / "schemas/config.schema.yaml")
+    tiny = merge_config(config, {"seed": 0, "device": "cpu", "dtype": "float32",
+                                 "sft": TINY_SFT})
+    return merge_config(tiny, overlay)
 
 
 def tiny_sampling(**fields) -> SamplingSettings:

@@ -2,6 +2,8 @@
 # prompt, steered per preference at inference (paretohqd/methods/ric.py). With baselines.ric.online,
 # its online stage: multi-objective rejection sampling of its own answers, then more SFT. The
 # training data is shared; the LoRA and its online stage are per training seed.
+from paretohqd.methods.ric import online_source as ric_online_source
+from paretohqd.methods.ric import round_seed as ric_round_seed
 from paretohqd.registry import Conditioning
 
 RIC = config["baselines"]["ric"]
@@ -43,29 +45,51 @@ use rule sft_template as sft_ric with:
         settings=sft_settings(RIC["steps"]),
 
 
-# The online stage: answers for random desired rewards, kept when they score high on any
-# objective, each with its own rewards in the prompt; the LoRA continues on them and on a replay
-# of offline rows that pass the same test, at its own learning rate and schedule (RiC's main.py).
+# The online stage, in rounds: answers for random desired rewards, kept when they score high on
+# any objective, each with its own rewards in the prompt; the LoRA continues on every answer kept
+# so far and on a replay of offline rows that pass the same test, at its own learning rate and
+# schedule (RiC's main.py). Round r asks the model of round r - 1 (round 1: the offline model).
+RIC_ROUNDS = list(range(1, RIC["online_rounds"] + 1))
+ONLINE = "results/ric/seed{seed}/online/round{round}"
+
+
+def ric_round_input(wildcards):
+    """The adapter an online round starts from: the offline RiC model, then the last round's."""
+    r = int(wildcards.round)
+    if r == 1:
+        return expand(rules.sft_ric.output[0], seed=wildcards.seed)[0]
+    return expand(ONLINE + "/adapter", seed=wildcards.seed, round=r - 1)[0]
+
+
+def ric_rounds_so_far(pattern):
+    """`pattern`'s files of rounds 1..r for round r's job, round by round, then by objective
+    where the pattern has one (an input function)."""
+    return lambda wc: [
+        path
+        for r in range(1, int(wc.round) + 1)
+        for path in expand(pattern, seed=wc.seed, round=r, objective=OBJECTIVES)
+    ]
+
+
 use rule generate_template as generate_ric_online with:
     input:
         base_model_input,
         all_reward_models,
         prompts="results/data/prompts.parquet",
-        adapter=rules.sft_ric.output[0],
+        adapter=ric_round_input,
         conditioning=rules.ric_data.output.stats,
     output:
-        responses="results/ric/seed{seed}/online/responses/pool.parquet",
-        scores=score_outputs(
-            "results/ric/seed{seed}/online/scores/{objective}/pool.parquet"
-        ),
+        responses=ONLINE + "/responses/pool.parquet",
+        scores=score_outputs(ONLINE + "/scores/{objective}/pool.parquet"),
     log:
-        "results/logs/generate_ric_online/seed{seed}.log",
+        "results/logs/generate_ric_online/seed{seed}/round{round}.log",
     benchmark:
-        "results/benchmarks/generate_ric_online/seed{seed}.tsv"
+        "results/benchmarks/generate_ric_online/seed{seed}/round{round}.tsv"
     params:
         **scoring_params(),
         prompts={"split": "train", "n": RIC["online_prompts"]},
-        source="ric_online",
+        source=lambda wc: ric_online_source(int(wc.round)),
+        seed=lambda wc: ric_round_seed(job_seed(wc), int(wc.round)),
         conditioning={
             "function": RIC_CONDITIONING,
             "objectives": list(OBJECTIVES),
@@ -75,15 +99,15 @@ use rule generate_template as generate_ric_online with:
 
 rule ric_online_data:
     input:
-        responses=rules.generate_ric_online.output.responses,
-        scores=rules.generate_ric_online.output.scores,
+        responses=ric_rounds_so_far(ONLINE + "/responses/pool.parquet"),
+        scores=ric_rounds_so_far(ONLINE + "/scores/{objective}/pool.parquet"),
         stats=rules.ric_data.output.stats,
         offline=rules.ric_data.input.table,
         ric_rows=rules.ric_data.output.data,
     output:
-        "results/ric/seed{seed}/online/data.parquet",
+        ONLINE + "/data.parquet",
     log:
-        "results/logs/ric_online_data/seed{seed}.log",
+        "results/logs/ric_online_data/seed{seed}/round{round}.log",
     conda:
         CORE_ENV
     params:
@@ -99,13 +123,13 @@ use rule sft_template as sft_ric_online with:
     input:
         base_model_input,
         data=rules.ric_online_data.output[0],
-        adapter=rules.sft_ric.output[0],
+        adapter=ric_round_input,
     output:
-        directory("results/ric/seed{seed}/online/adapter"),
+        directory(ONLINE + "/adapter"),
     log:
-        "results/logs/sft_ric_online/seed{seed}.log",
+        "results/logs/sft_ric_online/seed{seed}/round{round}.log",
     benchmark:
-        "results/benchmarks/sft_ric_online/seed{seed}.tsv"
+        "results/benchmarks/sft_ric_online/seed{seed}/round{round}.tsv"
     params:
         settings=sft_settings(
             RIC["online_steps"],
@@ -114,9 +138,16 @@ use rule sft_template as sft_ric_online with:
         ),
 
 
+RIC_MODEL = (
+    expand(rules.sft_ric_online.output[0], round=RIC_ROUNDS[-1], allow_missing=True)[0]
+    if RIC["online"]
+    else rules.sft_ric.output[0]
+)
+
+
 register_method(
     "ric",
-    model=(rules.sft_ric_online if RIC["online"] else rules.sft_ric).output[0],
+    model=RIC_MODEL,
     conditioning=Conditioning(
         RIC_CONDITIONING,
         str(rules.ric_data.output.stats),
@@ -124,12 +155,20 @@ register_method(
         targets=RIC_TARGETS,
     ),
     train=benchmarks(rules.sft_ric)
-    + (benchmarks(rules.sft_ric_online) if RIC["online"] else []),
-    generate=benchmarks(rules.generate_ric_online) if RIC["online"] else [],
+    + (benchmarks(rules.sft_ric_online, round=RIC_ROUNDS) if RIC["online"] else []),
+    generate=(
+        benchmarks(rules.generate_ric_online, round=RIC_ROUNDS) if RIC["online"] else []
+    ),
     data={
         "every offline row, its rewards in the prompt": rules.ric_data.output.data,
         **(
-            {"online stage: kept answers": rules.ric_online_data.output[0]}
+            {
+                "online stage: kept answers": expand(
+                    rules.ric_online_data.output[0],
+                    round=RIC_ROUNDS[-1],
+                    allow_missing=True,
+                )[0]
+            }
             if RIC["online"]
             else {}
         ),
@@ -138,5 +177,6 @@ register_method(
         "preference map": RIC["map"],
         "steps": RIC["steps"],
         "online stage": RIC["online"],
+        "online rounds": RIC["online_rounds"] if RIC["online"] else 0,
     },
 )
