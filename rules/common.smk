@@ -161,6 +161,30 @@ def sft_settings(steps, **changes):
     )
 
 
+def round_input(first, pattern):
+    """An input function for a job of round r (wildcards seed, round) that continues the last
+    round's output: `first` (a {seed} pattern) in round 1, `pattern` at round r - 1 after.
+    """
+
+    def previous(wildcards):
+        r = int(wildcards.round)
+        if r == 1:
+            return expand(first, seed=wildcards.seed)[0]
+        return expand(pattern, seed=wildcards.seed, round=r - 1)[0]
+
+    return previous
+
+
+def rounds_so_far(pattern):
+    """An input function: `pattern`'s files of rounds 1..r for round r's job, round by round,
+    then by objective where the pattern has one."""
+    return lambda wc: [
+        path
+        for r in range(1, int(wc.round) + 1)
+        for path in expand(pattern, seed=wc.seed, round=r, objective=OBJECTIVES)
+    ]
+
+
 def launch_params():
     """How training rules run: in-process, or under `accelerate launch` with N processes."""
     return {"num_processes": TRAIN_PROCESSES}

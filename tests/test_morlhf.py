@@ -35,19 +35,24 @@ def test_reward_is_min_max_normalised_with_the_offline_range():
 
 
 def test_classifier_reward_is_the_scored_pair_min_max_normalised(tiny_classifier):
-    """A real reward model's reward function: the logit of (prompt, completion) as a text
-    pair, computed here from the model, mapped to [0, 1] by the offline range (chosen here as
-    the logits' own min and max)."""
+    """A real reward model's reward function: the scorer's logit of (prompt, completion), taken
+    from the chat messages GRPO passes, mapped to [0, 1] by the offline range (chosen here as
+    the logits' own min and max). The expected logits come from the same scorer at the same
+    batch size: another batching pads differently, and a tiny head's logits then differ in the
+    fifth decimal, which the normalisation by a small range magnifies."""
     prompts, answers = ["Hi?", "Why is the sky blue?", "Hi?"], ["Hello.", "Light scatters.", "No."]
     scorer = ClassifierScorer(str(tiny_classifier), torch.device("cpu"), logit_index=1)
     with torch.inference_mode():
+        logits = scorer.score(prompts, answers, batch_size=2)
         enc = scorer.tokenizer(prompts, answers, padding=True, return_tensors="pt")
-        logits = scorer.model(**enc).logits[:, 1].numpy()
+        unbatched = scorer.model(**enc).logits[:, 1].numpy()
+    assert logits == pytest.approx(unbatched, abs=1e-4)  # the text pair, not another input
     low, high = float(logits.min()), float(logits.max())
     reward = reward_function("helpful", scorer, low, high, batch_size=2)
     got = reward(prompts=[[{"role": "user", "content": p}] for p in prompts],
                  completions=[[{"role": "assistant", "content": a}] for a in answers])
-    assert got == pytest.approx(((logits - low) / (high - low)).tolist(), abs=1e-5)
+    assert got == pytest.approx(((logits - low) / (high - low)).tolist(), abs=1e-9)
+    assert min(got) == 0.0 and max(got) == 1.0
 
 
 def test_prompts_are_a_seeded_sample_of_the_train_split():

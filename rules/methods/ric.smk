@@ -53,22 +53,8 @@ RIC_ROUNDS = list(range(1, RIC["online_rounds"] + 1))
 ONLINE = "results/ric/seed{seed}/online/round{round}"
 
 
-def ric_round_input(wildcards):
-    """The adapter an online round starts from: the offline RiC model, then the last round's."""
-    r = int(wildcards.round)
-    if r == 1:
-        return expand(rules.sft_ric.output[0], seed=wildcards.seed)[0]
-    return expand(ONLINE + "/adapter", seed=wildcards.seed, round=r - 1)[0]
-
-
-def ric_rounds_so_far(pattern):
-    """`pattern`'s files of rounds 1..r for round r's job, round by round, then by objective
-    where the pattern has one (an input function)."""
-    return lambda wc: [
-        path
-        for r in range(1, int(wc.round) + 1)
-        for path in expand(pattern, seed=wc.seed, round=r, objective=OBJECTIVES)
-    ]
+# the adapter an online round starts from: the offline RiC model, then the last round's
+RIC_ROUND_INPUT = round_input(rules.sft_ric.output[0], f"{ONLINE}/adapter")
 
 
 use rule generate_template as generate_ric_online with:
@@ -76,11 +62,11 @@ use rule generate_template as generate_ric_online with:
         base_model_input,
         all_reward_models,
         prompts="results/data/prompts.parquet",
-        adapter=ric_round_input,
+        adapter=RIC_ROUND_INPUT,
         conditioning=rules.ric_data.output.stats,
     output:
-        responses=ONLINE + "/responses/pool.parquet",
-        scores=score_outputs(ONLINE + "/scores/{objective}/pool.parquet"),
+        responses=f"{ONLINE}/responses/pool.parquet",
+        scores=score_outputs(f"{ONLINE}/scores/{{objective}}/pool.parquet"),
     log:
         "results/logs/generate_ric_online/seed{seed}/round{round}.log",
     benchmark:
@@ -99,13 +85,13 @@ use rule generate_template as generate_ric_online with:
 
 rule ric_online_data:
     input:
-        responses=ric_rounds_so_far(ONLINE + "/responses/pool.parquet"),
-        scores=ric_rounds_so_far(ONLINE + "/scores/{objective}/pool.parquet"),
+        responses=rounds_so_far(f"{ONLINE}/responses/pool.parquet"),
+        scores=rounds_so_far(f"{ONLINE}/scores/{{objective}}/pool.parquet"),
         stats=rules.ric_data.output.stats,
         offline=rules.ric_data.input.table,
         ric_rows=rules.ric_data.output.data,
     output:
-        ONLINE + "/data.parquet",
+        f"{ONLINE}/data.parquet",
     log:
         "results/logs/ric_online_data/seed{seed}/round{round}.log",
     conda:
@@ -123,9 +109,9 @@ use rule sft_template as sft_ric_online with:
     input:
         base_model_input,
         data=rules.ric_online_data.output[0],
-        adapter=ric_round_input,
+        adapter=RIC_ROUND_INPUT,
     output:
-        directory(ONLINE + "/adapter"),
+        directory(f"{ONLINE}/adapter"),
     log:
         "results/logs/sft_ric_online/seed{seed}/round{round}.log",
     benchmark:
