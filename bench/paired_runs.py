@@ -61,7 +61,7 @@ def main() -> None:
         print(label, json.dumps(summarise(estimate[label], samples[label])))
     diff = summarise(estimate["A"] - estimate["B"], samples["A"] - samples["B"])
     print("HV(A) - HV(B)", json.dumps(diff),
-          f"P(A better) {float(np.mean(samples['A'] > samples['B'])):.3f}",
+          f"resamples with A ahead {float(np.mean(samples['A'] > samples['B'])):.3f}",
           f"({resamples.n_prompts} prompts, {resamples.n_seeds} seed(s))")
 
 

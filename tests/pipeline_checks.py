@@ -148,8 +148,9 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
     answers (its collapse rate theirs under the configured rule, its standard errors within the
     bounds a bootstrap of those answers allows), at its own preference (``preferences``: method -> {pref_id: weights}; methods
     absent from it use the configured preferences), and each method's hypervolume in
-    metrics.json is moocore's of its rows in the stated normalisation and reference point, and
-    its difference to the reference method is the difference of those hypervolumes."""
+    metrics.json is moocore's of its rows in the stated normalisation and reference point (and
+    per training seed, that of the seed's own answers), and its difference to the reference
+    method is the difference of those hypervolumes."""
     results = run / "results"
     objectives = objective_names(config)
     seeds = training_seeds(config)
@@ -157,6 +158,7 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
     front = pd.read_csv(results / "summary/front.csv")
     metrics = read_json(results / "summary/metrics.json")
     assert metrics["objectives"] == objectives
+    seed_points: dict[str, list[np.ndarray]] = {}  # per method: (n_seeds, M) per preference
     for row in front.itertuples(index=False):
         answers = pd.concat([scored_answers(results, row.method, seed, row.pref_id, objectives)
                              .assign(seed=seed) for seed in seeds], ignore_index=True)
@@ -166,6 +168,8 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
             text, evaluation["collapse_min_words"], evaluation["collapse_max_repeated_share"]))
         assert math.isclose(row.collapse_rate, collapsed.mean(), abs_tol=1e-6), row.method
         prompt_means = answers.groupby(["seed", "prompt_id"])[objectives].mean()
+        seed_points.setdefault(row.method, []).append(
+            prompt_means.groupby(level="seed").mean().loc[sorted(seeds)].to_numpy())
         for objective in objectives:
             assert answers[objective].notna().all()
             assert math.isclose(getattr(row, objective), answers[objective].mean(),
@@ -187,13 +191,21 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
     assert low.tolist() == [stats[o]["min"] for o in objectives]
     assert high.tolist() == [stats[o]["max"] for o in objectives]
     reference = np.array(metrics["reference_point"])
-    for method, rows in front.groupby("method"):
-        points = (rows[objectives].to_numpy() - low) / (high - low)
+
+    def volume(means: np.ndarray) -> float:
+        points = (means - low) / (high - low)
         inside = points[(points > reference).all(axis=1)]
-        expected = (float(moocore.hypervolume(inside, ref=reference, maximise=True))
-                    if len(inside) else 0.0)
-        assert math.isclose(metrics["methods"][method]["hypervolume"], expected,
-                            rel_tol=1e-4, abs_tol=1e-5), method
+        return (float(moocore.hypervolume(inside, ref=reference, maximise=True))
+                if len(inside) else 0.0)
+
+    for method, rows in front.groupby("method"):
+        assert math.isclose(metrics["methods"][method]["hypervolume"],
+                            volume(rows[objectives].to_numpy()), rel_tol=1e-4,
+                            abs_tol=1e-5), method
+        # each training seed's own front, from that seed's answers alone
+        per_seed = np.stack(seed_points[method], axis=1)  # (n_seeds, n_points, M)
+        assert metrics["methods"][method]["hypervolume_per_seed"] == pytest.approx(
+            [volume(points) for points in per_seed], rel=1e-4, abs=1e-5), method
     reference_method = metrics["bootstrap"]["compare_to"]
     for method, entry in metrics["methods"].items():
         if method != reference_method and reference_method in metrics["methods"]:

@@ -74,7 +74,7 @@ def test_metrics_and_comparison_carry_the_fit():
     stats = {"rewards": {"h": {"min": -3.0, "max": 6.0}, "u": {"min": -1.0, "max": 1.0}}}
     costs = {m: {"train": [], "generate": []} for m in ("ric", "base")}
     metrics = build_metrics(front, bootstrap.draw(per_prompt), ["h", "u"], stats, 0.0, costs,
-                            "ric", bootstrap, [0], {"ric": asked})
+                            "ric", bootstrap, [0], per_prompt, {"ric": asked})
     assert "conditioning" not in metrics["methods"]["base"]
     assert metrics["methods"]["ric"]["conditioning"]["u"]["pearson"]["estimate"] == \
         pytest.approx(-1.0)

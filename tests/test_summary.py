@@ -67,7 +67,7 @@ def test_metrics_use_the_reference_point_in_estimate_and_interval():
     bootstrap = Bootstrap(resamples=50, seed=0, level=0.95)
     costs = {m: {"train": [], "generate": []} for m in ("m", "base")}
     metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.2, costs,
-                            "m", bootstrap, seeds=[0])
+                            "m", bootstrap, seeds=[0], per_prompt=per_prompt)
     assert metrics["reference_point"] == [0.2, 0.2]
     m, base = metrics["methods"]["m"], metrics["methods"]["base"]
     expected = 0.3 * 0.55 + 0.7 * 0.05 - 0.3 * 0.05
@@ -92,7 +92,7 @@ def test_confidence_level_sets_the_interval(level, interval):
     stats = {"rewards": {"a": {"min": 0.0, "max": 2.0}}}
     costs = {m: {"train": [], "generate": []} for m in ("m", "base")}
     metrics = build_metrics(front, bootstrap.draw(per_prompt), ["a"], stats, 0.0, costs, "m",
-                            bootstrap, seeds=[0])
+                            bootstrap, seeds=[0], per_prompt=per_prompt)
     assert metrics["bootstrap"]["level"] == level
     m, base = metrics["methods"]["m"], metrics["methods"]["base"]
     assert m["hypervolume"] == pytest.approx(0.5)
@@ -138,7 +138,7 @@ def test_metrics_and_front_from_files(tmp_path):
                    "generate": [_bench(tmp_path / "g.tsv", 2)]}}
     bootstrap = Bootstrap(resamples=400, seed=0, level=0.95)
     metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.0, costs,
-                            "m", bootstrap, seeds=[42])
+                            "m", bootstrap, seeds=[42], per_prompt=per_prompt)
     assert metrics["seeds"] == [42]
     assert metrics["bootstrap"] == {"resamples": 400, "level": 0.95, "prompts": 2, "seeds": 1,
                                     "compare_to": "m"}
@@ -152,7 +152,7 @@ def test_metrics_and_front_from_files(tmp_path):
     # every model is better on prompt x than on y by the same amount, and m's points dominate
     # the base model's in every resample: m is better with probability 1
     assert m["hypervolume_ci"][0] <= m["hypervolume"] <= m["hypervolume_ci"][1]
-    assert base["vs_m"]["p_m_better"] == 1.0 and base["vs_m"]["ci_low"] > 0
+    assert base["vs_m"]["share_m_better"] == 1.0 and base["vs_m"]["ci_low"] > 0
     assert base["vs_m"]["estimate"] == pytest.approx(m["hypervolume"] - base["hypervolume"])
     assert "vs_m" not in m and "rank_correlation" not in m  # two preferences are too few
     json.dumps(metrics)  # serialisable
@@ -207,12 +207,21 @@ def test_front_averages_over_seeds_and_resamples_them(tmp_path):
     costs = {"m": {"train": [_bench(tmp_path / "t1.tsv", 4), _bench(tmp_path / "t2.tsv", 6)],
                    "generate": []}}
     metrics = build_metrics(front, resamples, ["a"], stats, 0.0, costs, "m", bootstrap,
-                            seeds=[2, 1])
+                            seeds=[2, 1], per_prompt=per_prompt)
     assert metrics["seeds"] == [2, 1] and metrics["bootstrap"]["seeds"] == 2
     assert metrics["methods"]["m"]["train_seconds"] == 5.0
     hv, (low, high) = metrics["methods"]["m"]["hypervolume"], metrics["methods"]["m"][
         "hypervolume_ci"]
     assert hv == pytest.approx(3 / 8) and low < hv < high
+    # per seed (sorted: 1 then 2) the seed's own mean, 1 and 5 of [0, 8]; across the two
+    # seeds mean 3/8, sd (1/2) / sqrt 2, t(1) = 12.706 for the 95% interval of the mean
+    m = metrics["methods"]["m"]
+    assert m["hypervolume_per_seed"] == pytest.approx([1 / 8, 5 / 8])
+    spread = m["hypervolume_across_seeds"]
+    half = 12.706204736174698 * (0.5 / np.sqrt(2)) / np.sqrt(2)
+    assert (spread["mean"], spread["sd"], spread["n_seeds"]) == pytest.approx(
+        (3 / 8, 0.5 / np.sqrt(2), 2))
+    assert (spread["ci_low"], spread["ci_high"]) == pytest.approx((3 / 8 - half, 3 / 8 + half))
 
 
 def test_every_seed_must_answer_the_same_prompts(tmp_path):
@@ -249,7 +258,7 @@ def comparison_metrics() -> dict:
                "methods": {
                    "base": {"hypervolume": 0.1, "hypervolume_ci": [0.05, 0.15],
                             "vs_paretohqd": {"estimate": 0.4, "ci_low": 0.3, "ci_high": 0.5,
-                                             "p_paretohqd_better": 1.0},
+                                             "share_paretohqd_better": 1.0},
                             "collapse_rate": 0.0, "n_points": 1,
                             "train_seconds": 0, "generate_seconds": 0, "total_seconds": 0},
                    "paretohqd": {"hypervolume": 0.5, "hypervolume_ci": [0.45, 0.55],
@@ -261,7 +270,7 @@ def comparison_metrics() -> dict:
                                  "total_seconds": 40},
                    "sft": {"hypervolume": 0.3, "hypervolume_ci": [0.2, 0.4],
                            "vs_paretohqd": {"estimate": 0.2, "ci_low": -0.01, "ci_high": 0.3,
-                                            "p_paretohqd_better": 0.96},
+                                            "share_paretohqd_better": 0.96},
                            "collapse_rate": 0.2, "n_points": 1,
                            "train_seconds": 100, "generate_seconds": 0, "total_seconds": 100}}}
 
@@ -272,16 +281,46 @@ def test_comparison_table_ratio_and_markdown():
     assert table.set_index("method")["compute_vs_paretohqd"].to_dict() == {
         "base": 0.0, "paretohqd": 1.0, "sft": 2.5}
     text = comparison_markdown(table, metrics, "paretohqd")
-    assert ("| sft | 0.3000 [0.2000, 0.4000] | 0.2000 [-0.0100, 0.3000] | 0.960 |  |  "
-            "| 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |") in text
+    assert ("| sft | 0.3000 [0.2000, 0.4000] | 0.2000 [-0.0100, 0.3000] | 0.960 |  |  |  |  "
+            "|  | 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |") in text
     assert "| paretohqd | 0.5000 [0.4500, 0.5500] |  |  | 0.90 [0.50, 1.00] | 0.70 [0.10, 1.00]" \
         in text
-    assert "| compute / paretohqd |" in text and "over 40 test prompts and 1 seed(s)" in text
+    assert "| compute / paretohqd |" in text and "40 test prompts and 1 training seed(s)" in text
+    assert "| resamples with paretohqd ahead |" in text and "across seeds" not in text.split(
+        "\n")[0]
+    assert "with one training seed no interval covers what another seed would give" in text
     assert "per training seed (the mean over 1 seed(s))" in text
     assert "reference point [0.0, 0.0]" in text and "a [0, 2]" in text
     by_sft = comparison_table(metrics, "sft").set_index("method")["compute_vs_sft"]
     assert by_sft.to_dict() == {"base": 0.0, "paretohqd": 0.4, "sft": 1.0}
     assert comparison_table(metrics, "ric")["compute_vs_ric"].isna().all()  # did not run
+
+
+def test_comparison_shows_seeds_and_steering():
+    """With three training seeds the table adds the hypervolume and the difference across
+    seeds (mean with its t interval); a method with steering measures shows its ranges and
+    mean angle; the note says what each interval resamples."""
+    metrics = comparison_metrics()
+    metrics["bootstrap"]["seeds"] = 3
+    sft = metrics["methods"]["sft"]
+    sft["hypervolume_across_seeds"] = {"mean": 0.31, "ci_low": 0.21, "ci_high": 0.41}
+    sft["vs_paretohqd_across_seeds"] = {"mean": 0.19, "ci_low": -0.05, "ci_high": 0.43}
+    metrics["methods"]["paretohqd"]["steering"] = {
+        "range": {"a": {"estimate": 0.61, "ci_low": 0.5, "ci_high": 0.7},
+                  "b": {"estimate": 0.4, "ci_low": 0.3, "ci_high": 0.5}},
+        "angle": {"mean": {"estimate": 12.34, "ci_low": 10.0, "ci_high": 15.0}}}
+    table = comparison_table(metrics, "paretohqd").set_index("method")
+    assert table.loc["sft", "hv_seeds"] == 0.31 and table.loc["sft", "difference_seeds_ci_low"] \
+        == -0.05 and table.loc["paretohqd", "range_a"] == 0.61
+    text = comparison_markdown(table.reset_index(), metrics, "paretohqd")
+    header = text.splitlines()[0]
+    assert ("| hypervolume [95%] | HV across seeds [95%] | HV(paretohqd) - HV [95%] "
+            "| HV(paretohqd) - HV across seeds [95%] | resamples with paretohqd ahead |") in header
+    assert "| range a [95%] | range b [95%] | angle to ray, degrees [95%] |" in header
+    assert ("| sft | 0.3000 [0.2000, 0.4000] | 0.3100 [0.2100, 0.4100] | 0.2000 [-0.0100, "
+            "0.3000] | 0.1900 [-0.0500, 0.4300] | 0.960 |") in text
+    assert "| 0.610 [0.500, 0.700] | 0.400 [0.300, 0.500] | 12.3 [10.0, 15.0] |" in text
+    assert "the mean over the 3 training seeds' hypervolumes" in text
 
 
 def test_comparison_html_is_the_markdown_table_escaped():
@@ -329,6 +368,16 @@ def test_rank_correlation_and_standard_errors():
     for objective in ("a", "b"):
         rho = result["m"]["rank_correlation"][objective]
         assert rho["estimate"] == 1.0 and rho["ci_low"] == rho["ci_high"] == 1.0
+    # steering: each objective moves from 0.1 to 0.9; the extremes miss their axis rays by
+    # atan(0.1 / 0.9) = 6.34 degrees, the balanced model is on its ray
+    steering = result["m"]["steering"]
+    assert steering["range"]["a"]["estimate"] == pytest.approx(0.8)
+    assert steering["range"]["b"]["ci_low"] < 0.8 < steering["range"]["b"]["ci_high"]
+    off_axis = np.degrees(np.arctan(0.1 / 0.9))
+    angles = steering["angle"]["per_preference"]
+    assert [angles[p]["estimate"] for p in ("p0", "p1", "p2")] == pytest.approx(
+        [off_axis, 0.0, off_axis], abs=1e-9)
+    assert steering["angle"]["mean"]["estimate"] == pytest.approx(2 * off_axis / 3)
     with_se = standard_errors(front, resamples, ["a", "b"])
     # the standard error of a mean of 20 values with sd 0.01 is about 0.01 / sqrt(20)
     assert with_se["se_a"].iloc[0] == pytest.approx(0.01 / np.sqrt(20), rel=0.35)

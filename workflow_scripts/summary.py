@@ -21,7 +21,7 @@ resamples = bootstrap.draw(per_prompt)
 front = standard_errors(front, resamples, p.objectives)
 metrics = build_metrics(front, resamples, p.objectives, read_json(snakemake.input.stats),
                         p.reference_point, p.costs, p.compute_reference, bootstrap, p.seeds,
-                        desired_rewards(front, p.objectives, p.conditioning_targets))
+                        per_prompt, desired_rewards(front, p.objectives, p.conditioning_targets))
 log.info("methods: %s", json.dumps(metrics["methods"], indent=1))
 with atomic_path(snakemake.output.front) as tmp:
     front.to_csv(tmp, index=False, float_format="%.6g")

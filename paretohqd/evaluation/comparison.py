@@ -1,6 +1,7 @@
 """The method comparison (comparison.csv / .md / .html): metrics side by side, each hypervolume
-with its bootstrap interval, its difference to the reference method with the probability that
-the reference is better, the preference-order rank correlations, and compute relative to the
+with its bootstrap interval (and across training seeds when there are several), its difference
+to the reference method with the share of resamples in which the reference is ahead, the
+preference-order rank correlations, the steering measures, and compute relative to the
 reference method's."""
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ def ratio_column(reference: str) -> str:
 
 
 def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
-    """One row per method: hypervolume with its interval, HV(reference) - HV(method) with its
-    interval and P(reference better), Spearman's rho of each objective (w_i vs mean reward i),
-    for prompt-conditioned methods Pearson's r of each objective's asked-for vs obtained reward
-    (``fit_<objective>``, with its interval; columns only when some method has it), collapse rate, train / generate / total seconds and the ratio of its total compute to the
-    ``reference`` method's (empty when that did not run)."""
+    """One row per method: hypervolume with its interval, the mean across training seeds with
+    Student's t interval (``hv_seeds*``), HV(reference) - HV(method) with its bootstrap
+    interval, across seeds (``difference_seeds*``) and the share of resamples in which the
+    reference is ahead, Spearman's rho of each objective (w_i vs mean reward i), the range of
+    each objective's normalised mean reward across the preferences (``range_<objective>``) and
+    the mean angle to the preference rays (``angle``), for prompt-conditioned methods Pearson's
+    r of each objective's asked-for vs obtained reward (``fit_<objective>``, with its interval;
+    columns only when some method has it), collapse rate, train / generate / total seconds and
+    the ratio of its total compute to the ``reference`` method's (empty when that did not
+    run). Every interval has ``_ci_low`` and ``_ci_high`` columns."""
     objectives = metrics["objectives"]
     seconds = metrics["methods"].get(reference, {}).get("total_seconds")
     conditioned = _has_conditioning(metrics)
@@ -30,23 +36,25 @@ def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
     for method, entry in metrics["methods"].items():
         versus = entry.get(f"vs_{reference}", {})
         rho = entry.get("rank_correlation", {})
+        steering = entry.get("steering", {})
         row = {"method": method, "hypervolume": entry["hypervolume"],
                "hypervolume_ci_low": entry["hypervolume_ci"][0],
-               "hypervolume_ci_high": entry["hypervolume_ci"][1],
-               f"hv_{reference}_minus_method": versus.get("estimate", math.nan),
-               "difference_ci_low": versus.get("ci_low", math.nan),
-               "difference_ci_high": versus.get("ci_high", math.nan),
-               f"p_{reference}_better": versus.get(f"p_{reference}_better", math.nan)}
+               "hypervolume_ci_high": entry["hypervolume_ci"][1]}
+        _put(row, "hv_seeds", entry.get("hypervolume_across_seeds", {}), "mean")
+        row.update({f"hv_{reference}_minus_method": versus.get("estimate", math.nan),
+                    "difference_ci_low": versus.get("ci_low", math.nan),
+                    "difference_ci_high": versus.get("ci_high", math.nan)})
+        _put(row, "difference_seeds", entry.get(f"vs_{reference}_across_seeds", {}), "mean")
+        row[f"share_{reference}_better"] = versus.get(f"share_{reference}_better", math.nan)
         for objective in objectives:
-            r = rho.get(objective, {})
-            row[f"rho_{objective}"] = r.get("estimate", math.nan)
-            row[f"rho_{objective}_ci_low"] = r.get("ci_low", math.nan)
-            row[f"rho_{objective}_ci_high"] = r.get("ci_high", math.nan)
+            _put(row, f"rho_{objective}", rho.get(objective, {}))
+        for objective in objectives:
+            _put(row, f"range_{objective}", steering.get("range", {}).get(objective, {}))
+        _put(row, "angle", steering.get("angle", {}).get("mean", {}))
         if conditioned:
             for objective in objectives:
-                fit = entry.get("conditioning", {}).get(objective, {}).get("pearson", {})
-                for key, column in _FIT_COLUMNS.items():
-                    row[column.format(objective)] = fit.get(key, math.nan)
+                _put(row, f"fit_{objective}",
+                     entry.get("conditioning", {}).get(objective, {}).get("pearson", {}))
         row.update({key: entry[key] for key in ("collapse_rate", "train_seconds",
                                                  "generate_seconds", "total_seconds")})
         row[ratio_column(reference)] = entry["total_seconds"] / seconds if seconds else math.nan
@@ -55,7 +63,16 @@ def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-_FIT_COLUMNS = {"estimate": "fit_{}", "ci_low": "fit_{}_ci_low", "ci_high": "fit_{}_ci_high"}
+def _put(row: dict, column: str, interval: dict, estimate: str = "estimate") -> None:
+    """``column``, ``column_ci_low`` and ``column_ci_high`` from an interval of metrics.json
+    (NaN where the method has none)."""
+    row[column] = interval.get(estimate, math.nan)
+    row[f"{column}_ci_low"] = interval.get("ci_low", math.nan)
+    row[f"{column}_ci_high"] = interval.get("ci_high", math.nan)
+
+
+def _several_seeds(metrics: dict) -> bool:
+    return metrics["bootstrap"]["seeds"] > 1
 
 
 def _has_conditioning(metrics: dict) -> bool:
@@ -76,27 +93,37 @@ def _comparison_cells(table: pd.DataFrame, metrics: dict,
     objectives = metrics["objectives"]
     level = f"{metrics['bootstrap']['level']:.0%}"
     conditioned = _has_conditioning(metrics)
-    headers = (["method", f"hypervolume [{level}]", f"HV({reference}) - HV [{level}]",
-                f"P({reference} better)"]
+    seeds = _several_seeds(metrics)
+    headers = (["method", f"hypervolume [{level}]"]
+               + ([f"HV across seeds [{level}]"] if seeds else [])
+               + [f"HV({reference}) - HV [{level}]"]
+               + ([f"HV({reference}) - HV across seeds [{level}]"] if seeds else [])
+               + [f"resamples with {reference} ahead"]
                + [f"rho {o} [{level}]" for o in objectives]
+               + [f"range {o} [{level}]" for o in objectives]
+               + [f"angle to ray, degrees [{level}]"]
                + [f"r asked-obtained {o} [{level}]" for o in objectives if conditioned]
                + ["collapse rate", "train s", "generate s", "total s", f"compute / {reference}",
                   "points"])
     rows = []
     for _, row in table.iterrows():
         ratio = row[ratio_column(reference)]
-        p_better = row[f"p_{reference}_better"]
+        share = row[f"share_{reference}_better"]
+        cell = lambda column, digits=4: _interval(  # noqa: E731
+            row[column], row[f"{column}_ci_low"], row[f"{column}_ci_high"], digits)
         rows.append(
             [str(row["method"]),
              _interval(row["hypervolume"], row["hypervolume_ci_low"],
-                       row["hypervolume_ci_high"]),
-             _interval(row[f"hv_{reference}_minus_method"], row["difference_ci_low"],
-                       row["difference_ci_high"]),
-             "" if pd.isna(p_better) else f"{p_better:.3f}"]
-            + [_interval(row[f"rho_{o}"], row[f"rho_{o}_ci_low"], row[f"rho_{o}_ci_high"], 2)
-               for o in objectives]
-            + [_interval(row[f"fit_{o}"], row[f"fit_{o}_ci_low"], row[f"fit_{o}_ci_high"], 2)
-               for o in objectives if conditioned]
+                       row["hypervolume_ci_high"])]
+            + ([cell("hv_seeds")] if seeds else [])
+            + [_interval(row[f"hv_{reference}_minus_method"], row["difference_ci_low"],
+                         row["difference_ci_high"])]
+            + ([cell("difference_seeds")] if seeds else [])
+            + ["" if pd.isna(share) else f"{share:.3f}"]
+            + [cell(f"rho_{o}", 2) for o in objectives]
+            + [cell(f"range_{o}", 3) for o in objectives]
+            + [cell("angle", 1)]
+            + [cell(f"fit_{o}", 2) for o in objectives if conditioned]
             + [f"{row['collapse_rate']:.3f}", f"{row['train_seconds']:.1f}",
                f"{row['generate_seconds']:.1f}", f"{row['total_seconds']:.1f}",
                "" if pd.isna(ratio) else f"{ratio:.2f}", str(row["n_points"])])
@@ -114,11 +141,21 @@ def _comparison_note(metrics: dict, reference: str) -> str:
     return (
         f"Hypervolume after mapping each objective's offline-data min to 0 and max to 1 "
         f"({bounds}); reference point {metrics['reference_point']}. Intervals: {level} "
-        f"percentile intervals of a paired bootstrap ({boot['resamples']} resamples) over "
-        f"{boot['prompts']} test prompts and {boot['seeds']} seed(s), the same draw for every "
-        f"method. P({reference} better) is the share of resamples in which {reference}'s "
-        "hypervolume is the larger. rho: Spearman correlation across a method's preferences "
-        "between w_i and mean reward i (1: the preferences order the answers as asked). "
+        f"percentile intervals of a paired bootstrap ({boot['resamples']} resamples) that "
+        f"resamples {boot['prompts']} test prompts and {boot['seeds']} training seed(s) "
+        "together, the same draw for every method"
+        + (f"; 'across seeds': the mean over the {boot['seeds']} training seeds' hypervolumes "
+           "(each seed's front from its own answers) with Student's t interval, which covers "
+           "the training seeds alone (metrics.json adds where a re-run with a new seed would "
+           "land)" if _several_seeds(metrics) else
+           "; with one training seed no interval covers what another seed would give")
+        + f". 'resamples with {reference} ahead' is the share of bootstrap resamples in which "
+        f"{reference}'s hypervolume is the larger (not a probability about the methods). rho: "
+        "Spearman correlation across a method's preferences between w_i and mean reward i (1: "
+        "the preferences order the answers as asked). range: the largest minus the smallest "
+        "normalised mean reward of the objective across the preferences. angle: the mean over "
+        "the preferences of the angle between a model's offset from the ideal point (1, ..., 1) "
+        "and its preference ray w - 1 (0: every model lands on its ray). "
         + ("r asked-obtained: for prompt-conditioned methods, Pearson correlation across "
            "preferences between the reward of objective i the prompt asks for and the mean "
            "reward obtained (1: the conditioning was learned). " if _has_conditioning(metrics)

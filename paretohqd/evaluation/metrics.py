@@ -1,6 +1,7 @@
 """Per-method metrics of the front: hypervolume in a stated normalisation with its bootstrap
-interval, the difference to a reference method, how well the preferences order the answers,
-collapse rate and compute seconds per training seed (metrics.json)."""
+interval and per training seed, the difference to a reference method, how well the preferences
+order and steer the answers, collapse rate and compute seconds per training seed
+(metrics.json)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pandas as pd
 
 from paretohqd.evaluation.conditioning import conditioning_fit
 from paretohqd.evaluation.costs import benchmark_seconds
+from paretohqd.evaluation.seeds import across_seeds, per_seed_hypervolumes
+from paretohqd.evaluation.steering import ray_angles, reward_ranges
 from paretohqd.evaluation.uncertainty import (
     Point,
     Resamples,
@@ -82,10 +85,15 @@ def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[
 
     - ``hypervolume``: estimate, standard error and interval;
     - ``vs_<compare_to>``: HV(compare_to) - HV(method) with its interval, and the share of
-      resamples in which ``compare_to`` has the larger hypervolume (``p_<compare_to>_better``);
+      resamples in which ``compare_to`` has the larger hypervolume
+      (``share_<compare_to>_better``);
     - ``rank_correlation``: per objective, Spearman's rho between w_i and mean reward i across
       the method's preferences (1: the preferences order the answers as asked), for methods
-      with three or more preferences.
+      with three or more preferences;
+    - ``steering`` (methods with two or more preferences): per objective the range of
+      normalised mean reward across the preferences (``range``), and the angle in degrees
+      between each model's offset from the ideal point and its preference ray, per preference
+      and their mean (``angle``; paretohqd.evaluation.steering).
     """
     points = list(zip(front["method"], front["pref_id"]))
     score = lambda pts: hypervolume(normalised(pts, low, high), reference)  # noqa: E731
@@ -100,9 +108,11 @@ def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[
             difference = samples[compare_to] - samples[method]
             entry[f"vs_{compare_to}"] = {
                 **summarise(estimates[compare_to] - estimate, difference, level),
-                f"p_{compare_to}_better": float(np.mean(difference > 0)),
+                f"share_{compare_to}_better": float(np.mean(difference > 0)),
             }
         weighted = rows.dropna(subset=[f"w_{o}" for o in objectives])
+        if len(weighted) >= 2:
+            entry["steering"] = steering(weighted, resamples, objectives, low, high, level)
         if len(weighted) >= 3:
             stacked = resamples.of_method(method, list(zip(weighted["method"],
                                                            weighted["pref_id"])))
@@ -116,13 +126,55 @@ def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[
     return out
 
 
+def steering(weighted: pd.DataFrame, resamples: Resamples, objectives: Sequence[str],
+             low: Sequence[float], high: Sequence[float], level: float) -> dict[str, dict]:
+    """One method's steering measures (rows: its points with weights) with their bootstrap
+    intervals: ``range`` per objective, ``angle`` per preference and their ``mean``."""
+    weights = weighted[[f"w_{o}" for o in objectives]].to_numpy(dtype=float)
+    points = normalised(weighted[list(objectives)].to_numpy(), low, high)
+    method = weighted["method"].iloc[0]
+    stacked = normalised(resamples.of_method(method, list(zip(weighted["method"],
+                                                               weighted["pref_id"]))), low, high)
+    ranges, range_samples = reward_ranges(points), reward_ranges(stacked)
+    angles, angle_samples = ray_angles(points, weights), ray_angles(stacked, weights)
+    return {
+        "range": {o: summarise(ranges[j], range_samples[:, j], level)
+                  for j, o in enumerate(objectives)},
+        "angle": {"mean": summarise(np.nanmean(angles), np.nanmean(angle_samples, axis=1),
+                                    level),
+                  "per_preference": {pref: summarise(angles[i], angle_samples[:, i], level)
+                                     for i, pref in enumerate(weighted["pref_id"])}},
+    }
+
+
+def seed_metrics(per_prompt: Mapping[Point, np.ndarray], objectives: Sequence[str],
+                 low: Sequence[float], high: Sequence[float], reference: Sequence[float],
+                 compare_to: str, level: float) -> dict[str, dict]:
+    """Per method: ``hypervolume_per_seed`` (training seeds in sorted order),
+    ``hypervolume_across_seeds`` (mean, sd, t interval of the mean, where a re-run would land;
+    paretohqd.evaluation.seeds) and, beside the reference, the same for HV(compare_to) - HV
+    paired by seed (``vs_<compare_to>_across_seeds``)."""
+    score = lambda pts: hypervolume(normalised(pts, low, high), reference)  # noqa: E731
+    per_seed = per_seed_hypervolumes(per_prompt, score)
+    out = {}
+    for method, values in per_seed.items():
+        out[method] = {"hypervolume_per_seed": values.tolist(),
+                       "hypervolume_across_seeds": across_seeds(values, level)}
+        if method != compare_to and compare_to in per_seed:
+            out[method][f"vs_{compare_to}_across_seeds"] = across_seeds(
+                per_seed[compare_to] - values, level)
+    return out
+
+
 def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[str],
                   stats: dict, reference: float, costs: dict[str, dict[str, list[str]]],
                   compare_to: str, bootstrap: Bootstrap, seeds: Sequence[int],
+                  per_prompt: Mapping[Point, np.ndarray],
                   desired: Mapping[str, np.ndarray] | None = None) -> dict:
     """metrics.json: objectives, the training ``seeds``, the normalisation (offline data
     min/max), the reference point, the bootstrap settings and per method hypervolume (with
-    ``uncertainty``), collapse rate and compute seconds per seed (its benchmark files of every
+    ``uncertainty`` and ``seed_metrics`` from ``per_prompt``, build_front's per-seed
+    rewards), collapse rate and compute seconds per seed (its benchmark files of every
     seed, summed, divided by the number of seeds); for the prompt-conditioned methods in
     ``desired`` (their asked-for rewards, ``paretohqd.evaluation.conditioning``), how the
     rewards obtained follow them (``conditioning``)."""
@@ -133,7 +185,9 @@ def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequenc
     intervals = uncertainty(front, resamples, objectives, low, high, ref, compare_to,
                             bootstrap.level)
     fits = conditioning_fit(front, resamples, objectives, desired or {}, bootstrap.level)
+    by_seed = seed_metrics(per_prompt, objectives, low, high, ref, compare_to, bootstrap.level)
     for method, entry in methods.items():
+        entry.update(by_seed[method])
         extra = dict(intervals[method])
         hv = extra.pop("hypervolume")
         entry.update(hypervolume_se=hv["se"], hypervolume_ci=[hv["ci_low"], hv["ci_high"]],
