@@ -23,6 +23,7 @@ for method_rules in sorted(
 
 
 include: "rules/evaluation.smk"
+include: "rules/judges.smk"
 include: "rules/serving.smk"
 include: "rules/hub.smk"
 include: "rules/report.smk"

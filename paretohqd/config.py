@@ -36,6 +36,27 @@ def training_seeds(config: dict[str, Any]) -> list[int]:
     return list(config["seeds"]) if config.get("seeds") is not None else [config["seed"]]
 
 
+TRAINED_JUDGE, READY_JUDGE = "trained", "model"
+
+
+def judge_sources(config: dict[str, Any]) -> dict[str, str]:
+    """The objectives that have an independent judge (evaluation.judges) and where it comes
+    from: ``model`` (named in ``judges.models``) or ``trained`` (the workflow trains it, as the
+    objective's reward model, on the held-out share of the labels). Objectives missing here
+    are graded by their own reward model; an empty dict when judges are off or none applies."""
+    judges = config["evaluation"]["judges"]
+    if not judges["enabled"]:
+        return {}
+    sources = {}
+    for objective in config["objectives"]:
+        name = objective["name"]
+        if name in judges["models"]:
+            sources[name] = READY_JUDGE
+        elif objective.get("train_recipe") and not objective.get("model"):
+            sources[name] = TRAINED_JUDGE
+    return sources
+
+
 def _duplicates(values: Sequence) -> list:
     return sorted({v for v in values if values.count(v) > 1})
 
@@ -77,6 +98,9 @@ def check_config(config: dict[str, Any]) -> None:
                 objective.get("model") or objective.get("train_recipe")):
             raise ConfigError(f"objectives[{i}] ({objective['name']}): a classifier needs "
                               "`model` (hub name or folder) or `train_recipe`")
+    unknown = sorted(set(config["evaluation"]["judges"]["models"]) - set(names))
+    if unknown:
+        raise ConfigError(f"evaluation.judges.models: {unknown} are not objectives {names}")
     _check_preferences("preferences", config["preferences"], names)
     _check_preferences("interpolation.preferences", config["interpolation"]["preferences"],
                        names)

@@ -13,7 +13,13 @@ os.environ.update(
     )
 )
 
-from paretohqd.config import check_config, preference_id, training_seeds
+from paretohqd.config import (
+    TRAINED_JUDGE,
+    check_config,
+    judge_sources,
+    preference_id,
+    training_seeds,
+)
 from paretohqd.registry import PREFERENCE_FIELD, Method, Registry
 from paretohqd.selection import POOL_MODES
 from paretohqd.settings import SFTSettings
@@ -92,6 +98,50 @@ def scorer_spec(name):
         "logit_index": objective["logit_index"],
         "input_format": objective["input_format"],
     }
+
+
+# objective -> where its independent judge comes from (evaluation.judges; none: not judged)
+JUDGES = judge_sources(config)
+JUDGE_FRACTION = config["evaluation"]["judges"]["label_fraction"]
+
+
+def judge_dir(objective):
+    return f"results/judges/{objective}/model"
+
+
+def judge_spec(name):
+    """How a judge scores (as scorer_spec): a ready model of judges.models, or the workflow's
+    judge trained like the objective's reward model."""
+    if JUDGES[name] == TRAINED_JUDGE:
+        return {**scorer_spec(name), "model": judge_dir(name)}
+    ready = config["evaluation"]["judges"]["models"][name]
+    return {"kind": "classifier", **ready}
+
+
+def judge_scorers():
+    """Every judge's scorer spec, by objective (in objective order)."""
+    return {name: judge_spec(name) for name in JUDGES}
+
+
+def judge_outputs(pattern):
+    """One judge score table per judged objective: `pattern` with {objective} filled."""
+    return expand(pattern, objective=JUDGES, allow_missing=True)
+
+
+def trained_judges():
+    """The objectives whose judge the workflow trains."""
+    return [name for name, source in JUDGES.items() if source == TRAINED_JUDGE]
+
+
+def all_judge_models(wildcards):
+    """Every workflow-trained judge (for the rules that grade with them)."""
+    return [judge_dir(name) for name in trained_judges()]
+
+
+def reward_label_fraction(wildcards):
+    """The share of an objective's labelled prompts held out from its reward model: its
+    judge's (a trained judge), else none."""
+    return JUDGE_FRACTION if JUDGES.get(wildcards.objective) == TRAINED_JUDGE else 0.0
 
 
 def all_reward_models(wildcards):
@@ -352,6 +402,15 @@ def eval_files(points):
     }
 
 
+def judged_files(points):
+    """The judges' score tables (judged objectives innermost) of evaluated points."""
+    return [
+        path.format(method=m, seed=s, pref=p)
+        for m, p, s, _ in points
+        for path in rules.generate_eval.output.judged
+    ]
+
+
 def conditioning_targets():
     """Per evaluated method whose prompt conditioning states its asked-for rewards: the
     function that computes them, the file it reads and the method's options."""
@@ -372,6 +431,8 @@ def summary_input(wildcards):
         "stats": "results/offline/stats.json",
         "conditioning": sorted({t["input"] for t in conditioning_targets().values()}),
         **eval_files(eval_points()),
+        "judged": judged_files(eval_points()),
+        "judge_offline": list(rules.judge_offline.output),
         "benchmarks": sorted(
             {path for c in costs.values() for paths in c.values() for path in paths}
         ),

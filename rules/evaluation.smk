@@ -1,5 +1,5 @@
 # Every registered method's models (paretohqd.registry; rules/methods/) answer the held-out
-# prompts and score their answers with every objective, once per training seed (sampling with
+# prompts and score their answers with every objective (and every judge: rules/judges.smk), once per training seed (sampling with
 # that seed); the summary turns them into the front (means over seeds and prompts), its
 # hypervolume, the comparison and the plots.
 
@@ -9,11 +9,15 @@ use rule generate_template as generate_eval with:
         unpack(eval_inputs),
         base_model_input,
         all_reward_models,
+        all_judge_models,
         prompts="results/data/prompts.parquet",
     output:
         responses="results/eval/{method}/seed{seed}/responses/{pref}.parquet",
         scores=score_outputs(
             "results/eval/{method}/seed{seed}/scores/{objective}/{pref}.parquet"
+        ),
+        judged=judge_outputs(
+            "results/eval/{method}/seed{seed}/judged/{objective}/{pref}.parquet"
         ),
     log:
         "results/logs/generate_eval/{method}/seed{seed}/{pref}.log",
@@ -21,6 +25,7 @@ use rule generate_template as generate_eval with:
         "results/benchmarks/generate_eval/{method}/seed{seed}/{pref}.tsv"
     params:
         **scoring_params(),
+        judges=judge_scorers(),
         prompts={"split": "test", "n": None},
         samples_per_prompt=config["evaluation"]["samples_per_prompt"],
         source="eval",
@@ -34,6 +39,7 @@ rule summary:
         unpack(summary_input),
     output:
         front="results/summary/front.csv",
+        front_judged="results/summary/front_judged.csv",
         metrics="results/summary/metrics.json",
         png=report(
             "results/summary/front.png",
@@ -54,6 +60,7 @@ rule summary:
         CORE_ENV
     params:
         objectives=list(OBJECTIVES),
+        judges=JUDGES,
         points=eval_points(),
         seeds=SEEDS,
         costs=method_costs(),

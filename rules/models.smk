@@ -42,5 +42,7 @@ rule reward_model:
         conversation_pairs=config["reward_training"]["conversation_pairs"],
         settings=asdict(RewardTrainingSettings.from_config(config)),
         scratch="scratch/reward_model/{objective}",
+        part="reward",
+        judge_fraction=reward_label_fraction,
     script:
         "../workflow_scripts/reward_model.py"

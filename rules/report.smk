@@ -30,6 +30,7 @@ rule reward_models_page:
             "results/reward_models/{objective}/metrics.json",
             objective=TRAINED_OBJECTIVES,
         ),
+        expand(rules.judge_model.output.metrics, objective=trained_judges()),
     output:
         report(
             "results/reward_models/metrics.html",

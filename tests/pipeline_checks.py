@@ -132,14 +132,65 @@ def check_evaluated_models(run: Path, config: dict, models: dict[str, str | None
 
 
 def scored_answers(results: Path, method: str, seed: int, pref: str,
-                   objectives: list[str]) -> pd.DataFrame:
-    """One evaluated model's answers joined with its score files, by row id."""
+                   objectives: list[str], judged: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One evaluated model's answers joined with its score files, by row id (the judges'
+    files for the objectives in ``judged``)."""
     answers = pd.read_parquet(results / f"eval/{method}/seed{seed}/responses/{pref}.parquet")
     for objective in objectives:
+        grader = "judged" if objective in judged else "scores"
         scores = pd.read_parquet(
-            results / f"eval/{method}/seed{seed}/scores/{objective}/{pref}.parquet")
+            results / f"eval/{method}/seed{seed}/{grader}/{objective}/{pref}.parquet")
         answers[objective] = answers["row_id"].map(scores.set_index("row_id")["score"])
     return answers
+
+
+def check_judges(run: Path, config: dict) -> None:
+    """The judged grading is the judges' own: each judged objective's mean in
+    front_judged.csv is the mean of its judge's score files (any other objective's is the
+    reward model's, as in front.csv), in the frame of the judge's offline scores; the judges
+    score differently from the reward models they stand beside; over-optimisation is the
+    difference of the two gradings' gains over the base model."""
+    results = run / "results"
+    objectives = objective_names(config)
+    metrics = read_json(results / "summary/metrics.json")
+    sources = metrics["judged"]["sources"]
+    judged = tuple(o for o, source in sources.items() if source != "reward model")
+    assert judged, sources
+    front = pd.read_csv(results / "summary/front_judged.csv")
+    trained = pd.read_csv(results / "summary/front.csv").set_index(["method", "pref_id"])
+    differs = {o: False for o in judged}
+    for row in front.itertuples(index=False):
+        answers = pd.concat([scored_answers(results, row.method, seed, row.pref_id,
+                                            objectives, judged)
+                             for seed in training_seeds(config)], ignore_index=True)
+        for objective in objectives:
+            assert math.isclose(getattr(row, objective), answers[objective].mean(),
+                                rel_tol=1e-5, abs_tol=1e-6), (row.method, objective)
+            if objective in judged:
+                differs[objective] |= not math.isclose(
+                    getattr(row, objective), trained.loc[(row.method, row.pref_id), objective],
+                    rel_tol=1e-3)
+            else:
+                assert math.isclose(getattr(row, objective), trained.loc[
+                    (row.method, row.pref_id), objective], rel_tol=1e-5, abs_tol=1e-6)
+    assert all(differs.values()), differs
+    for j, objective in enumerate(objectives):
+        if objective in judged:
+            offline = pd.read_parquet(results / f"judges/offline/{objective}.parquet")
+            assert len(offline) == len(pd.read_parquet(results / "offline/scored.parquet"))
+            assert metrics["judged"]["normalisation"]["min"][j] == pytest.approx(
+                offline["score"].min())
+            assert metrics["judged"]["normalisation"]["max"][j] == pytest.approx(
+                offline["score"].max())
+    graded = metrics["judged"]["methods"]
+    for method, entry in metrics["methods"].items():
+        if method == "base":
+            assert "over_optimisation" not in entry
+            continue
+        gap = entry["over_optimisation"]
+        expected = ((entry["hypervolume"] - metrics["methods"]["base"]["hypervolume"])
+                    - (graded[method]["hypervolume"] - graded["base"]["hypervolume"]))
+        assert gap["estimate"] == pytest.approx(expected, abs=1e-9), method
 
 
 def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[float]]]

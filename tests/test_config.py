@@ -101,3 +101,24 @@ def test_bad_interpolation_preference_names_its_key(config):
     config["interpolation"]["preferences"] = [[0.3, 0.7], [0.3, 0.7]]
     with pytest.raises(ConfigError, match=r"same id 'p030_070' as interpolation.preferences\[0\]"):
         check_config(config)
+
+
+def test_judge_sources(config):
+    """Workflow-trained reward models get workflow-trained judges; judges.models names a ready
+    judge; an objective with a hub reward model and no judge model is not judged; off: none."""
+    from paretohqd.config import judge_sources
+
+    assert judge_sources(config) == {"harmless": "trained", "helpful": "trained"}
+    config["objectives"][1]["model"] = "org/helpful-rm"
+    assert judge_sources(config) == {"harmless": "trained"}
+    config["evaluation"]["judges"]["models"] = {"helpful": {"model": "org/other-rm"}}
+    assert judge_sources(config) == {"harmless": "trained", "helpful": "model"}
+    config["evaluation"]["judges"]["enabled"] = False
+    assert judge_sources(config) == {}
+
+
+def test_judge_for_an_unknown_objective_is_named(config):
+    config["evaluation"]["judges"]["models"] = {"helpfull": {"model": "org/rm"}}
+    with pytest.raises(ConfigError, match=r"evaluation.judges.models: \['helpfull'\] are not "
+                                          r"objectives \['harmless', 'helpful'\]"):
+        check_config(config)

@@ -67,3 +67,41 @@ def test_no_reward_training_pair_is_an_offline_row():
                                                                      test["response"]))
         assert not seen & set(zip(offline["prompt"], offline["response"]))
         assert not set(train["prompt"]) & set(prompts.loc[prompts.split == "test", "prompt"])
+
+
+def test_judges_learn_from_labelled_prompts_the_reward_models_never_see():
+    """With judges on, each recipe's labelled prompts split in two (seeded, by prompt): the
+    reward model trains and tests on one part, its judge on the other; no prompt and hence no
+    (prompt, response) pair is in both, the judge's share is label_fraction of the prompts,
+    and only the reward model gains chatterbot reply pairs."""
+    prompts = build_prompt_table(load_embedded(), 0.2, max_train=None, max_test=40, seed=42,
+                                 reward_fraction=0.25)
+    for recipe, labels in (("pyrit_harm", harmless_labels), ("pyrit_helpful", helpful_labels)):
+        parts = {part: build_reward_splits(recipe, prompts, 0.2, True, 42, part, 0.5)
+                 for part in ("reward", "judge")}
+        human = {part: pd.concat(split)[lambda f: f["origin"].str.startswith("pyrit/")]
+                 for part, split in parts.items()}
+        assert not set(human["reward"]["prompt"]) & set(human["judge"]["prompt"])
+        labelled = labels()
+        assert len(human["reward"]) + len(human["judge"]) == len(labelled)  # nothing lost
+        share = human["judge"]["prompt"].nunique() / labelled["prompt"].nunique()
+        assert abs(share - 0.5) < 0.01, (recipe, share)
+        assert (pd.concat(parts["judge"])["origin"].str.startswith("pyrit/")).all()
+        # the same seed splits the same way; without judges every label trains the reward model
+        again = build_reward_splits(recipe, prompts, 0.2, True, 42, "judge", 0.5)
+        assert again[0].equals(parts["judge"][0])
+        whole = build_reward_splits(recipe, prompts, 0.2, True, 42)
+        assert (pd.concat(whole)["origin"].str.startswith("pyrit/")).sum() == len(labelled)
+
+
+def test_split_by_prompt_keeps_every_pair_of_a_prompt_together():
+    from paretohqd.rewards.labels import split_by_prompt
+
+    labelled = pd.DataFrame({"prompt": list("aabbbcd"), "response": list("1234567"),
+                             "label": [0, 1, 0, 1, 1, 0, 1], "origin": ["x"] * 7})
+    kept, held = split_by_prompt(labelled, 0.5, seed=0)
+    assert sorted(held["prompt"].unique().tolist() + kept["prompt"].unique().tolist()) == \
+        list("abcd")
+    assert held["prompt"].nunique() == 2 and len(kept) + len(held) == 7
+    for prompt in "abcd":
+        assert (prompt in set(held["prompt"])) != (prompt in set(kept["prompt"]))

@@ -18,6 +18,7 @@ from pipeline_checks import (
     check_compute,
     check_evaluated_models,
     check_front,
+    check_judges,
     check_retraining,
     check_selections,
     run_config,
@@ -271,6 +272,21 @@ def test_tiny_run_front_rows_are_their_evaluation_files(tiny_run):
 
 
 @pytest.mark.e2e
+def test_tiny_run_grades_every_method_again_with_independent_judges(tiny_run):
+    """Judges trained on the labelled prompts the reward models never saw grade every answer
+    a second time; the summary carries both gradings and the gap between them."""
+    results = tiny_run / "results"
+    for objective in ("harmless", "helpful"):
+        judge = json.loads((results / f"judges/{objective}/metrics.json").read_text())
+        reward = json.loads((results / f"reward_models/{objective}/metrics.json").read_text())
+        assert (judge["part"], reward["part"]) == ("judge", "reward")
+        assert judge["n_test"] > 20 and 0.0 <= judge["roc_auc"] <= 1.0
+    check_judges(tiny_run, run_config(TINY))
+    comparison = (results / "summary/comparison.md").read_text()
+    assert "| HV judged [95%] |" in comparison and "over-optimisation [95%]" in comparison
+
+
+@pytest.mark.e2e
 def test_tiny_run_counts_budget_and_compute_per_method(tiny_run):
     """The compute table's rows, ParetoHqD's budget by hand and its FLOPs from its adapters."""
     check_compute(tiny_run, run_config(TINY))
@@ -366,9 +382,10 @@ def test_own_recipe_config_dag_runs_the_papers_preferences_and_rics_two_rounds(t
 
 
 # rules that load a model onto the device: they ask for the `gpu` resource with `device: cuda`
-DEVICE_RULES = {"reward_model", "score", "generate_offline", "generate_stage2", "generate_eval",
-                "generate_ric_online", "sft_stage1", "sft_stage2", "sft_full", "sft_objective",
-                "sft_ric", "sft_ric_online", "train_modpo", "train_morlhf"}
+DEVICE_RULES = {"reward_model", "judge_model", "judge_offline", "score", "generate_offline",
+                "generate_stage2", "generate_eval", "generate_ric_online", "sft_stage1",
+                "sft_stage2", "sft_full", "sft_objective", "sft_ric", "sft_ric_online",
+                "train_modpo", "train_morlhf"}
 # the LoRA SFT rules, which `accelerate.num_processes` runs on that many GPUs
 SFT_RULES = {"sft_stage1", "sft_stage2", "sft_full", "sft_objective", "sft_ric", "sft_ric_online"}
 

@@ -5,8 +5,9 @@ of a split. Serves offline data, stage-2 data and evaluation alike. With ``condi
 method's ``paretohqd.registry.Conditioning``, e.g. RiC's) the model sees each prompt as the
 method's function rewrites it for the preference (or for a random one per prompt); the rows
 keep the plain prompt, which is what the reward models score. With ``scorers`` the job also
-scores its answers (output ``scores``, one table per objective): for small tables, a separate
-scoring job would spend most of its time starting up.
+scores its answers (output ``scores``, one table per objective; with ``judges`` also output
+``judged``, one per independent judge): for small tables, a separate scoring job would spend
+most of its time starting up.
 """
 
 from paretohqd.devices import resolve_device, resolve_dtype
@@ -57,4 +58,7 @@ write_table(rows, snakemake.output[0],
             provenance=answers_provenance(p.model, adapter, p.seed, conditioning))
 if p.get("scorers"):
     write_scores(rows, p.scorers, snakemake.output.scores, resolve_device(p.device),
+                 p.scoring["max_length"], p.scoring["batch_size"], log)
+if p.get("judges"):
+    write_scores(rows, p.judges, snakemake.output.judged, resolve_device(p.device),
                  p.scoring["max_length"], p.scoring["batch_size"], log)

@@ -1,4 +1,5 @@
-"""Fine-tune one reward model on its human labels and record its held-out ROC AUC."""
+"""Fine-tune one reward model (or an independent judge: params.part) on its human labels and
+record its held-out ROC AUC."""
 
 from pathlib import Path
 
@@ -12,7 +13,7 @@ p = snakemake.params
 settings = RewardTrainingSettings(**p.settings)
 prompts = read_table(snakemake.input.prompts, required=["prompt", "references", "split"])
 train, test = build_reward_splits(p.recipe, prompts, p.test_fraction, p.conversation_pairs,
-                                  settings.seed)
+                                  settings.seed, p.part, p.judge_fraction)
 with phase(log, "work"):
     metrics = train_reward_model(train, test, p.base, Path(snakemake.output.model),
                                  Path(p.scratch), settings)
@@ -22,5 +23,6 @@ log_count(log, "full_train_param_tokens", metrics["parameters"] * metrics["train
 log_count(log, "scored_tokens", metrics["scored_tokens"])
 log_count(log, "scored_param_tokens", metrics["parameters"] * metrics["scored_tokens"])
 metrics["objective"], metrics["recipe"] = snakemake.wildcards.objective, p.recipe
+metrics["part"], metrics["base"] = p.part, p.base
 log.info("metrics: %s", metrics)
 write_json(metrics, snakemake.output.metrics)

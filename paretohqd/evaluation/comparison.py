@@ -32,6 +32,7 @@ def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
     objectives = metrics["objectives"]
     seconds = metrics["methods"].get(reference, {}).get("total_seconds")
     conditioned = _has_conditioning(metrics)
+    judged = "judged" in metrics
     rows = []
     for method, entry in metrics["methods"].items():
         versus = entry.get(f"vs_{reference}", {})
@@ -46,6 +47,13 @@ def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
                     "difference_ci_high": versus.get("ci_high", math.nan)})
         _put(row, "difference_seeds", entry.get(f"vs_{reference}_across_seeds", {}), "mean")
         row[f"share_{reference}_better"] = versus.get(f"share_{reference}_better", math.nan)
+        if judged:
+            graded = metrics["judged"]["methods"].get(method, {})
+            low, high = graded.get("hypervolume_ci", [math.nan, math.nan])
+            _put(row, "hv_judged", {"estimate": graded.get("hypervolume", math.nan),
+                                    "ci_low": low, "ci_high": high})
+            _put(row, "difference_judged", graded.get(f"vs_{reference}", {}))
+            _put(row, "over_optimisation", entry.get("over_optimisation", {}))
         for objective in objectives:
             _put(row, f"rho_{objective}", rho.get(objective, {}))
         for objective in objectives:
@@ -94,11 +102,14 @@ def _comparison_cells(table: pd.DataFrame, metrics: dict,
     level = f"{metrics['bootstrap']['level']:.0%}"
     conditioned = _has_conditioning(metrics)
     seeds = _several_seeds(metrics)
+    judged = "judged" in metrics
     headers = (["method", f"hypervolume [{level}]"]
                + ([f"HV across seeds [{level}]"] if seeds else [])
                + [f"HV({reference}) - HV [{level}]"]
                + ([f"HV({reference}) - HV across seeds [{level}]"] if seeds else [])
                + [f"resamples with {reference} ahead"]
+               + ([f"HV judged [{level}]", f"HV({reference}) - HV judged [{level}]",
+                   f"over-optimisation [{level}]"] if judged else [])
                + [f"rho {o} [{level}]" for o in objectives]
                + [f"range {o} [{level}]" for o in objectives]
                + [f"angle to ray, degrees [{level}]"]
@@ -120,6 +131,8 @@ def _comparison_cells(table: pd.DataFrame, metrics: dict,
                          row["difference_ci_high"])]
             + ([cell("difference_seeds")] if seeds else [])
             + ["" if pd.isna(share) else f"{share:.3f}"]
+            + ([cell("hv_judged"), cell("difference_judged"), cell("over_optimisation")]
+               if judged else [])
             + [cell(f"rho_{o}", 2) for o in objectives]
             + [cell(f"range_{o}", 3) for o in objectives]
             + [cell("angle", 1)]
@@ -160,11 +173,30 @@ def _comparison_note(metrics: dict, reference: str) -> str:
            "preferences between the reward of objective i the prompt asks for and the mean "
            "reward obtained (1: the conditioning was learned). " if _has_conditioning(metrics)
            else "")
+        + (_judged_note(metrics) if "judged" in metrics else "")
         + "The "
         "hypervolume of noisy means is biased upwards, more so for methods with many alike "
         "points. Compute is wall-clock seconds of each method's own training and data "
         f"generation per training seed (the mean over {boot['seeds']} seed(s)); the shared "
         "offline data, reward models and evaluation are not included.")
+
+
+def _judged_note(metrics: dict) -> str:
+    """What the judged columns are: who grades each objective, in which frame."""
+    sources = metrics["judged"]["sources"]
+    norm = metrics["judged"]["normalisation"]
+    graders = ", ".join(
+        f"{o}: {_GRADERS[source]} [{lo:.4g}, {hi:.4g}]" for o, source, lo, hi in
+        zip(metrics["objectives"], sources.values(), norm["min"], norm["max"]))
+    return ("HV judged: the same answers graded by independent judges that no method trained "
+            f"or selected on ({graders}; each frame is the judge's min and max over the "
+            "offline data), with the same bootstrap draw. over-optimisation: a method's "
+            "hypervolume gain over the base model under the reward models minus its gain under "
+            "the judges (positive: part of the gain does not survive an independent grader). ")
+
+
+_GRADERS = {"trained": "a judge trained on held-out labels", "model": "a ready judge model",
+            "reward model": "its own reward model, no judge"}
 
 
 def comparison_markdown(table: pd.DataFrame, metrics: dict, reference: str) -> str:

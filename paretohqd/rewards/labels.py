@@ -73,6 +73,20 @@ def helpful_labels() -> pd.DataFrame:
     return _unique_pairs(pd.concat([achieved, not_refused], ignore_index=True))
 
 
+REWARD_PART, JUDGE_PART = "reward", "judge"
+
+
+def split_by_prompt(labelled: pd.DataFrame, fraction: float, seed: int
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, held out): a seeded ``fraction`` of the distinct prompts goes to the held-out
+    part with every labelled pair of theirs, so that no prompt is labelled in both parts."""
+    prompts = pd.Series(labelled["prompt"].unique()).sort_values(ignore_index=True)
+    held = set(prompts.sample(n=round(fraction * len(prompts)), random_state=seed))
+    in_held = labelled["prompt"].isin(held)
+    return (labelled[~in_held].reset_index(drop=True),
+            labelled[in_held].reset_index(drop=True))
+
+
 def conversation_pairs(prompts: pd.DataFrame, seed: int) -> pd.DataFrame:
     """Helpful positives (prompt, its human reply) and negatives (prompt, another prompt's reply).
 

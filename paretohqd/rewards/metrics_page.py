@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from paretohqd.html import html_note, html_page, html_table
 
 # the columns of metrics.json in this order first; any other key after them, sorted by name
-FIRST = ("objective", "recipe", "roc_auc", "n_train", "n_test")
+FIRST = ("objective", "part", "recipe", "roc_auc", "n_train", "n_test")
 HEADERS = {"roc_auc": "ROC AUC (held out)", "n_train": "train rows", "n_test": "test rows"}
 
 
@@ -39,7 +39,9 @@ def reward_models_html(metrics: Sequence[Mapping[str, Any]], base: str) -> str:
     note = (f"Each objective's reward model is {base} fine-tuned by the workflow (rule "
             "reward_model) on its recipe's human labels; ROC AUC on a seeded held-out split of "
             "human-labelled PyRIT rows it never saw (0.5: chance, 1: every positive answer "
-            "scored above every negative one).")
+            "scored above every negative one). Rows of part 'judge' are the independent "
+            "judges (rule judge_model, from the model in column base): trained the same way "
+            "on the labelled prompts held out from the reward model, used only to grade.")
     return html_page("Reward models: held-out metrics",
                      [html_table([HEADERS.get(key, key) for key in keys], rows, numeric),
                       html_note(note)])

@@ -19,7 +19,7 @@ from transformers import (
 
 from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
-from paretohqd.rewards.labels import RECIPES
+from paretohqd.rewards.labels import JUDGE_PART, RECIPES, REWARD_PART, split_by_prompt
 from paretohqd.rewards.labels import conversation_pairs as conversation_pairs_of
 from paretohqd.rewards.scorers import ClassifierScorer
 from paretohqd.settings import RewardTrainingSettings
@@ -38,15 +38,24 @@ def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
 
 
 def build_reward_splits(recipe: str, prompts: pd.DataFrame, test_fraction: float,
-                        conversation_pairs: bool, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        conversation_pairs: bool, seed: int, part: str = REWARD_PART,
+                        judge_fraction: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Human-labelled rows of ``recipe`` split train/test (seeded, stratified on the binary
-    label); for ``pyrit_helpful`` the train part may gain chatterbot reply pairs from the
-    ``reward`` prompts (never the ``train`` ones, whose human replies are offline rows the
-    selection would then find inflated). The test part holds human-labelled PyRIT rows only."""
+    label). With ``judge_fraction`` > 0 the labelled prompts are first split (split_by_prompt):
+    ``part`` ``reward`` keeps the rest, ``judge`` (an independent judge's data) the held-out
+    share. For the reward part of ``pyrit_helpful`` the train part may gain chatterbot reply
+    pairs from the ``reward`` prompts (never the ``train`` ones, whose human replies are
+    offline rows the selection would then find inflated); a judge trains on human labels only.
+    The test part holds human-labelled PyRIT rows only."""
+    if part not in (REWARD_PART, JUDGE_PART):
+        raise ValueError(f"part {part!r}: expected {REWARD_PART!r} or {JUDGE_PART!r}")
     labelled = RECIPES[recipe]()
+    if judge_fraction > 0:
+        kept, held_out = split_by_prompt(labelled, judge_fraction, seed)
+        labelled = held_out if part == JUDGE_PART else kept
     train, test = train_test_split(labelled, test_size=test_fraction, random_state=seed,
                                    stratify=binary_targets(labelled["label"]))
-    if recipe == "pyrit_helpful" and conversation_pairs:
+    if recipe == "pyrit_helpful" and conversation_pairs and part == REWARD_PART:
         reward_prompts = prompts[prompts["split"] == "reward"]
         refs = reward_prompts.assign(reference=reward_prompts["references"].map(
             lambda r: r[0] if len(r) else ""))
