@@ -55,3 +55,4 @@ rule offline_data:
             "results/reward_models/{objective}/metrics.json",
             objective=TRAINED_OBJECTIVES,
         ),
+        rules.judge_offline.output,

@@ -359,8 +359,9 @@ def method_costs():
 
 def shared_costs():
     """Benchmark files of the jobs every method needs once, by label: the offline data (the
-    base model's conversion, generation and scoring), the reward models the workflow trains
-    and the evaluation of every model."""
+    base model's conversion, generation and scoring), the reward models the workflow trains,
+    the judges (training and their offline scores; their scoring of the answers is part of
+    the evaluation) and the evaluation of every model."""
     offline = expand(rules.generate_offline.benchmark, shard=SHARDS) + expand(
         rules.score.benchmark, objective=OBJECTIVES, part=[f"shard{s}" for s in SHARDS]
     )
@@ -370,6 +371,10 @@ def shared_costs():
     if TRAINED_OBJECTIVES:
         shared["reward models"] = expand(
             rules.reward_model.benchmark, objective=TRAINED_OBJECTIVES
+        )
+    if JUDGES:
+        shared["judges"] = [str(rules.judge_offline.benchmark)] + expand(
+            rules.judge_model.benchmark, objective=trained_judges()
         )
     shared["evaluation"] = [
         str(rules.generate_eval.benchmark).format(method=m, seed=s, pref=p)

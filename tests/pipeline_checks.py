@@ -294,7 +294,8 @@ def check_compute(run: Path, config: dict) -> None:
     results = run / "results"
     table = pd.read_csv(results / "summary/compute.csv").set_index("name")
     methods = list(read_json(results / "summary/metrics.json")["methods"])
-    assert table.index.tolist() == [*methods, "offline data", "reward models", "evaluation"]
+    assert table.index.tolist() == [*methods, "offline data", "reward models", "judges",
+                                    "evaluation"]
     seed = training_seeds(config)[0]
     prefs = [preference_id(w) for w in config["preferences"]]
     k, batch = config["selection"]["k"], config["sft"]["batch_size"]
@@ -317,10 +318,11 @@ def check_compute(run: Path, config: dict) -> None:
     assert stage1["generated_tokens"] == 0
     assert chain["flops"] > stage1["flops"] and chain["generated_tokens"] > 0
     assert table.loc["base", "flops"] == 0 and table.loc["base", "models"] == 0
-    for shared in ("offline data", "reward models", "evaluation"):
+    for shared in ("offline data", "reward models", "judges", "evaluation"):
         assert table.loc[shared, "flops"] > 0 and table.loc[shared, "work_s"] > 0, shared
     assert table.loc["evaluation", "generated_tokens"] > 0
     assert table.loc["offline data", "scored_tokens"] > 0
     assert table.loc["reward models", "train_tokens"] > 0
+    assert table.loc["judges", "train_tokens"] > 0 and table.loc["judges", "scored_tokens"] > 0
     assert (results / "summary/hv_compute.png").stat().st_size > 1000
     assert "| paretohqd |" in (results / "summary/compute.md").read_text()

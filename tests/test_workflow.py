@@ -381,6 +381,21 @@ def test_own_recipe_config_dag_runs_the_papers_preferences_and_rics_two_rounds(t
     assert counts["sft_ric_online"] == 2
 
 
+def test_multiseed_config_dag_trains_every_preference_once_per_seed(tmp_path):
+    """config/multiseed.yaml: 11 preferences x 3 training seeds for ParetoHqD (both stages),
+    MODPO and the soups, the shared offline stage and judges once, every model evaluated per
+    seed (the base model too)."""
+    result = snakemake("-n", "--configfile", str(ROOT / "config/multiseed.yaml"),
+                       workdir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = job_counts(result.stdout)
+    assert counts["sft_stage1"] == counts["sft_stage2"] == counts["train_modpo"] == 33
+    assert counts["soup"] == 33 and counts["sft_objective"] == 2 * 3
+    assert counts["generate_eval"] == 3 * (1 + 3 * 11)
+    assert counts["reward_model"] == counts["judge_model"] == 2 and counts["judge_offline"] == 1
+    assert counts["select_stage1"] == 11  # the offline selection is shared by the seeds
+
+
 # rules that load a model onto the device: they ask for the `gpu` resource with `device: cuda`
 DEVICE_RULES = {"reward_model", "judge_model", "judge_offline", "score", "generate_offline",
                 "generate_stage2", "generate_eval", "generate_ric_online", "sft_stage1",
@@ -582,10 +597,12 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
     comparison = (workdir / "results/summary/comparison.html").read_text()
     assert comparison.count("<tr>") == 1 + 8  # a header, base, sft, 6 more methods
     compute = (workdir / "results/summary/compute.html").read_text()
-    assert compute.count("<tr>") == (1 + 8) + (1 + 8 + 3)  # budget; compute with shared costs
+    # budget; compute with the shared costs (offline data, reward models, judges, evaluation)
+    assert compute.count("<tr>") == (1 + 8) + (1 + 8 + 4)
     reward_models = (workdir / "results/reward_models/metrics.html").read_text()
-    assert reward_models.count("<tr>") == 1 + 2  # a header, harmless and helpful
-    assert "<th>harmless</th><td>pyrit_harm</td>" in reward_models
+    assert reward_models.count("<tr>") == 1 + 4  # a header, harmless and helpful, two parts
+    for part in ("reward", "judge"):
+        assert f"<th>harmless</th><td>{part}</td><td>pyrit_harm</td>" in reward_models
 
 
 @pytest.mark.e2e

@@ -11,8 +11,9 @@ from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests/configs/tiny.yaml"
-# The last output of the offline stage: prompts, base model, reward models, scored offline data
-OFFLINE_TARGET = "results/offline/scored.parquet"
+# The offline stage's target rule: prompts, base model, reward models and judges, the scored
+# offline data and the judges' scores of it
+OFFLINE_TARGET = "offline_data"
 
 
 def snakemake(*args: str, workdir: Path | None = None, timeout: int = 1800,

@@ -58,8 +58,8 @@ def _row(name: str, kind: str, benchmarks: Sequence[str], per: int) -> dict:
 def compute_table(costs: Mapping[str, Mapping[str, Sequence[str]]],
                   shared: Mapping[str, Sequence[str]], n_seeds: int) -> pd.DataFrame:
     """One row per method (its ``train`` and ``generate`` jobs, per training seed: the sum over
-    seeds divided by ``n_seeds``) and per shared cost (offline data, reward models, evaluation:
-    whole-run totals), with the columns of ``COLUMNS``."""
+    seeds divided by ``n_seeds``) and per shared cost (offline data, reward models, judges,
+    evaluation: whole-run totals), with the columns of ``COLUMNS``."""
     rows = [_row(name, "method", [*paths["train"], *paths["generate"]], n_seeds)
             for name, paths in costs.items()]
     rows += [_row(label, "shared", paths, 1) for label, paths in shared.items()]
@@ -113,7 +113,7 @@ def compute_cells(table: pd.DataFrame, reference: str
 
 COMPUTE_NOTE = (
     "Per training seed for methods (the mean over seeds), whole-run totals for the shared "
-    "costs, which every method needs once (offline data, reward models, evaluation). "
+    "costs, which every method needs once (offline data, reward models, judges, evaluation). "
     "Work seconds: the jobs' training, generation and scoring phases from their logs "
     "(start-up and model loads left out; a training job resumed after a kill counts its "
     "earlier runs); wall seconds: the jobs' benchmark files. FLOPs: 4 N T for LoRA training "
