@@ -13,6 +13,7 @@ include: "rules/templates.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
 include: "rules/offline.smk"
+include: "rules/judges.smk"
 
 
 for method_rules in sorted(
@@ -23,7 +24,6 @@ for method_rules in sorted(
 
 
 include: "rules/evaluation.smk"
-include: "rules/judges.smk"
 include: "rules/serving.smk"
 include: "rules/hub.smk"
 include: "rules/report.smk"

@@ -2,7 +2,7 @@
 # selects on, used only to grade. The workflow trains one like the objective's reward model on
 # the labelled prompts held out from it; the judges score the offline data (the frame of the
 # judged hypervolume) here and every evaluation answer in the job that generates it
-# (generate_eval), and the summary grades every method twice.
+# (rules/evaluation.smk), and the summary grades every method twice.
 
 
 use rule reward_model as judge_model with:
