@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from paretohqd.evaluation.front import build_front
-from paretohqd.evaluation.metrics import Bootstrap, hypervolume, normalised
+from paretohqd.evaluation.metrics import Bootstrap, frame_hypervolume
 from paretohqd.evaluation.uncertainty import hypervolume_samples, summarise
 
 
@@ -51,7 +51,7 @@ def main() -> None:
     front, per_prompt = build_front(points, objectives, responses, scores,
                                     {"min_words": 1, "max_repeated_share": 1.0})
     resamples = Bootstrap(args.resamples, args.seed, 0.95).draw(per_prompt)
-    volume = lambda p: hypervolume(normalised(p, low, high), reference)  # noqa: E731
+    volume = frame_hypervolume(low, high, reference)
     keys = [(m, p) for m, p in zip(front["method"], front["pref_id"])]
     samples = hypervolume_samples(resamples, keys, volume)
     estimate = {label: volume(front[front["method"] == label][objectives].to_numpy())

@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 
 from paretohqd.evaluation.front import build_front
-from paretohqd.evaluation.metrics import (Bootstrap, build_metrics, hypervolume, normalised,
+from paretohqd.evaluation.metrics import (Bootstrap, build_metrics, frame_hypervolume,
                                           standard_errors)
 from paretohqd.evaluation.uncertainty import Point, Resamples, hypervolume_samples, summarise
 from paretohqd.io import read_table
@@ -61,12 +61,9 @@ def over_optimisation(trained: Resamples, judged: Resamples, points: Sequence[Po
     (drawn with the same seed, so the same prompts and seeds). ``estimates`` holds each
     grading's hypervolumes (``trained``/``judged`` -> method -> HV), ``frames`` each
     grading's (low, high)."""
-    samples = {}
-    for name, resamples in (("trained", trained), ("judged", judged)):
-        low, high = frames[name]
-        samples[name] = hypervolume_samples(
-            resamples, points, lambda pts, low=low, high=high:
-            hypervolume(normalised(pts, low, high), reference))
+    samples = {name: hypervolume_samples(resamples, points,
+                                         frame_hypervolume(*frames[name], reference))
+               for name, resamples in (("trained", trained), ("judged", judged))}
     out = {}
     for method in samples["trained"]:
         if method == baseline or baseline not in samples["trained"]:

@@ -6,7 +6,7 @@ order and steer the answers, collapse rate and compute seconds per training seed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import moocore
 import numpy as np
@@ -55,6 +55,13 @@ def hypervolume(points: np.ndarray, reference: Sequence[float]) -> float:
     return float(moocore.hypervolume(inside, ref=reference, maximise=True)) if len(inside) else 0.0
 
 
+def frame_hypervolume(low: Sequence[float], high: Sequence[float],
+                      reference: Sequence[float]) -> Callable[[np.ndarray], float]:
+    """The hypervolume of ``(n, M)`` mean-reward points after mapping [low, high] to [0, 1],
+    above ``reference``: the score every interval of the summary resamples."""
+    return lambda points: hypervolume(normalised(points, low, high), reference)
+
+
 def method_metrics(front: pd.DataFrame, objectives: Sequence[str], low: Sequence[float],
                    high: Sequence[float], reference: Sequence[float]) -> dict[str, dict]:
     """Per method: hypervolume of its points (normalised), mean collapse rate, point count."""
@@ -96,7 +103,7 @@ def uncertainty(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[
       and their mean (``angle``; paretohqd.evaluation.steering).
     """
     points = list(zip(front["method"], front["pref_id"]))
-    score = lambda pts: hypervolume(normalised(pts, low, high), reference)  # noqa: E731
+    score = frame_hypervolume(low, high, reference)
     samples = hypervolume_samples(resamples, points, score)
     estimates = {method: score(rows[list(objectives)].to_numpy())
                  for method, rows in front.groupby("method", sort=False)}
@@ -154,7 +161,7 @@ def seed_metrics(per_prompt: Mapping[Point, np.ndarray], objectives: Sequence[st
     ``hypervolume_across_seeds`` (mean, sd, t interval of the mean, where a re-run would land;
     paretohqd.evaluation.seeds) and, beside the reference, the same for HV(compare_to) - HV
     paired by seed (``vs_<compare_to>_across_seeds``)."""
-    score = lambda pts: hypervolume(normalised(pts, low, high), reference)  # noqa: E731
+    score = frame_hypervolume(low, high, reference)
     per_seed = per_seed_hypervolumes(per_prompt, score)
     out = {}
     for method, values in per_seed.items():
