@@ -106,10 +106,6 @@ def check_config(config: dict[str, Any]) -> None:
                        names)
     if config["selection"]["k"] < 1:
         raise ConfigError(f"selection.k = {config['selection']['k']}: must be >= 1")
-    processes = config["accelerate"]["num_processes"]
-    if processes > 1 and not config["device"].startswith("cuda"):
-        raise ConfigError(f"accelerate.num_processes = {processes} needs device: cuda "
-                          f"(got device: {config['device']})")
 
 
 def merge_config(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:

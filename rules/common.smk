@@ -50,6 +50,8 @@ TORCH_THREADS = 1
 GPUS = 1 if config["device"].startswith("cuda") else 0
 TRAIN_PROCESSES = config["accelerate"]["num_processes"]
 TRAIN_GPUS = GPUS * TRAIN_PROCESSES
+# and TORCH_THREADS per process (`--set-threads` splits a rule's threads among them)
+TRAIN_THREADS = TORCH_THREADS * TRAIN_PROCESSES
 
 BASE_MODEL_DIR = "results/models/base"
 

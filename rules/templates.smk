@@ -20,7 +20,7 @@ rule sft_template:
         "results/benchmarks/templates/sft/{never}.tsv"
     conda:
         TORCH_ENV
-    threads: TORCH_THREADS
+    threads: TRAIN_THREADS
     resources:
         gpu=TRAIN_GPUS,
     params:

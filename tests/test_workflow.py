@@ -404,7 +404,7 @@ DEVICE_RULES = {"reward_model", "judge_model", "judge_offline", "score", "genera
 SFT_RULES = {"sft_stage1", "sft_stage2", "sft_full", "sft_objective", "sft_ric", "sft_ric_online"}
 
 
-@pytest.mark.parametrize("device, processes", [("cpu", 1), ("cuda", 1), ("cuda", 2)])
+@pytest.mark.parametrize("device, processes", [("cpu", 1), ("cpu", 2), ("cuda", 1), ("cuda", 2)])
 def test_device_rules_ask_for_gpus_only_on_cuda(tmp_path, device, processes):
     """As README's "On a GPU workstation" promises: with `device: cuda` every rule that loads a
     model on the device asks for one `gpu` (the SFT rules for `accelerate.num_processes`), so

@@ -1,5 +1,5 @@
 """Fine-tune one LoRA adapter (stage 1 from scratch, stage 2 from stage 1, or a baseline's),
-in this process or across GPUs with accelerate."""
+in this process or in several data-parallel processes with accelerate."""
 
 from pathlib import Path
 
@@ -12,5 +12,5 @@ p = snakemake.params
 settings = SFTSettings(**p.settings)
 spec = job_spec(p.model, snakemake.input.data, Path(snakemake.output[0]), Path(p.checkpoints),
                 settings, p.prompt_format, snakemake.input.get("adapter"))
-metrics = run_sft(spec, p.launch["num_processes"])
+metrics = run_sft(spec, p.launch["num_processes"], snakemake.threads)
 log.info("trained: %s", metrics)

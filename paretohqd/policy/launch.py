@@ -1,13 +1,19 @@
-"""Run a LoRA SFT job in this process, or across GPUs under ``accelerate launch``.
+"""Run a LoRA SFT job in this process, or in N data-parallel processes under ``accelerate
+launch``.
 
 With one process the trainer runs here. With N > 1 the job's arguments go to a JSON file and
 ``accelerate launch --multi_gpu --num_processes N -m paretohqd.policy.launch <file>`` starts N
-data-parallel copies of this module, which read the file and train (rank 0 writes the output).
+copies of this module, which read the file and train; rank 0 writes the adapter, the metrics
+and the ``count`` lines. ``--multi_gpu`` is only accelerate's name for its torchrun launcher:
+each copy's trainer picks the backend from the job's device, NCCL on CUDA and gloo on a CPU
+(``TrainingArguments(use_cpu=True)``). accelerate's ``--cpu`` starts one process unless it is
+given an MPI host file. ``sft.batch_size`` is per process: the global batch is N times it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -19,10 +25,13 @@ from paretohqd.settings import SFTSettings
 from paretohqd.policy.training import train_adapter
 
 
-def accelerate_command(num_processes: int, spec_path: Path) -> list[str]:
-    """The ``accelerate launch`` command line of an N-process run of ``spec_path``."""
+def accelerate_command(num_processes: int, threads: int, spec_path: Path) -> list[str]:
+    """The ``accelerate launch`` command line of an N-process run of ``spec_path``, each
+    process with ``threads`` CPU threads."""
     return [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
             "--num_processes", str(num_processes), "--num_machines", "1",
+            "--num_cpu_threads_per_process", str(threads),
+            "--main_process_port", "0",  # a free port: jobs side by side on one node
             "--mixed_precision", "no",  # the trainer sets bf16/fp16 itself
             "-m", "paretohqd.policy.launch", str(spec_path)]
 
@@ -44,16 +53,21 @@ def run_spec(spec: dict) -> dict[str, float]:
                          spec["prompt_format"], spec["init_adapter"])
 
 
-def run_sft(spec: dict, num_processes: int) -> dict[str, float]:
-    """Run the job in-process (one process) or under ``accelerate launch`` (several)."""
+def run_sft(spec: dict, num_processes: int, threads: int = 1) -> dict[str, float]:
+    """Run the job in-process (one process) or under ``accelerate launch`` (several, sharing
+    the job's ``threads`` evenly, at least one each), whose output goes to this process's
+    stdout and stderr (the job's log)."""
     if num_processes <= 1:
         return run_spec(spec)
     with tempfile.TemporaryDirectory() as folder:
         spec_path = Path(folder) / "job.json"
         spec_path.write_text(json.dumps(spec))
-        subprocess.run(accelerate_command(num_processes, spec_path), check=True)
+        command = accelerate_command(num_processes, max(1, threads // num_processes), spec_path)
+        subprocess.run(command, check=True, stdout=sys.stdout, stderr=sys.stderr)
     return read_json(Path(spec["output_dir"]) / "train_metrics.json")
 
 
 if __name__ == "__main__":
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_spec(read_json(sys.argv[1]))

@@ -82,6 +82,8 @@ def trainer_args(settings: TrainerSettings, checkpoint_dir: Path) -> dict:
         max_steps=settings.steps,
         per_device_train_batch_size=settings.batch_size,
         activation_checkpointing=False,
+        # every LoRA weight is used in each forward: no extra autograd traversal under DDP
+        ddp_find_unused_parameters=False,
         learning_rate=settings.learning_rate,
         lr_scheduler_type=settings.lr_scheduler,
         warmup_steps=0.03,
@@ -195,13 +197,14 @@ def fit(trainer, tokenizer, output_dir: Path, checkpoint_dir: Path,
                "policy_params": sum(p.numel() for name, p in trainer.model.named_parameters()
                                     if "lora_" not in name),
                "seconds": clock.elapsed(), "resumed_from": last}
-    log_phase(log, "work", metrics["seconds"])
-    for name in ("steps", "sequences", "examples", "train_tokens", "forward_tokens"):
-        log_count(log, name, metrics[name])
-    # LoRA: the backward pass runs through the frozen base (FLOPs about 4 N T, not 6 N T)
-    log_count(log, "lora_train_param_tokens", metrics["policy_params"] * tokens)
-    log_count(log, "forward_param_tokens", metrics["policy_params"] * metrics["forward_tokens"])
-    if main:
+    if main:  # the counts are the job's (global batch, tokens of every process) once
+        log_phase(log, "work", metrics["seconds"])
+        for name in ("steps", "sequences", "examples", "train_tokens", "forward_tokens"):
+            log_count(log, name, metrics[name])
+        # LoRA: the backward pass runs through the frozen base (FLOPs about 4 N T, not 6 N T)
+        log_count(log, "lora_train_param_tokens", metrics["policy_params"] * tokens)
+        log_count(log, "forward_param_tokens",
+                  metrics["policy_params"] * metrics["forward_tokens"])
         tokenizer.save_pretrained(str(output_dir))
         (output_dir / "train_metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
         shutil.rmtree(checkpoint_dir)  # the adapter is saved; a later re-run must start afresh
