@@ -20,9 +20,10 @@ SHARED_RUNS = {"tiny_run"}
 SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py"}
 # The other modules with a workflow run or an install, longest first: the workers take them
 # before the quick modules, so that no long run is left for the end with one worker on it
-# (about 400, 400, 170, 150 and 35 s with two workers on two cores)
-LONG_MODULES = ["tests/test_more_methods.py", "tests/test_reruns.py", "tests/test_wheelhouse.py",
-                "tests/test_slurm.py", "tests/test_interruption.py"]
+# (about 400, 400, 260, 170, 35 and 20 s with two workers on two cores)
+LONG_MODULES = ["tests/test_more_methods.py", "tests/test_reruns.py", "tests/test_slurm.py",
+                "tests/test_wheelhouse.py", "tests/test_interruption.py",
+                "tests/test_concurrent_runs.py"]
 
 # Property tests draw the same examples on every run (and every machine): a failure is
 # reproducible, and a passing suite does not turn red by the luck of a new draw.

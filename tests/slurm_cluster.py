@@ -99,7 +99,9 @@ def available_memory_mb() -> int:
 
 @dataclass
 class SlurmCluster:
-    """One node (this host, all its CPUs, 80% of its available memory), one partition."""
+    """One node (this host, all its CPUs, 80% of its available memory), one partition. A job
+    past its time limit gets SIGTERM within 30 s (slurmctld checks limits that often) and
+    SIGKILL 5 s later (``KillWait``, 30 s by default), so a time-limit test waits little."""
 
     root: Path
     partition: str = "debug"
@@ -244,6 +246,8 @@ MpiDefault=none
 SchedulerType=sched/backfill
 ReturnToService=2
 MinJobAge=600
+KillWait=5
+OverTimeLimit=0
 NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.memory_mb} State=UNKNOWN
 PartitionName={self.partition} Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
 """

@@ -2,6 +2,7 @@
 adapter; a workflow killed mid-generation re-runs only the unfinished shard."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -31,7 +32,7 @@ def wait_for(predicate, process: subprocess.Popen, timeout: float = 300) -> None
         time.sleep(0.02)
 
 
-def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path):
+def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path, caplog):
     """A job SIGKILLed right after saving its step-20 checkpoint leaves no adapter; run again,
     it resumes from exactly that checkpoint and ends with the adapter of an uninterrupted run,
     bit for bit (CPU float32 is deterministic; the trainer restores data order and RNG)."""
@@ -57,8 +58,10 @@ def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path):
         "checkpoint-20"]
 
     before = float((Path(killed["checkpoint_dir"]) / "checkpoint-20" / ELAPSED_FILE).read_text())
-    metrics = run_spec(killed)
+    with caplog.at_level(logging.INFO, logger="paretohqd.policy.training"):
+        metrics = run_spec(killed)
     assert Path(metrics["resumed_from"]).name == "checkpoint-20"
+    assert "resuming from checkpoint-20 (step 20 of 60)" in caplog.text
     # the work of the killed run counts too; the tokens are the trainer's, resumed with it
     assert metrics["seconds"] > before > 0
     straight_metrics = json.loads((tmp_path / "straight/adapter/train_metrics.json").read_text())

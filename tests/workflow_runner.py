@@ -16,15 +16,34 @@ TINY = ROOT / "tests/configs/tiny.yaml"
 OFFLINE_TARGET = "offline_data"
 
 
-def snakemake(*args: str, workdir: Path | None = None, timeout: int = 1800,
-              snakefile: Path = ROOT / "Snakefile") -> subprocess.CompletedProcess:
-    """``snakemake --snakefile <repo>/Snakefile [--directory workdir] args...``, offline."""
+def snakemake_command(*args: str, workdir: Path | None = None,
+                      snakefile: Path = ROOT / "Snakefile") -> list[str]:
+    """``snakemake --snakefile <repo>/Snakefile [--directory workdir] args...``."""
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(snakefile)]
     if workdir is not None:
         cmd += ["--directory", str(workdir)]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    return subprocess.run([*cmd, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return [*cmd, *map(str, args)]
+
+
+def offline_env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+
+
+def snakemake(*args: str, workdir: Path | None = None, timeout: int = 1800,
+              snakefile: Path = ROOT / "Snakefile") -> subprocess.CompletedProcess:
+    """Run ``snakemake_command(...)`` offline, to the end."""
+    return subprocess.run(snakemake_command(*args, workdir=workdir, snakefile=snakefile),
+                          cwd=ROOT, env=offline_env(), capture_output=True, text=True,
                           timeout=timeout)
+
+
+def start_snakemake(*args: str, workdir: Path, log: Path) -> subprocess.Popen:
+    """Start ``snakemake_command(...)`` offline in the background, stdout and stderr to ``log``
+    (read it while it runs), in a session of its own."""
+    with log.open("w") as sink:
+        return subprocess.Popen(snakemake_command(*args, workdir=workdir), cwd=ROOT,
+                                env=offline_env(), stdout=sink, stderr=subprocess.STDOUT,
+                                start_new_session=True)
 
 
 def job_counts(dry_run_output: str) -> dict[str, int]:

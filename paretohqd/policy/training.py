@@ -161,6 +161,17 @@ def elapsed_before(checkpoint: str | None) -> float:
     return float(path.read_text()) if path is not None and path.is_file() else 0.0
 
 
+def log_start(log: logging.Logger, checkpoint: str | None, checkpoint_dir: Path,
+              steps: int) -> None:
+    """Say in the job's log whether it starts afresh or resumes, and from which step (a job
+    retried after a kill shows here where its work picked up)."""
+    if checkpoint is None:
+        log.info("no checkpoint in %s: training from step 0 of %d", checkpoint_dir, steps)
+    else:
+        name = Path(checkpoint).name  # checkpoint-<global step>, as the trainer names it
+        log.info("resuming from %s (step %s of %d)", name, name.split("-")[-1], steps)
+
+
 def fit(trainer, tokenizer, output_dir: Path, checkpoint_dir: Path,
         fingerprint: str, examples: int,
         forward_tokens: Callable[[int], int] = lambda trained: 0) -> dict[str, float]:
@@ -181,6 +192,8 @@ def fit(trainer, tokenizer, output_dir: Path, checkpoint_dir: Path,
         prepare_checkpoints(checkpoint_dir, fingerprint)
     trainer.accelerator.wait_for_everyone()
     last = get_last_checkpoint(str(checkpoint_dir))
+    if main:
+        log_start(log, last, checkpoint_dir, trainer.args.max_steps)
     clock = RecordElapsed(checkpoint_dir, elapsed_before(last))
     trainer.add_callback(clock)
     result = trainer.train(resume_from_checkpoint=last)
