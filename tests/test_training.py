@@ -280,3 +280,22 @@ def test_nucleus_sampler_draws_from_the_top_p_distribution():
     torch.testing.assert_close(drawn, nucleus, atol=0.015, rtol=0)
     top1 = NucleusSampler(temperature=1.0, top_p=0.9, top_k=1)(None, logits[:100])
     assert (top1.argmax(dim=1) == 0).all()
+
+
+def test_rows_whose_prompt_fills_max_length_are_counted_then_refused(tiny_causal_lm, tmp_path,
+                                                                      caplog):
+    """TRL drops an example whose prompt alone fills ``max_length`` (no answer token is left):
+    the job says how many it dropped, and with none left it fails naming sft.max_length
+    instead of failing inside the data loader."""
+    long_prompt = "Tell me everything about " + "the history of the world " * 40
+    settings = replace(SETTINGS, steps=1, max_length=64)
+    rows = pd.DataFrame({"prompt": [long_prompt, "Hi?"], "response": ["Sure.", "Hello."]})
+    with caplog.at_level("WARNING"):
+        metrics = train_adapter(str(tiny_causal_lm), rows, tmp_path / "out", tmp_path / "ckpt",
+                                settings)
+    assert metrics["steps"] == 1
+    assert "1 of 2 training rows dropped" in caplog.text
+    with pytest.raises(ValueError, match=r"all 1 training rows .* raise sft.max_length"):
+        train_adapter(str(tiny_causal_lm), rows.iloc[:1], tmp_path / "out2", tmp_path / "ckpt2",
+                      settings)
+    assert not (tmp_path / "out2").exists()

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 from transformers import Trainer
 from trl import SFTTrainer
+
+
+log = logging.getLogger(__name__)
+
+
+def check_examples(trainer: SFTTrainer, rows: int, max_length: int) -> None:
+    """Say how many of ``rows`` the trainer dropped because their prompt alone fills
+    ``max_length`` tokens (no answer token left to learn from); fail, naming the setting, when
+    none is left."""
+    kept = len(trainer.train_dataset)
+    if kept == 0:
+        raise ValueError(f"all {rows} training rows have prompts of {max_length} tokens or more "
+                         f"(sft.max_length = {max_length}), so no answer token is left to train "
+                         f"on: raise sft.max_length")
+    if kept < rows:
+        log.warning("%d of %d training rows dropped: their prompts fill sft.max_length = %d "
+                    "tokens", rows - kept, rows, max_length)
 
 
 class LogitsLossSFTTrainer(SFTTrainer):

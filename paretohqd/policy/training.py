@@ -232,7 +232,7 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
     from peft import PeftModel
     from trl import SFTConfig
 
-    from paretohqd.policy.sft_trainer import sft_trainer_class
+    from paretohqd.policy.sft_trainer import check_examples, sft_trainer_class
 
     model, tokenizer = load_base(base_model)
     peft_config = None
@@ -245,6 +245,7 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
     trainer_class = sft_trainer_class(resolve_device(settings.device))
     trainer = trainer_class(model=model, args=args, train_dataset=sft_dataset(rows, prompt_format),
                             processing_class=tokenizer, peft_config=peft_config)
+    check_examples(trainer, len(rows), settings.max_length)
     fingerprint = run_fingerprint([asdict(settings), base_model, init_adapter],
                                   rows[["prompt", "response"]])
     return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(rows))
