@@ -20,8 +20,8 @@ SHARED_RUNS = {"tiny_run"}
 SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py"}
 # The other modules with a workflow run or an install, longest first: the workers take them
 # before the quick modules, so that no long run is left for the end with one worker on it
-# (about 400, 400, 260, 170, 35 and 20 s with two workers on two cores)
-LONG_MODULES = ["tests/test_more_methods.py", "tests/test_reruns.py", "tests/test_slurm.py",
+# (about 480, 400, 400, 260, 170, 35 and 20 s with two workers on two cores)
+LONG_MODULES = ["tests/test_paper_configs.py", "tests/test_more_methods.py", "tests/test_reruns.py", "tests/test_slurm.py",
                 "tests/test_wheelhouse.py", "tests/test_interruption.py",
                 "tests/test_concurrent_runs.py"]
 

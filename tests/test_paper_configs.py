@@ -1,0 +1,126 @@
+"""The paper configs end to end, on stand-in weights under the real hub names, offline.
+
+Each of config/hh_rlhf.yaml, hh_rlhf_3obj.yaml and reddit_tldr.yaml runs through every rule to
+the summary with ``HF_HUB_OFFLINE=1``, reading a Hugging Face cache that tests/hub_standins.py
+fills with small random models of the real classes (a Llama policy with Llama-2's tokenizer
+layout, GPT-2, BART, RoBERTa and DeBERTa-v3 reward models) and with small copies of hh-rlhf and
+summarize_from_feedback in their real formats. The loading code is the code a cluster run
+uses; only the cache's content is small. The run is sized down on the command line
+(tests/configs/paper_sizes.yaml, and the preferences cut to the simplex's corners: the
+paper's 11 or 13 would only repeat the same rules); nothing else is changed.
+Marker ``paper``: ``make test PYTEST_ARGS='-m "not paper"'`` leaves them out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from hub_standins import build_cache
+from workflow_runner import ROOT, snakemake
+
+pytestmark = [pytest.mark.e2e, pytest.mark.paper]
+
+SIZES = ROOT / "tests/configs/paper_sizes.yaml"
+PAPER_CONFIGS = ["hh_rlhf", "hh_rlhf_3obj", "reddit_tldr"]
+
+
+def hub_needs(config: dict) -> tuple[set[str], set[str]]:
+    """The hub models and the hub prompt source a config names."""
+    models = {config["base_model"]["source"]}
+    models |= {objective["model"] for objective in config["objectives"]}
+    models |= {judge["model"] for judge in
+               config.get("evaluation", {}).get("judges", {}).get("models", {}).values()}
+    return models, {config["prompts"]["source"]}
+
+
+@pytest.fixture(scope="module")
+def hub_env(tmp_path_factory) -> dict[str, str]:
+    """One stand-in cache with what all three paper configs name."""
+    models, sources = set(), set()
+    for name in PAPER_CONFIGS:
+        config_models, config_sources = hub_needs(
+            yaml.safe_load((ROOT / f"config/{name}.yaml").read_text()))
+        models |= config_models
+        sources |= config_sources
+    return build_cache(tmp_path_factory.mktemp("hf"), models, sources)
+
+
+@pytest.fixture(scope="module", params=PAPER_CONFIGS)
+def paper_run(request, hub_env, tmp_path_factory) -> tuple[dict, Path]:
+    """A paper config run to its summary in a fresh folder; returns (config, results)."""
+    name = request.param
+    config = yaml.safe_load((ROOT / f"config/{name}.yaml").read_text())
+    workdir = tmp_path_factory.mktemp(name)
+    # the simplex's corners (Snakemake's --config would pass nested numbers as strings)
+    corners = workdir / "corners.yaml"
+    corners.write_text(yaml.safe_dump({"preferences": np.eye(len(config["objectives"])).tolist()}))
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in hub_env.items():
+            env.setenv(key, value)
+        result = snakemake("--configfile", str(ROOT / f"config/{name}.yaml"), str(SIZES),
+                           str(corners), "--cores", "2", workdir=workdir, timeout=1200)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    return config, workdir / "results"
+
+
+def test_prompts_come_from_the_hub_dataset_in_its_format(paper_run):
+    config, results = paper_run
+    prompts = pd.read_parquet(results / "data/prompts.parquet")
+    assert set(prompts["split"]) >= {"train", "test"}
+    if config["prompts"]["source"] == "hh_rlhf":
+        # raw transcripts cut at the last assistant turn, as the Llama-2 base model reads them
+        assert prompts["prompt"].str.startswith("\n\nHuman:").all()
+        assert prompts["prompt"].str.endswith("Assistant:").all()
+        assert prompts["prompt"].str.count("\n\nHuman:").max() >= 1  # multi-turn kept whole
+        assert set(prompts["category"]) == {"hh-rlhf"}
+    else:
+        posts = prompts["prompt"].str.split("\n\n", n=1).str[1]
+        assert posts.str.len().between(100, 1200).all()  # the loader's filter held
+        assert set(prompts["category"]) == {"tldr"}
+    train = prompts[prompts["split"] == "train"]
+    assert (train["references"].map(len) > 0).all()  # human responses to score offline
+    assert (prompts.loc[prompts["split"] == "test", "references"].map(len) == 0).all()
+
+
+def test_offline_data_is_the_references_scored_by_every_hub_reward_model(paper_run):
+    config, results = paper_run
+    scored = pd.read_parquet(results / "offline/scored.parquet")
+    names = [objective["name"] for objective in config["objectives"]]
+    assert len(scored) > 0 and set(scored["source"]) == {"human"}
+    values = scored[names].to_numpy()
+    assert np.isfinite(values).all()
+    # random heads still tell responses apart: a constant column would mean a broken input
+    assert (values.std(axis=0) > 0).all()
+    assert not (results / "reward_models").exists()  # hub scorers are used, never trained
+
+
+def test_llama_adapters_are_trained_for_every_preference(paper_run):
+    config, results = paper_run
+    adapters = sorted(results.glob("paretohqd/seed*/*/stage2/adapter/adapter_config.json"))
+    assert len(adapters) == len(config["objectives"])  # one per corner preference
+    for path in adapters:
+        adapter = json.loads(path.read_text())
+        assert adapter["base_model_name_or_path"] == config["base_model"]["source"]
+        assert adapter["peft_type"] == "LORA" and adapter["r"] == 4
+
+
+def test_summary_grades_every_preference_with_reward_models_and_judges(paper_run):
+    config, results = paper_run
+    names = [objective["name"] for objective in config["objectives"]]
+    front = pd.read_csv(results / "summary/front.csv")
+    judged = pd.read_csv(results / "summary/front_judged.csv")
+    for table in (front, judged):
+        assert set(table["method"]) == {"base", "paretohqd"}
+        assert np.isfinite(table[names].to_numpy()).all()
+    assert len(front[front["method"] == "paretohqd"]) == len(names)
+    # the judge is another model than the reward model: its grades differ
+    judge = next(iter(config["evaluation"]["judges"]["models"]))
+    assert not np.allclose(front[judge], judged[judge])
+    metrics = json.loads((results / "summary/metrics.json").read_text())
+    assert 0 <= metrics["methods"]["paretohqd"]["hypervolume"] <= 1
