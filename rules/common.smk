@@ -460,6 +460,8 @@ def model_index_params():
             for method in evaluated()
             if PREFERENCE_FIELD in (method.model or "")
         },
+        "scorers": {name: scorer_spec(name) for name in OBJECTIVES},
+        "scoring_max_length": config["scoring"]["max_length"],
     }
 
 

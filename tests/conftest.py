@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The fixture holding the finished tiny run, and the modules whose tests use it
 SHARED_RUNS = {"tiny_run"}
-SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py"}
+SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py", "tests/test_serve.py"}
 # The other modules with a workflow run or an install, longest first: the workers take them
 # before the quick modules, so that no long run is left for the end with one worker on it
 # (about 480, 400, 400, 260, 170, 35 and 20 s with two workers on two cores)

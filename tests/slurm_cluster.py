@@ -22,15 +22,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debian_packages import Unavailable, ensure_programs
+
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
 MARKER = "# Test cluster of tests/slurm_cluster.py, pid "
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sbatch", "squeue", "scontrol", "srun", "sinfo")
 PACKAGES = ("slurm-wlm", "munge")
-
-
-class Unavailable(Exception):
-    """This machine cannot host the cluster (not root, no apt); the reason is the message."""
 
 
 def which(name: str) -> str | None:
@@ -43,37 +41,11 @@ def missing_programs() -> list[str]:
 
 
 def ensure_installed() -> None:
-    """Install slurm-wlm and munge with apt-get when a program is missing.
-
-    Raises Unavailable when this is no place for the cluster (not root; programs missing and no
-    apt-get); a failing apt-get is an error.
-    Package scripts are kept from starting system services (policy-rc.d, as Debian images do),
-    so installing leaves no daemon running.
-    """
+    """Install slurm-wlm and munge when a program is missing; Unavailable where the cluster
+    cannot run (not root: its daemons need root, even with every program installed)."""
     if os.geteuid() != 0:
         raise Unavailable("not root: the test cluster's daemons (and apt-get) need root")
-    if not missing_programs():
-        return
-    if not shutil.which("apt-get"):
-        raise Unavailable(f"no apt-get to install {' '.join(PACKAGES)}")
-    policy = Path("/usr/sbin/policy-rc.d")
-    own_policy = not policy.exists()
-    if own_policy:
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    try:
-        for cmd in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *PACKAGES]):
-            result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-            if result.returncode != 0:
-                raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout[-2000:]}"
-                                   f"{result.stderr[-2000:]}")
-    finally:
-        if own_policy:
-            policy.unlink()
-    if missing_programs():
-        raise RuntimeError(f"still missing after apt-get: {', '.join(missing_programs())}")
+    ensure_programs(PACKAGES, missing_programs)
 
 
 def free_ports(n: int) -> list[int]:

@@ -14,7 +14,7 @@ from paretohqd.serving.cli import UsageError, _choice, build_parser, front_repor
 from paretohqd.serving.model_index import INDEX, build_index
 from workflow_runner import ROOT
 
-COMMANDS = ("generate", "front", "export")
+COMMANDS = ("generate", "front", "export", "serve")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

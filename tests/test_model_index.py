@@ -76,3 +76,27 @@ def test_a_method_without_adapters_for_the_seed_is_named(tmp_path):
     write_json(built, tmp_path / INDEX)
     with pytest.raises(DataError, match="'paretohqd' has no adapters for seed 42"):
         Served.load(tmp_path).choose((0.5, 0.5), "paretohqd", None, False)
+
+
+def test_reward_models_are_indexed_relative_to_results_and_hub_names_kept(tmp_path):
+    scorers = {"harmless": {"kind": "classifier", "model": "results/reward_models/harmless",
+                            "logit_index": 0, "input_format": "pair"},
+               "helpful": {"kind": "classifier", "model": "Ray2333/gpt2-large-helpful-reward_model",
+                           "logit_index": 0, "input_format": "pair"},
+               "positive": {"kind": "vader", "model": None, "logit_index": 0,
+                            "input_format": "pair"}}
+    built = build_index("results/models/base", "chat", list(scorers), [1],
+                        {"paretohqd": ("results/p/{seed}/{pref}", PREFS)}, scorers, 128)
+    assert built["scorers"]["harmless"]["model"] == {"path": "reward_models/harmless",
+                                                     "in_results": True}
+    write_json(built, tmp_path / INDEX)
+    served = Served.load(tmp_path)
+    specs = served.scorers()
+    assert specs["harmless"]["model"] == str(tmp_path / "reward_models/harmless")
+    assert specs["helpful"]["model"] == "Ray2333/gpt2-large-helpful-reward_model"
+    assert specs["positive"] == scorers["positive"] and served.scoring_max_length == 128
+
+
+def test_an_index_without_reward_models_says_how_to_rebuild_it(served):
+    with pytest.raises(DataError, match="lists no reward models.*snakemake results/models/index.json"):
+        served.scorers()

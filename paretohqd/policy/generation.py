@@ -16,6 +16,7 @@ from transformers import (
     LogitsProcessorList,
     PreTrainedTokenizerBase,
 )
+from transformers.generation.streamers import BaseStreamer
 
 from paretohqd.assets import check_model_source
 from paretohqd.io import file_digest
@@ -105,12 +106,17 @@ def answers_provenance(model: str, adapter: str | None, seed: int,
             "seed": seed, "conditioning": conditioning}
 
 
-def render_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str, prompt_format: str) -> str:
-    """``chat``: the prompt as one user turn through the chat template; ``raw``: as is (for base
-    models without a chat template, e.g. hh-rlhf ``Human:/Assistant:`` transcripts)."""
+def render_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str | Sequence[dict],
+                  prompt_format: str) -> str:
+    """``chat``: the prompt as one user turn (or a list of ``{"role", "content"}`` messages)
+    through the chat template; ``raw``: the prompt text as is (for base models without a chat
+    template, e.g. hh-rlhf ``Human:/Assistant:`` transcripts)."""
     if prompt_format == CHAT:
-        return tokenizer.apply_chat_template([{"role": "user", "content": prompt}],
-                                             tokenize=False, add_generation_prompt=True)
+        messages = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+        return tokenizer.apply_chat_template(list(messages), tokenize=False,
+                                             add_generation_prompt=True)
+    if not isinstance(prompt, str):
+        raise ValueError("a raw-format model takes its prompt as one text, not messages")
     return prompt
 
 
@@ -150,6 +156,29 @@ def prefix_cached_inputs(policy, rows: Sequence[Sequence[int]], pad_token_id: in
     return inputs
 
 
+def prompt_tokens(tokenizer: PreTrainedTokenizerBase, texts: Sequence[str],
+                  prompt_format: str) -> list[list[int]]:
+    """The token ids of rendered prompts (a chat template already holds its special tokens)."""
+    return tokenizer(list(texts), add_special_tokens=prompt_format != CHAT)["input_ids"]
+
+
+@torch.inference_mode()
+def generate_batch(policy, tokenizer: PreTrainedTokenizerBase, rows: Sequence[Sequence[int]],
+                   n_samples: int, settings: SamplingSettings, number: int = 0,
+                   streamer: BaseStreamer | None = None) -> torch.Tensor:
+    """The new tokens (padded with the pad token) of ``n_samples`` samples per prompt row, each
+    row's samples in a row; batch ``number`` of a job seeds torch with ``settings.seed`` and
+    itself. ``streamer`` gets the tokens as they are drawn (``generate``'s protocol)."""
+    sampler = LogitsProcessorList([NucleusSampler(settings.temperature, settings.top_p)])
+    # each prompt n_samples times in a row (what num_return_sequences does when sampling)
+    enc = prefix_cached_inputs(policy, rows, tokenizer.pad_token_id, n_samples)
+    torch.manual_seed(settings.seed * 1_000_003 + number)
+    out = policy.generate(
+        **enc, do_sample=False, logits_processor=sampler, streamer=streamer,
+        max_new_tokens=settings.max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+    return out[:, enc["input_ids"].shape[1]:]
+
+
 @torch.inference_mode()
 def sample_responses(policy, tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str],
                      n_samples: int, settings: SamplingSettings,
@@ -165,19 +194,11 @@ def sample_responses(policy, tokenizer: PreTrainedTokenizerBase, prompts: Sequen
     texts = [render_prompt(tokenizer, p, prompt_format) for p in prompts]
     order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
     results: list[list[str]] = [[] for _ in texts]
-    sampler = LogitsProcessorList([NucleusSampler(settings.temperature, settings.top_p)])
     batches = range(0, len(order), settings.batch_size)
     for number, start in enumerate(tqdm(batches, desc=desc, unit="batch")):
         index = order[start:start + settings.batch_size]
-        rows = tokenizer([texts[i] for i in index],
-                         add_special_tokens=prompt_format != CHAT)["input_ids"]
-        # each prompt n_samples times in a row (what num_return_sequences does when sampling)
-        enc = prefix_cached_inputs(policy, rows, tokenizer.pad_token_id, n_samples)
-        torch.manual_seed(settings.seed * 1_000_003 + number)
-        out = policy.generate(
-            **enc, do_sample=False, logits_processor=sampler,
-            max_new_tokens=settings.max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-        new = out[:, enc["input_ids"].shape[1]:]
+        rows = prompt_tokens(tokenizer, [texts[i] for i in index], prompt_format)
+        new = generate_batch(policy, tokenizer, rows, n_samples, settings, number)
         if tokens is not None:
             tokens.prompt += n_samples * sum(len(row) for row in rows)
             tokens.generated += int((new != tokenizer.pad_token_id).sum())

@@ -8,18 +8,20 @@ from typing import Sequence
 
 import torch
 from peft import PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
 SOUP = "default"  # saved at the folder's root, so it loads like any other adapter
 
 
-def merge_adapters(base_model: str, adapters: Sequence[str],
+def merge_adapters(base_model: str | PreTrainedModel, adapters: Sequence[str],
                    weights: Sequence[float]) -> PeftModel:
-    """The base model (float32) with one active adapter whose weight update is
-    ``sum_i w_i * B_i A_i`` (PEFT's ``cat`` combination: exact weight interpolation)."""
+    """The base model (a path, loaded in float32, or a loaded model, which is changed in place)
+    with one active adapter whose weight update is ``sum_i w_i * B_i A_i`` (PEFT's ``cat``
+    combination: exact weight interpolation)."""
     if len(adapters) != len(weights):
         raise ValueError(f"{len(adapters)} adapters but {len(weights)} weights")
-    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
+    model = (AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
+             if isinstance(base_model, str) else base_model)
     names = [f"adapter_{i}" for i in range(len(adapters))]
     peft = PeftModel.from_pretrained(model, adapters[0], adapter_name=names[0])
     for name, path in zip(names[1:], adapters[1:]):

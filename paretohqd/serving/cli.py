@@ -3,6 +3,7 @@
     paretohqd generate --results results --preference 0.3,0.7 "How do I boil an egg?"
     paretohqd front --results results
     paretohqd export --results results --preference 0.3,0.7 --merged my-model
+    paretohqd serve --results results --port 8000
 
 Everything comes from ``results/models/index.json`` (written by the workflow's
 ``model_index`` rule) and ``results/summary/``; the workflow itself is never read. torch and
@@ -164,6 +165,44 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"wrote {output}", file=sys.stderr)
 
 
+def cmd_serve(args: argparse.Namespace) -> None:
+    check_sampling(args)
+    if args.cache_size < 1:
+        raise UsageError(f"--cache-size {args.cache_size}: must be >= 1")
+    served = Served.load(args.results)
+    methods = args.method or sorted(served.index["methods"])
+    if not methods:
+        raise UsageError(f"{served.results}: the run has no per-preference method to serve")
+    import uvicorn
+
+    from paretohqd.devices import resolve_device, resolve_dtype
+    from paretohqd.policy.generation import SamplingSettings
+    from paretohqd.serving.model_pool import ModelPool
+    from paretohqd.serving.server import Server, create_app
+
+    device = resolve_device(args.device)
+    defaults = SamplingSettings(temperature=args.temperature, top_p=args.top_p,
+                                max_new_tokens=args.max_new_tokens, batch_size=1,
+                                seed=args.sampling_seed)
+    pool = ModelPool(served, device, resolve_dtype(args.dtype, device), args.cache_size)
+    server = Server(pool, methods, args.seed, args.interpolate, defaults)
+    print(f"serving {methods} (training seed {server.seed}) on http://{args.host}:{args.port}/",
+          file=sys.stderr)
+    uvicorn.run(create_app(server), host=args.host, port=args.port, log_level="info")
+
+
+def _sampling_options(parser: argparse.ArgumentParser) -> None:
+    """How answers are sampled, on this machine (generate; serve's defaults per request)."""
+    parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-p", type=float, default=0.9)
+    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--sampling-seed", type=int, default=0,
+                        help="seed of the sampling (default: 0)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument("--dtype", default="auto", choices=("auto", *DTYPES),
+                        help="default: auto (bf16 where fast, else float32)")
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
     """Which run, preference, method and seed (generate, export)."""
     parser.add_argument("--results", default="results",
@@ -196,16 +235,33 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--format", choices=("text", "jsonl"), default="text",
                           help="text: one answer per prompt; jsonl: prompt, answer, "
                                "preference and adapters per line (default: text)")
-    generate.add_argument("--temperature", type=float, default=1.0)
-    generate.add_argument("--top-p", type=float, default=0.9)
-    generate.add_argument("--max-new-tokens", type=int, default=128)
+    _sampling_options(generate)
     generate.add_argument("--batch-size", type=int, default=8)
-    generate.add_argument("--sampling-seed", type=int, default=0,
-                          help="seed of the sampling (default: 0)")
-    generate.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    generate.add_argument("--dtype", default="auto", choices=("auto", *DTYPES),
-                          help="default: auto (bf16 where fast, else float32)")
     generate.set_defaults(run=cmd_generate)
+
+    serve = commands.add_parser(
+        "serve", help="serve the run's models over an OpenAI-compatible HTTP API",
+        description="Serve the run's per-preference models behind OpenAI's chat completions "
+                    "API, the preference chosen per request (field `preference`, by objective "
+                    "name or as a list; `interpolate`; `score` for the run's rewards), with a "
+                    "page at / to try them. The sampling options are each request's defaults.")
+    serve.add_argument("--results", default="results",
+                       help="the results folder of a finished run (default: results)")
+    serve.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="default: 8000")
+    serve.add_argument("--method", action="append",
+                       help="a method to serve (repeatable; default: every per-preference "
+                            "method of the run)")
+    serve.add_argument("--seed", type=int, default=None,
+                       help="the training seed whose adapters to serve (default: the first)")
+    serve.add_argument("--interpolate", action="store_true",
+                       help="merge neighbouring trained adapters by default (a request's "
+                            "`interpolate` overrides it)")
+    serve.add_argument("--cache-size", type=int, default=4,
+                       help="merged models kept in memory, least recently used out first "
+                            "(default: 4)")
+    _sampling_options(serve)
+    serve.set_defaults(run=cmd_serve, batch_size=1)
 
     front = commands.add_parser(
         "front", help="print the achieved front and hypervolumes",

@@ -25,19 +25,29 @@ def _in_results(path: str) -> str | None:
     return str(Path(*parts[1:])) if len(parts) > 1 and parts[0] == RESULTS else None
 
 
+def _model_ref(path: str) -> dict[str, Any]:
+    """A model's path as the index keeps it: relative to the results folder when inside it."""
+    local = _in_results(path)
+    return {"path": local or path, "in_results": local is not None}
+
+
 def build_index(base_model: str, prompt_format: str, objectives: Sequence[str],
                 seeds: Sequence[int],
-                methods: Mapping[str, tuple[str, Mapping[str, Sequence[float]]]]
-                ) -> dict[str, Any]:
+                methods: Mapping[str, tuple[str, Mapping[str, Sequence[float]]]],
+                scorers: Mapping[str, Mapping[str, Any]] | None = None,
+                scoring_max_length: int = 512) -> dict[str, Any]:
     """The index of a run: the base model (what ``from_pretrained`` loads), its prompt format,
     the objectives, the training seeds and, per method with one adapter per preference, every
     (seed, preference) adapter with its weights. ``methods`` maps a name to its adapter
-    pattern (``{seed}``, ``{pref}``) and its preferences by id."""
-    local = _in_results(base_model)
+    pattern (``{seed}``, ``{pref}``) and its preferences by id; ``scorers`` are the run's
+    reward models by objective (``build_scorer`` specs), which score answers on request."""
     return {
-        "base_model": {"path": local or base_model, "in_results": local is not None},
+        "base_model": _model_ref(base_model),
         "prompt_format": prompt_format,
         "objectives": list(objectives),
+        "scorers": {name: {**spec, "model": spec["model"] and _model_ref(spec["model"])}
+                    for name, spec in (scorers or {}).items()},
+        "scoring_max_length": scoring_max_length,
         "seeds": list(seeds),
         "methods": {
             name: [{"seed": seed, "pref_id": pid, "weights": [float(w) for w in weights],
@@ -82,10 +92,30 @@ class Served:
     def prompt_format(self) -> str:
         return self.index["prompt_format"]
 
+    def _path(self, ref: dict[str, Any]) -> str:
+        return str(self.results / ref["path"]) if ref["in_results"] else ref["path"]
+
     @property
     def base_model(self) -> str:
-        base = self.index["base_model"]
-        return str(self.results / base["path"]) if base["in_results"] else base["path"]
+        return self._path(self.index["base_model"])
+
+    def scorers(self) -> dict[str, dict[str, Any]]:
+        """The run's reward models by objective, as ``build_scorer`` specs with loadable
+        paths; ``DataError`` when the index predates them."""
+        specs = self.index.get("scorers")
+        if not specs:
+            raise DataError(f"{self.results / INDEX} lists no reward models (written before "
+                            f"they were indexed): re-run `snakemake {RESULTS}/{INDEX}`")
+        return {name: {**spec, "model": spec["model"] and self._path(spec["model"])}
+                for name, spec in specs.items()}
+
+    @property
+    def scoring_max_length(self) -> int:
+        return self.index.get("scoring_max_length", 512)
+
+    def trained_preferences(self, method: str) -> dict[str, list[float]]:
+        """``method``'s trained preferences by id (the same for every seed)."""
+        return {a["pref_id"]: a["weights"] for a in self.index["methods"][method]}
 
     def adapters(self, method: str, seed: int | None) -> tuple[int, dict[str, dict]]:
         """The seed (default: the first) and that seed's adapters of ``method`` by

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-from transformers import AutoTokenizer
+from transformers import AutoTokenizer, PreTrainedModel
 
 from paretohqd.assets import check_model_source
 from paretohqd.policy.generation import SamplingSettings, load_tokenizer, sample_responses
@@ -19,10 +19,12 @@ from paretohqd.policy.merging import merge_adapters
 EXPORT_INFO = "paretohqd_export.json"  # what an exported model is, beside its weights
 
 
-def merged_model(base_model: str, chosen: Sequence[dict]):
-    """The base model with the chosen adapters merged in at their ``merge_weight`` (a plain
-    ``transformers`` model, float32): ``merge_adapters``, then folded into the weights."""
-    base = check_model_source(base_model, "base model")
+def merged_model(base_model: str | PreTrainedModel, chosen: Sequence[dict]):
+    """The base model (a path, loaded in float32, or a loaded model, changed in place) with the
+    chosen adapters merged in at their ``merge_weight`` (a plain ``transformers`` model):
+    ``merge_adapters``, then folded into the weights."""
+    base = (check_model_source(base_model, "base model") if isinstance(base_model, str)
+            else base_model)
     return merge_adapters(base, [a["path"] for a in chosen],
                           [a["merge_weight"] for a in chosen]).merge_and_unload()
 

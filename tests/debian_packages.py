@@ -1,0 +1,45 @@
+"""Debian packages that tests need (the SLURM daemons, Chromium), installed with apt-get when a
+program is missing, as root. Package scripts are kept from starting system services
+(policy-rc.d, as Debian images do), so installing leaves no daemon running."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Callable, Sequence
+
+
+class Unavailable(Exception):
+    """This machine cannot provide the programs (not root, no apt); the reason is the message."""
+
+
+def ensure_programs(packages: Sequence[str], missing: Callable[[], list[str]]) -> None:
+    """Install ``packages`` when ``missing()`` names a program; raise Unavailable where that
+    cannot happen (not root; no apt-get), RuntimeError when apt-get fails or the programs are
+    still missing after it."""
+    if not missing():
+        return
+    if os.geteuid() != 0:
+        raise Unavailable(f"not root: cannot apt-get {' '.join(packages)} for {missing()}")
+    if not shutil.which("apt-get"):
+        raise Unavailable(f"no apt-get to install {' '.join(packages)}")
+    policy = Path("/usr/sbin/policy-rc.d")
+    own_policy = not policy.exists()
+    if own_policy:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        for cmd in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]):
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
+            if result.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd)} failed:\n{result.stdout[-2000:]}"
+                                   f"{result.stderr[-2000:]}")
+    finally:
+        if own_policy:
+            policy.unlink()
+    if missing():
+        raise RuntimeError(f"still missing after apt-get: {', '.join(missing())}")
