@@ -6,8 +6,9 @@ fills with small random models of the real classes (a Llama policy with Llama-2'
 layout, GPT-2, BART, RoBERTa and DeBERTa-v3 reward models) and with small copies of hh-rlhf and
 summarize_from_feedback in their real formats. The loading code is the code a cluster run
 uses; only the cache's content is small. The run is sized down on the command line
-(tests/configs/paper_sizes.yaml, and the preferences cut to the simplex's corners: the
-paper's 11 or 13 would only repeat the same rules); nothing else is changed.
+(tests/configs/paper_sizes.yaml, and the preferences cut to the middle one of the config's own
+list: the paper's 11 or 13 would only repeat the same rules, and each repetition costs a
+minute of the suite); nothing else is changed.
 Marker ``paper``: ``make test PYTEST_ARGS='-m "not paper"'`` leaves them out.
 """
 
@@ -57,14 +58,17 @@ def paper_run(request, hub_env, tmp_path_factory) -> tuple[dict, Path]:
     name = request.param
     config = yaml.safe_load((ROOT / f"config/{name}.yaml").read_text())
     workdir = tmp_path_factory.mktemp(name)
-    # the simplex's corners (Snakemake's --config would pass nested numbers as strings)
-    corners = workdir / "corners.yaml"
-    corners.write_text(yaml.safe_dump({"preferences": np.eye(len(config["objectives"])).tolist()}))
+    # one of the config's own preferences (Snakemake's --config would pass nested numbers
+    # as strings)
+    preferences = config["preferences"][len(config["preferences"]) // 2:][:1]
+    config["preferences"] = preferences
+    chosen = workdir / "preference.yaml"
+    chosen.write_text(yaml.safe_dump({"preferences": preferences}))
     with pytest.MonkeyPatch.context() as env:
         for key, value in hub_env.items():
             env.setenv(key, value)
         result = snakemake("--configfile", str(ROOT / f"config/{name}.yaml"), str(SIZES),
-                           str(corners), "--cores", "2", workdir=workdir, timeout=1200)
+                           str(chosen), "--cores", "2", workdir=workdir, timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     return config, workdir / "results"
 
@@ -103,7 +107,7 @@ def test_offline_data_is_the_references_scored_by_every_hub_reward_model(paper_r
 def test_llama_adapters_are_trained_for_every_preference(paper_run):
     config, results = paper_run
     adapters = sorted(results.glob("paretohqd/seed*/*/stage2/adapter/adapter_config.json"))
-    assert len(adapters) == len(config["objectives"])  # one per corner preference
+    assert len(adapters) == len(config["preferences"])  # one per preference of the run
     for path in adapters:
         adapter = json.loads(path.read_text())
         assert adapter["base_model_name_or_path"] == config["base_model"]["source"]
@@ -118,7 +122,7 @@ def test_summary_grades_every_preference_with_reward_models_and_judges(paper_run
     for table in (front, judged):
         assert set(table["method"]) == {"base", "paretohqd"}
         assert np.isfinite(table[names].to_numpy()).all()
-    assert len(front[front["method"] == "paretohqd"]) == len(names)
+    assert len(front[front["method"] == "paretohqd"]) == len(config["preferences"])
     # the judge is another model than the reward model: its grades differ
     judge = next(iter(config["evaluation"]["judges"]["models"]))
     assert not np.allclose(front[judge], judged[judge])

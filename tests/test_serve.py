@@ -189,11 +189,11 @@ def test_bad_requests_get_openais_error_naming_the_field(client, change, param, 
 
 
 def test_concurrent_requests_equal_the_same_requests_one_at_a_time(client):
-    asks = [(pref, seed) for pref in ([1.0, 0.0], [0.25, 0.75], [0.6, 0.4]) for seed in (0, 1)]
+    asks = [(pref, seed) for pref in ([1.0, 0.0], [0.25, 0.75]) for seed in (0, 1)]
 
     def one(args):
         pref, seed = args
-        return [c.message.content for c in ask(client, pref, seed=seed, n=2).choices]
+        return ask(client, pref, seed=seed).choices[0].message.content
 
     alone = [one(args) for args in asks]
     with ThreadPoolExecutor(len(asks)) as pool:
