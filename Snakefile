@@ -46,6 +46,8 @@ rule all:
         ),
         # the report's reward-model page, when the workflow trains any
         (["results/reward_models/metrics.html"] if TRAINED_OBJECTIVES else []),
+        # the held-out prompt sets' summaries and drops, when the config names any
+        (["results/summary/heldout/drops.md"] if HELDOUT else []),
 
 
 rule offline_data:

@@ -36,6 +36,7 @@ TRAINED_OBJECTIVES = [
     if objective["scorer"] == "classifier" and not objective["model"]
 ]
 SHARDS = list(range(config["offline"]["shards"]))
+HELDOUT = config["evaluation"]["heldout_sets"]
 PREFERENCES = {preference_id(w): w for w in config["preferences"]}
 # Training seeds: every job that trains, generates with a trained model or evaluates runs once
 # per seed (a `seed{seed}` path level); the rest is shared and uses the global `seed`.
@@ -363,7 +364,8 @@ def shared_costs():
     """Benchmark files of the jobs every method needs once, by label: the offline data (the
     base model's conversion, generation and scoring), the reward models the workflow trains,
     the judges (training and their offline scores; their scoring of the answers is part of
-    the evaluation) and the evaluation of every model."""
+    the evaluation), the evaluation of every model and its answers to the held-out sets.
+    """
     offline = expand(rules.generate_offline.benchmark, shard=SHARDS) + expand(
         rules.score.benchmark, objective=OBJECTIVES, part=[f"shard{s}" for s in SHARDS]
     )
@@ -382,6 +384,14 @@ def shared_costs():
         str(rules.generate_eval.benchmark).format(method=m, seed=s, pref=p)
         for m, p, s, _ in eval_points()
     ]
+    if HELDOUT:
+        shared["held-out sets"] = [
+            str(rules.generate_heldout.benchmark).format(
+                heldout=name, method=m, seed=s, pref=p
+            )
+            for name in HELDOUT
+            for m, p, s, _ in eval_points()
+        ]
     return shared
 
 
@@ -393,28 +403,30 @@ def compute_benchmarks(wildcards):
     )
 
 
-def eval_files(points):
-    """The answer tables and the score tables (objectives innermost) of evaluated points, as
-    rule generate_eval writes them."""
-    written = rules.generate_eval.output
+def eval_files(points, rule=None, **wildcards):
+    """The answer and score tables of evaluated points (objectives innermost), as rule
+    generate_eval writes them (or ``rule``, e.g. generate_heldout with its ``heldout``).
+    """
+    written = (rule or rules.generate_eval).output
     return {
         "responses": [
-            written.responses.format(method=m, seed=s, pref=p) for m, p, s, _ in points
+            written.responses.format(method=m, seed=s, pref=p, **wildcards)
+            for m, p, s, _ in points
         ],
         "scores": [
-            path.format(method=m, seed=s, pref=p)
+            path.format(method=m, seed=s, pref=p, **wildcards)
             for m, p, s, _ in points
             for path in written.scores
         ],
     }
 
 
-def judged_files(points):
+def judged_files(points, rule=None, **wildcards):
     """The judges' score tables (judged objectives innermost) of evaluated points."""
     return [
-        path.format(method=m, seed=s, pref=p)
+        path.format(method=m, seed=s, pref=p, **wildcards)
         for m, p, s, _ in points
-        for path in rules.generate_eval.output.judged
+        for path in (rule or rules.generate_eval).output.judged
     ]
 
 
@@ -432,6 +444,29 @@ def conditioning_targets():
     }
 
 
+def summary_params():
+    """What the summary and each held-out set's summary grade with."""
+    return {
+        "objectives": list(OBJECTIVES),
+        "judges": JUDGES,
+        "points": eval_points(),
+        "seeds": SEEDS,
+        "costs": method_costs(),
+        "conditioning_targets": conditioning_targets(),
+        "reference_point": config["summary"]["reference_point"],
+        "compute_reference": config["summary"]["compute_reference"],
+        "bootstrap": {
+            "resamples": config["summary"]["bootstrap_resamples"],
+            "seed": config["seed"],
+            "level": config["summary"]["confidence"],
+        },
+        "collapse": {
+            "min_words": config["evaluation"]["collapse_min_words"],
+            "max_repeated_share": config["evaluation"]["collapse_max_repeated_share"],
+        },
+    }
+
+
 def summary_input(wildcards):
     costs = method_costs()
     return {
@@ -442,6 +477,31 @@ def summary_input(wildcards):
         "judge_offline": list(rules.judge_offline.output),
         "benchmarks": sorted(
             {path for c in costs.values() for paths in c.values() for path in paths}
+        ),
+    }
+
+
+def label_recipes():
+    """The human-label recipes whose prompts the run's trained reward models (and judges)
+    learn from: a held-out set must share no prompt with them."""
+    return sorted(
+        {OBJECTIVES[name]["train_recipe"] for name in TRAINED_OBJECTIVES} - {None, ""}
+    )
+
+
+def heldout_summary_input(wildcards):
+    """The test set's answers (as the summary reads them, prefixed ``test_``) and the held-out
+    set's, for one set's summary."""
+    points = eval_points()
+    test = {f"test_{key}": paths for key, paths in eval_files(points).items()}
+    heldout = eval_files(points, rules.generate_heldout, heldout=wildcards.heldout)
+    return {
+        **summary_input(wildcards),
+        **test,
+        "test_judged": judged_files(points),
+        **heldout,
+        "judged": judged_files(
+            points, rules.generate_heldout, heldout=wildcards.heldout
         ),
     }
 

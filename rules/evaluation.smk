@@ -34,6 +34,31 @@ use rule generate_template as generate_eval with:
         sampling=eval_sampling(),
 
 
+# The same models answer each held-out prompt set (evaluation.heldout_sets) with the same
+# sampling settings and seed, scored by every objective and judge.
+use rule generate_eval as generate_heldout with:
+    input:
+        unpack(eval_inputs),
+        base_model_input,
+        all_reward_models,
+        all_judge_models,
+        prompts="results/data/heldout/{heldout}.parquet",
+    output:
+        responses="results/heldout/{heldout}/{method}/seed{seed}/responses/{pref}.parquet",
+        scores=score_outputs(
+            "results/heldout/{heldout}/{method}/seed{seed}/scores/{objective}/{pref}.parquet"
+        ),
+        judged=judge_outputs(
+            "results/heldout/{heldout}/{method}/seed{seed}/judged/{objective}/{pref}.parquet"
+        ),
+    log:
+        "results/logs/generate_heldout/{heldout}/{method}/seed{seed}/{pref}.log",
+    benchmark:
+        "results/benchmarks/generate_heldout/{heldout}/{method}/seed{seed}/{pref}.tsv"
+    params:
+        prompts={"split": "heldout", "n": None},
+
+
 rule summary:
     input:
         unpack(summary_input),
@@ -59,23 +84,7 @@ rule summary:
     conda:
         CORE_ENV
     params:
-        objectives=list(OBJECTIVES),
-        judges=JUDGES,
-        points=eval_points(),
-        seeds=SEEDS,
-        costs=method_costs(),
-        conditioning_targets=conditioning_targets(),
-        reference_point=config["summary"]["reference_point"],
-        compute_reference=config["summary"]["compute_reference"],
-        bootstrap={
-            "resamples": config["summary"]["bootstrap_resamples"],
-            "seed": config["seed"],
-            "level": config["summary"]["confidence"],
-        },
-        collapse={
-            "min_words": config["evaluation"]["collapse_min_words"],
-            "max_repeated_share": config["evaluation"]["collapse_max_repeated_share"],
-        },
+        **summary_params(),
     script:
         "../workflow_scripts/summary.py"
 
@@ -135,3 +144,62 @@ rule selection_diagnostics:
         reference_point=config["summary"]["reference_point"],
     script:
         "../workflow_scripts/selection_diagnostics.py"
+
+
+# One held-out set graded as the test set is (front, hypervolume with paired intervals,
+# differences to the reference method, rank correlations, both gradings), in the test set's
+# frame, and each method's drop from the test prompts to the set with its interval
+# (paretohqd/evaluation/heldout.py).
+rule heldout_summary:
+    input:
+        unpack(heldout_summary_input),
+    output:
+        front="results/summary/heldout/{heldout}/front.csv",
+        front_judged="results/summary/heldout/{heldout}/front_judged.csv",
+        metrics="results/summary/heldout/{heldout}/metrics.json",
+        drops="results/summary/heldout/{heldout}/drops.csv",
+        comparison_md="results/summary/heldout/{heldout}/comparison.md",
+        comparison_html=report(
+            "results/summary/heldout/{heldout}/comparison.html",
+            caption="../report/heldout.rst",
+            category="Held-out prompts",
+            subcategory="{heldout}",
+        ),
+        png=report(
+            "results/summary/heldout/{heldout}/front.png",
+            caption="../report/heldout.rst",
+            category="Held-out prompts",
+            subcategory="{heldout}",
+        ),
+    log:
+        "results/logs/heldout_summary/{heldout}.log",
+    conda:
+        CORE_ENV
+    params:
+        **summary_params(),
+        name=lambda wc: wc.heldout,
+    script:
+        "../workflow_scripts/heldout_summary.py"
+
+
+# Every method's hypervolume on the test prompts and on each held-out set, and the drop with
+# its interval, in one table.
+rule heldout_drops:
+    input:
+        expand(rules.heldout_summary.output.drops, heldout=HELDOUT),
+    output:
+        csv="results/summary/heldout/drops.csv",
+        md="results/summary/heldout/drops.md",
+        html=report(
+            "results/summary/heldout/drops.html",
+            caption="../report/heldout.rst",
+            category="Held-out prompts",
+        ),
+    log:
+        "results/logs/heldout_drops.log",
+    conda:
+        CORE_ENV
+    params:
+        level=config["summary"]["confidence"],
+    script:
+        "../workflow_scripts/heldout_drops.py"

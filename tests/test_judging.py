@@ -63,13 +63,14 @@ def test_over_optimisation_by_hand(tmp_path):
     costs = {name: {"train": [], "generate": []} for name in ("base", "m")}
     metrics = build_metrics(front, resamples, ["a", "b"], stats, 0.0, costs, "m", bootstrap,
                             [1], per_prompt)
-    judged_front, section = judged_grading(
+    judged_front, section, _, frame = judged_grading(
         points, ["a", "b"], [base[0], m[0]], base[1] + m[1], base_j[1] + m_j[1],
         [str(offline_a)], {"a": "trained"}, stats, {}, bootstrap, 0.0, "m", [1], metrics,
         resamples)
     assert judged_front.set_index("method").loc["m", "a"] == pytest.approx(0.4)
     assert judged_front.set_index("method").loc["m", "b"] == pytest.approx(0.5)
     assert section["sources"] == {"a": "trained", "b": "reward model"}
+    assert frame["rewards"]["a"] == {"min": 0.0, "max": 1.0}  # the judge's offline scores
     assert section["methods"]["m"]["hypervolume"] == pytest.approx(0.2)
     assert section["methods"]["base"]["vs_m"]["estimate"] == pytest.approx(0.1)
     assert "train_seconds" not in section["methods"]["m"]

@@ -12,6 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from paretohqd.config import objective_names
+from paretohqd.data.heldout import normalise
+from paretohqd.io import read_provenance
 from paretohqd.methods.ric import desired_scores
 from paretohqd.selection import direction_distances
 from pipeline_checks import (
@@ -287,6 +290,53 @@ def test_tiny_run_grades_every_method_again_with_independent_judges(tiny_run):
 
 
 @pytest.mark.e2e
+def test_tiny_run_answers_a_held_out_set_and_grades_it_in_the_test_frame(tiny_run):
+    """Every evaluated model answers the held-out set (prompts that no run prompt duplicates)
+    with its own adapter and seed, as it answers the test prompts; the set's front rows are
+    the means of its score files; its hypervolumes are in the test set's frame, and each
+    drop is the test hypervolume minus the held-out one, under both gradings."""
+    results = tiny_run / "results"
+    config = run_config(TINY)
+    objectives = objective_names(config)
+    heldout = pd.read_parquet(results / "data/heldout/harmbench.parquet")
+    assert len(heldout) == 3 and (heldout["split"] == "heldout").all()
+    run_prompts = set(pd.read_parquet(results / "data/prompts.parquet")["prompt"].map(normalise))
+    assert not set(heldout["prompt"].map(normalise)) & run_prompts
+    removed = pd.read_csv(results / "data/heldout/harmbench_removed.csv")
+    assert list(removed.columns) == ["prompt", "category", "matched", "reason"]
+    test_metrics = json.loads((results / "summary/metrics.json").read_text())
+    metrics = json.loads((results / "summary/heldout/harmbench/metrics.json").read_text())
+    assert metrics["normalisation"] == test_metrics["normalisation"]
+    assert metrics["judged"]["normalisation"] == test_metrics["judged"]["normalisation"]
+    assert metrics["bootstrap"]["prompts"] == 3 and metrics["set"] == "harmbench"
+    front = pd.read_csv(results / "summary/heldout/harmbench/front.csv")
+    assert len(front) == len(pd.read_csv(results / "summary/front.csv"))
+    for row in front.itertuples(index=False):
+        base = results / f"heldout/harmbench/{row.method}/seed{config['seed']}"
+        answers = pd.read_parquet(base / f"responses/{row.pref_id}.parquet")
+        assert sorted(answers["prompt_id"]) == sorted(heldout["prompt_id"])
+        tested = results / f"eval/{row.method}/seed{config['seed']}/responses/{row.pref_id}.parquet"
+        assert read_provenance(base / f"responses/{row.pref_id}.parquet") == read_provenance(tested)
+        for objective in objectives:
+            scores = pd.read_parquet(base / f"scores/{objective}/{row.pref_id}.parquet")
+            assert getattr(row, objective) == pytest.approx(scores["score"].mean(), rel=1e-5)
+    drops = pd.read_csv(results / "summary/heldout/harmbench/drops.csv")
+    assert set(drops["grading"]) == {"reward models", "judges"}
+    assert len(drops) == 2 * len(test_metrics["methods"])
+    for row in drops.itertuples(index=False):
+        test, held = ((m["methods"] if row.grading == "reward models"
+                       else m["judged"]["methods"]) for m in (test_metrics, metrics))
+        assert row.hv_test == pytest.approx(test[row.method]["hypervolume"], abs=1e-6)
+        assert row.hv_heldout == pytest.approx(held[row.method]["hypervolume"], abs=1e-6)
+        assert row.drop == pytest.approx(row.hv_test - row.hv_heldout, abs=1e-6)
+        assert row.drop_ci_low <= row.drop_ci_high
+    table = (results / "summary/heldout/drops.md").read_text()
+    assert "| harmbench | judges | paretohqd |" in table
+    assert "| hypervolume [95%] |" in (results / "summary/heldout/harmbench/comparison.md"
+                                      ).read_text()
+
+
+@pytest.mark.e2e
 def test_tiny_run_counts_budget_and_compute_per_method(tiny_run):
     """The compute table's rows, ParetoHqD's budget by hand and its FLOPs from its adapters."""
     check_compute(tiny_run, run_config(TINY))
@@ -397,9 +447,9 @@ def test_multiseed_config_dag_trains_every_preference_once_per_seed(tmp_path):
 
 # rules that load a model onto the device: they ask for the `gpu` resource with `device: cuda`
 DEVICE_RULES = {"reward_model", "judge_model", "judge_offline", "score", "generate_offline",
-                "generate_stage2", "generate_eval", "generate_ric_online", "sft_stage1",
-                "sft_stage2", "sft_full", "sft_objective", "sft_ric", "sft_ric_online",
-                "train_modpo", "train_morlhf"}
+                "generate_stage2", "generate_eval", "generate_heldout", "generate_ric_online",
+                "sft_stage1", "sft_stage2", "sft_full", "sft_objective", "sft_ric",
+                "sft_ric_online", "train_modpo", "train_morlhf"}
 # the LoRA SFT rules, which `accelerate.num_processes` runs on that many GPUs
 SFT_RULES = {"sft_stage1", "sft_stage2", "sft_full", "sft_objective", "sft_ric", "sft_ric_online"}
 
@@ -424,10 +474,10 @@ def test_device_rules_ask_for_gpus_only_on_cuda(tmp_path, device, processes):
 
 
 # rules that train, generate with a trained model or evaluate: one job per seed
-PER_SEED_RULES = {"generate_eval", "sft_full", "train_modpo", "train_morlhf", "generate_stage2",
-                  "sft_objective", "sft_ric", "sft_stage1", "generate_ric_online",
-                  "scored_stage2", "soup", "ric_online_data", "select_stage2", "sft_ric_online",
-                  "sft_stage2"}
+PER_SEED_RULES = {"generate_eval", "generate_heldout", "sft_full", "train_modpo",
+                  "train_morlhf", "generate_stage2", "sft_objective", "sft_ric", "sft_stage1",
+                  "generate_ric_online", "scored_stage2", "soup", "ric_online_data",
+                  "select_stage2", "sft_ric_online", "sft_stage2"}
 
 
 def test_two_seeds_double_exactly_the_per_seed_jobs(tmp_path):
@@ -587,9 +637,10 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
         page = report.read("report/report.html").decode()
     # pages to read: the front plot and the comparison, the compute tables and plot, the
     # answers, the reward models' metrics
-    assert files == ["answers.html", "comparison.html", "compute.html", "front.png",
-                     "hv_compute.png", "metrics.html", "report.html"]
-    for category in ("Front", "Compute", "Answers", "Reward models"):
+    assert files == ["answers.html", "comparison.html", "comparison.html", "compute.html",
+                     "drops.html", "front.png", "front.png", "hv_compute.png", "metrics.html",
+                     "report.html"]
+    for category in ("Front", "Compute", "Answers", "Reward models", "Held-out prompts"):
         assert category in page
     assert "rulegraph" in page and '"hub"' in page and '"answers"' in page
     assert '"reward_models_page"' in page

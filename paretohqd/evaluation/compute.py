@@ -113,7 +113,8 @@ def compute_cells(table: pd.DataFrame, reference: str
 
 COMPUTE_NOTE = (
     "Per training seed for methods (the mean over seeds), whole-run totals for the shared "
-    "costs, which every method needs once (offline data, reward models, judges, evaluation). "
+    "costs, which every method needs once (offline data, reward models, judges, evaluation, "
+    "held-out sets). "
     "Work seconds: the jobs' training, generation and scoring phases from their logs "
     "(start-up and model loads left out; a training job resumed after a kill counts its "
     "earlier runs); wall seconds: the jobs' benchmark files. FLOPs: 4 N T for LoRA training "

@@ -93,18 +93,21 @@ def judged_grading(points: Sequence, objectives: Sequence[str], responses: Seque
                    judge_offline: Sequence[str], sources: Mapping[str, str], stats: Mapping,
                    collapse: dict, bootstrap: Bootstrap, reference: float, compare_to: str,
                    seeds: Sequence[int], metrics: dict, trained_resamples: Resamples,
-                   baseline: str = "base") -> tuple[pd.DataFrame, dict]:
+                   baseline: str = "base", prompt_stream: int | None = None
+                   ) -> tuple[pd.DataFrame, dict, Resamples, dict]:
     """Grade every evaluated point again with the judges (``sources``: judged objective ->
     where its judge comes from; ``judge_scores`` and ``judge_offline`` in that order, as the
     summary's inputs hold them): the judged front (with standard errors) and metrics.json's
     ``judged`` section (``sources``, ``normalisation``, per method the hypervolume, its
     intervals, per seed, differences, rank correlations and steering, as under the reward
-    models). Adds to ``metrics`` (the reward models' grading, drawn as
-    ``trained_resamples``) each method's ``over_optimisation`` against ``baseline``."""
+    models), the judged resamples (prompts from ``prompt_stream``, as the reward models'
+    grading drew them) and the judged frame (stats.json's shape). Adds to ``metrics`` (the
+    reward models' grading, drawn as ``trained_resamples``) each method's
+    ``over_optimisation`` against ``baseline``."""
     judged = [o for o in objectives if o in sources]
     paths = judged_score_paths(len(points), objectives, judged, scores, judge_scores)
     front, per_prompt = build_front(points, objectives, responses, paths, collapse)
-    resamples = bootstrap.draw(per_prompt)
+    resamples = bootstrap.draw(per_prompt, prompt_stream)
     front = standard_errors(front, resamples, objectives)
     frame = judge_stats(objectives, stats, dict(zip(judged, judge_offline)))
     graded = build_metrics(front, resamples, objectives, frame, reference, {}, compare_to,
@@ -123,4 +126,4 @@ def judged_grading(points: Sequence, objectives: Sequence[str], responses: Seque
         graded["reference_point"], baseline, bootstrap.level)
     for method, gap in gaps.items():
         metrics["methods"][method]["over_optimisation"] = gap
-    return front, section
+    return front, section, resamples, frame

@@ -35,9 +35,11 @@ class Bootstrap:
     seed: int
     level: float
 
-    def draw(self, per_prompt: Mapping[Point, np.ndarray]) -> Resamples:
-        """The resampled mean rewards of every point (one paired draw for all)."""
-        return bootstrap_means(per_prompt, self.resamples, self.seed)
+    def draw(self, per_prompt: Mapping[Point, np.ndarray],
+             prompt_stream: int | None = None) -> Resamples:
+        """The resampled mean rewards of every point (one paired draw for all; prompts from
+        their own stream when given, see ``bootstrap_means``)."""
+        return bootstrap_means(per_prompt, self.resamples, self.seed, prompt_stream)
 
 
 def normalised(points: np.ndarray, low: Sequence[float], high: Sequence[float]) -> np.ndarray:

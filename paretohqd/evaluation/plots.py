@@ -25,10 +25,11 @@ def save_figure(fig, paths: Sequence[str]) -> None:
     plt.close(fig)
 
 
-def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
+def plot_front(front: pd.DataFrame, objectives: Sequence[str], prompts: str = "test prompts"):
     """Scatter every method's mean-reward points and join each method's non-dominated ones;
     one panel per pair of objectives; with ``se_<objective>`` columns, error bars of 1.96
-    standard errors (about a 95% interval). Returns the figure."""
+    standard errors (about a 95% interval); ``prompts`` names the prompt set in the title.
+    Returns the figure."""
     pairs = [(a, b) for i, a in enumerate(objectives) for b in objectives[i + 1:]]
     fig, axes = plt.subplots(1, len(pairs), figsize=(5.5 * len(pairs), 4.8), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -55,7 +56,8 @@ def plot_front(front: pd.DataFrame, objectives: Sequence[str]):
         ax.set_ylabel(f"mean {y} reward")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    fig.suptitle("Achieved fronts: one point per (method, preference), bars 1.96 SE")
+    fig.suptitle(f"Achieved fronts on the {prompts}: one point per (method, preference), "
+                 "bars 1.96 SE")
     fig.tight_layout()
     return fig
 

@@ -47,12 +47,18 @@ def check_aligned(scores: Mapping[Point, np.ndarray]) -> tuple[int, int, int]:
 
 
 def bootstrap_means(scores: Mapping[Point, np.ndarray], n_resamples: int,
-                    seed: int) -> Resamples:
+                    seed: int, prompt_stream: int | None = None) -> Resamples:
     """Resample seeds and prompts with replacement (the same draw for every point) and
-    return each point's mean reward vector per resample."""
+    return each point's mean reward vector per resample. With ``prompt_stream`` the prompts
+    are drawn from a generator of their own (``[seed, prompt_stream]``) while the seeds are
+    drawn as without it: another prompt set answered by the same trained models (a held-out
+    set) then shares each resample's seeds with the test set's and draws its prompts
+    independently."""
     n_seeds, n_prompts, _ = check_aligned(scores)
     rng = np.random.default_rng(seed)
     seed_draw = rng.integers(0, n_seeds, size=(n_resamples, n_seeds))
+    if prompt_stream is not None:
+        rng = np.random.default_rng([seed, prompt_stream])
     prompt_draw = rng.integers(0, n_prompts, size=(n_resamples, n_prompts))
     means = {}
     for point, values in scores.items():
