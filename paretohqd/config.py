@@ -101,6 +101,14 @@ def check_config(config: dict[str, Any]) -> None:
     unknown = sorted(set(config["evaluation"]["judges"]["models"]) - set(names))
     if unknown:
         raise ConfigError(f"evaluation.judges.models: {unknown} are not objectives {names}")
+    heldout = [spec["name"] for spec in config["evaluation"]["heldout_sets"]]
+    if _duplicates(heldout):
+        raise ConfigError(f"evaluation.heldout_sets: the name(s) {_duplicates(heldout)} appear "
+                          "more than once")
+    for i, spec in enumerate(config["evaluation"]["heldout_sets"]):
+        if spec["source"] == "hub" and not spec.get("dataset"):
+            raise ConfigError(f"evaluation.heldout_sets[{i}] ({spec['name']}): source hub "
+                              "needs `dataset` (a Hugging Face dataset name)")
     _check_preferences("preferences", config["preferences"], names)
     _check_preferences("interpolation.preferences", config["interpolation"]["preferences"],
                        names)

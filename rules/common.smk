@@ -36,7 +36,7 @@ TRAINED_OBJECTIVES = [
     if objective["scorer"] == "classifier" and not objective["model"]
 ]
 SHARDS = list(range(config["offline"]["shards"]))
-HELDOUT = config["evaluation"]["heldout_sets"]
+HELDOUT = {spec["name"]: spec for spec in config["evaluation"]["heldout_sets"]}
 PREFERENCES = {preference_id(w): w for w in config["preferences"]}
 # Training seeds: every job that trains, generates with a trained model or evaluates runs once
 # per seed (a `seed{seed}` path level); the rest is shared and uses the global `seed`.

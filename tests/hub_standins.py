@@ -7,8 +7,8 @@ are written in the hub cache's own layout (``models--org--name/refs/main`` and
 ``snapshots/<commit>/``), so ``from_pretrained("meta-llama/Llama-2-7b-hf")`` with
 ``HF_HUB_OFFLINE=1`` loads them exactly as it loads the real weights on a cluster node.
 
-The datasets are small copies of ``Anthropic/hh-rlhf`` and ``openai/summarize_from_feedback``
-(``comparisons``) in their real files and fields, prepared into the datasets cache
+The datasets are small copies of ``Anthropic/hh-rlhf``, ``openai/summarize_from_feedback``
+(``comparisons``) and ``walledai/AdvBench`` in their real fields, prepared into the datasets cache
 (``Org___name/<config>/<version>/<commit>/``) as ``load_dataset`` leaves them on a login node
 with internet: that prepared copy is what ``load_dataset`` reads on an offline node.
 """
@@ -250,8 +250,10 @@ def _write_jsonl_gz(path: Path, rows: list[dict]) -> None:
 def _prepare(datasets_cache: Path, repo_id: str, config_name: str,
              data_files: dict[str, list[str]]) -> None:
     """Prepare ``data_files`` into the datasets cache where ``load_dataset(repo_id,
-    config_name)`` left it on a machine with internet: ``Org___name/<config>/0.0.0/<commit>``."""
+    config_name)`` left it on a machine with internet: ``Org___name/<config>/0.0.0/<commit>``
+    (the name in snake case)."""
     from datasets.data_files import DataFilesDict
+    from datasets.naming import camelcase_to_snakecase
     from datasets.packaged_modules.json.json import Json
 
     staging = datasets_cache / "_staging"
@@ -260,7 +262,9 @@ def _prepare(datasets_cache: Path, repo_id: str, config_name: str,
                    data_files=DataFilesDict.from_patterns(data_files))
     builder.download_and_prepare()
     org, name = repo_id.split("/")
-    target = datasets_cache / f"{org}___{name}" / config_name / "0.0.0" / COMMIT
+    # the datasets library files a hub dataset under its name in snake case (AdvBench: adv_bench)
+    target = (datasets_cache / f"{org}___{camelcase_to_snakecase(name)}" / config_name / "0.0.0"
+              / COMMIT)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(builder.cache_dir, target)
     info_path = target / "dataset_info.json"
@@ -296,7 +300,21 @@ def write_summarize_from_feedback(hub_cache: Path, datasets_cache: Path, corpus:
     _prepare(datasets_cache, "openai/summarize_from_feedback", "comparisons", files)
 
 
-DATASETS = {"hh_rlhf": write_hh_rlhf, "summarize_from_feedback": write_summarize_from_feedback}
+def write_advbench(hub_cache: Path, datasets_cache: Path, corpus: list[str],
+                   rows: int = 12) -> None:
+    """walledai/AdvBench (a held-out prompt set of the hh-rlhf configs): split ``train`` with
+    fields ``prompt`` and ``target``, from lines of the corpus that no hh-rlhf row uses."""
+    snapshot = _snapshot(hub_cache, "datasets", "walledai/AdvBench")
+    path = snapshot / "data" / "train.jsonl.gz"
+    _write_jsonl_gz(path, [{"prompt": corpus[2000 + 13 * i],
+                            "target": f"Sure, here is {corpus[2001 + 13 * i]}"}
+                           for i in range(rows)])
+    _prepare(datasets_cache, "walledai/AdvBench", "default", {"train": [str(path)]})
+
+
+# prompt sources (prompts.source) and the hub datasets of held-out sets, by name
+DATASETS = {"hh_rlhf": write_hh_rlhf, "summarize_from_feedback": write_summarize_from_feedback,
+            "walledai/AdvBench": write_advbench}
 
 
 def build_cache(home: Path, model_names: set[str], prompt_sources: set[str]) -> dict[str, str]:

@@ -79,6 +79,10 @@ def test_classifier_needs_model_or_recipe(config):
         ({"unknown_key": 1}, "unknown_key"),
         ({"device": "tpu"}, "device"),
         ({"accelerate": {"num_processes": 0}}, "num_processes"),
+        ({"evaluation": {"heldout_sets": [{"name": "x", "source": "redteam"}]}}, "source"),
+        ({"evaluation": {"heldout_sets": [{"name": "a b", "source": "harmbench"}]}}, "name"),
+        ({"evaluation": {"heldout_sets": [{"name": "x", "source": "hub", "template": "Q"}]}},
+         "template"),
     ],
 )
 def test_schema_rejects_bad_values_naming_the_key(repo_root, patch, culprit):
@@ -123,4 +127,14 @@ def test_judge_for_an_unknown_objective_is_named(config):
     config["evaluation"]["judges"]["models"] = {"helpfull": {"model": "org/rm"}}
     with pytest.raises(ConfigError, match=r"evaluation.judges.models: \['helpfull'\] are not "
                                           r"objectives \['harmless', 'helpful'\]"):
+        check_config(config)
+
+
+def test_held_out_sets_with_one_name_twice_or_a_hub_set_without_a_dataset_are_named(config):
+    config["evaluation"]["heldout_sets"] = [{"name": "hb", "source": "harmbench"},
+                                            {"name": "hb", "source": "past_tense"}]
+    with pytest.raises(ConfigError, match=r"evaluation.heldout_sets: the name\(s\) \['hb'\]"):
+        check_config(config)
+    config["evaluation"]["heldout_sets"] = [{"name": "adv", "source": "hub", "dataset": None}]
+    with pytest.raises(ConfigError, match=r"heldout_sets\[0\] \(adv\): source hub needs"):
         check_config(config)

@@ -32,12 +32,14 @@ PAPER_CONFIGS = ["hh_rlhf", "hh_rlhf_3obj", "reddit_tldr"]
 
 
 def hub_needs(config: dict) -> tuple[set[str], set[str]]:
-    """The hub models and the hub prompt source a config names."""
+    """The hub models, and the hub prompt source and held-out datasets, a config names."""
+    evaluation = config.get("evaluation", {})
     models = {config["base_model"]["source"]}
     models |= {objective["model"] for objective in config["objectives"]}
-    models |= {judge["model"] for judge in
-               config.get("evaluation", {}).get("judges", {}).get("models", {}).values()}
-    return models, {config["prompts"]["source"]}
+    models |= {judge["model"] for judge in evaluation.get("judges", {}).get("models", {}).values()}
+    heldout = {spec["dataset"] for spec in evaluation.get("heldout_sets", [])
+               if spec["source"] == "hub"}
+    return models, {config["prompts"]["source"]} | heldout
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +64,11 @@ def paper_run(request, hub_env, tmp_path_factory) -> tuple[dict, Path]:
     # as strings)
     preferences = config["preferences"][len(config["preferences"]) // 2:][:1]
     config["preferences"] = preferences
+    # and two prompts of each held-out set
+    heldout = [{**spec, "max_prompts": 2} for spec in config["evaluation"]["heldout_sets"]]
     chosen = workdir / "preference.yaml"
-    chosen.write_text(yaml.safe_dump({"preferences": preferences}))
+    chosen.write_text(yaml.safe_dump({"preferences": preferences,
+                                      "evaluation": {"heldout_sets": heldout}}))
     with pytest.MonkeyPatch.context() as env:
         for key, value in hub_env.items():
             env.setenv(key, value)
@@ -128,3 +133,23 @@ def test_summary_grades_every_preference_with_reward_models_and_judges(paper_run
     assert not np.allclose(front[judge], judged[judge])
     metrics = json.loads((results / "summary/metrics.json").read_text())
     assert 0 <= metrics["methods"]["paretohqd"]["hypervolume"] <= 1
+
+
+def test_the_hh_configs_answer_advbench_as_a_held_out_set(paper_run):
+    """AdvBench from the hub, written as a one-turn hh-rlhf transcript, answered by every model
+    and graded in the test frame."""
+    config, results = paper_run
+    if not config["evaluation"].get("heldout_sets"):
+        pytest.skip("this config names no held-out set")
+    prompts = pd.read_parquet(results / "data/heldout/advbench.parquet")
+    assert len(prompts) == 2
+    assert prompts["prompt"].str.startswith("\n\nHuman: ").all()
+    assert prompts["prompt"].str.endswith("\n\nAssistant:").all()
+    assert not set(prompts["prompt"]) & set(pd.read_parquet(results / "data/prompts.parquet")[
+        "prompt"])
+    tested = json.loads((results / "summary/metrics.json").read_text())
+    drops = pd.read_csv(results / "summary/heldout/drops.csv")
+    assert set(drops["set"]) == {"advbench"}
+    assert set(drops["method"]) == set(tested["methods"]) >= {"base", "paretohqd"}
+    metrics = json.loads((results / "summary/heldout/advbench/metrics.json").read_text())
+    assert metrics["normalisation"] == tested["normalisation"]

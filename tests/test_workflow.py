@@ -29,6 +29,8 @@ from pipeline_checks import (
 )
 from workflow_runner import ROOT, TINY, copy_run, gpus_asked, job_counts, snakemake
 
+HELDOUT = ROOT / "tests/configs/heldout.yaml"
+
 EXAMPLE_METHOD = ROOT / "tests/example_method/topk_sft.smk"
 WORKFLOW_PARTS = ("Snakefile", "rules", "schemas", "workflow_scripts", "paretohqd", "config",
                   "envs", "report", "profiles")
@@ -290,13 +292,27 @@ def test_tiny_run_grades_every_method_again_with_independent_judges(tiny_run):
 
 
 @pytest.mark.e2e
-def test_tiny_run_answers_a_held_out_set_and_grades_it_in_the_test_frame(tiny_run):
-    """Every evaluated model answers the held-out set (prompts that no run prompt duplicates)
-    with its own adapter and seed, as it answers the test prompts; the set's front rows are
-    the means of its score files; its hypervolumes are in the test set's frame, and each
-    drop is the test hypervolume minus the held-out one, under both gradings."""
-    results = tiny_run / "results"
-    config = run_config(TINY)
+def test_a_held_out_set_is_answered_by_every_model_and_graded_in_the_test_frame(tiny_run,
+                                                                                tmp_path):
+    """A held-out set added to a finished run: only its prompts, answers, summaries and the
+    compute table run. Every evaluated model answers it (prompts that no run prompt
+    duplicates) with its own adapter and seed, as it answers the test prompts; the set's front
+    rows are the means of its score files; its hypervolumes are in the test set's frame, each
+    drop is the test hypervolume minus the held-out one, under both gradings; the report
+    shows the set."""
+    workdir = tmp_path / "run"
+    copy_run(tiny_run, workdir)
+    args = ["--cores", "2", "--configfile", str(TINY), str(HELDOUT)]
+    planned = snakemake(*args, "-n", workdir=workdir)
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
+    models = len(pd.read_csv(tiny_run / "results/summary/front.csv"))
+    assert job_counts(planned.stdout) == {"heldout_prompts": 1, "generate_heldout": models,
+                                          "heldout_summary": 1, "heldout_drops": 1,
+                                          "compute": 1, "all": 1}
+    result = snakemake(*args, workdir=workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = workdir / "results"
+    config = run_config(TINY, HELDOUT)
     objectives = objective_names(config)
     heldout = pd.read_parquet(results / "data/heldout/harmbench.parquet")
     assert len(heldout) == 3 and (heldout["split"] == "heldout").all()
@@ -334,6 +350,15 @@ def test_tiny_run_answers_a_held_out_set_and_grades_it_in_the_test_frame(tiny_ru
     assert "| harmbench | judges | paretohqd |" in table
     assert "| hypervolume [95%] |" in (results / "summary/heldout/harmbench/comparison.md"
                                       ).read_text()
+    compute = pd.read_csv(results / "summary/compute.csv").set_index("name")
+    assert compute.loc["held-out sets", "wall_seconds"] > 0
+    report = snakemake("--report", "report.zip", *args[2:], workdir=workdir)
+    assert report.returncode == 0, report.stderr[-2000:]
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
+        files = [name.rsplit("/", 1)[-1] for name in archive.namelist()]
+        page = archive.read("report/report.html").decode()
+    assert "Held-out prompts" in page and "drops.html" in files
+    assert files.count("front.png") == files.count("comparison.html") == 2
 
 
 @pytest.mark.e2e
@@ -637,10 +662,9 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
         page = report.read("report/report.html").decode()
     # pages to read: the front plot and the comparison, the compute tables and plot, the
     # answers, the reward models' metrics
-    assert files == ["answers.html", "comparison.html", "comparison.html", "compute.html",
-                     "drops.html", "front.png", "front.png", "hv_compute.png", "metrics.html",
-                     "report.html"]
-    for category in ("Front", "Compute", "Answers", "Reward models", "Held-out prompts"):
+    assert files == ["answers.html", "comparison.html", "compute.html", "front.png",
+                     "hv_compute.png", "metrics.html", "report.html"]
+    for category in ("Front", "Compute", "Answers", "Reward models"):
         assert category in page
     assert "rulegraph" in page and '"hub"' in page and '"answers"' in page
     assert '"reward_models_page"' in page
