@@ -294,8 +294,8 @@ def test_tiny_run_grades_every_method_again_with_independent_judges(tiny_run):
 @pytest.mark.e2e
 def test_a_held_out_set_is_answered_by_every_model_and_graded_in_the_test_frame(tiny_run,
                                                                                 tmp_path):
-    """A held-out set added to a finished run: only its prompts, answers, summaries and the
-    compute table run. Every evaluated model answers it (prompts that no run prompt
+    """A held-out set added to a finished run: only its prompts, answers, summaries, the
+    compute table and the hub folders (their cards quote the command) run. Every evaluated model answers it (prompts that no run prompt
     duplicates) with its own adapter and seed, as it answers the test prompts; the set's front
     rows are the means of its score files; its hypervolumes are in the test set's frame, each
     drop is the test hypervolume minus the held-out one, under both gradings; the report
@@ -308,7 +308,7 @@ def test_a_held_out_set_is_answered_by_every_model_and_graded_in_the_test_frame(
     models = len(pd.read_csv(tiny_run / "results/summary/front.csv"))
     assert job_counts(planned.stdout) == {"heldout_prompts": 1, "generate_heldout": models,
                                           "heldout_summary": 1, "heldout_drops": 1,
-                                          "compute": 1, "all": 1}
+                                          "compute": 1, "hub": 1, "all": 1}
     result = snakemake(*args, workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     results = workdir / "results"
