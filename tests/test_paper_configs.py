@@ -137,10 +137,11 @@ def test_summary_grades_every_preference_with_reward_models_and_judges(paper_run
 
 def test_the_hh_configs_answer_advbench_as_a_held_out_set(paper_run):
     """AdvBench from the hub, written as a one-turn hh-rlhf transcript, answered by every model
-    and graded in the test frame."""
+    and graded in the test frame; the TL;DR config's empty list replaces the default's set."""
     config, results = paper_run
-    if not config["evaluation"].get("heldout_sets"):
-        pytest.skip("this config names no held-out set")
+    if not config["evaluation"]["heldout_sets"]:
+        assert not (results / "heldout").exists() and not (results / "summary/heldout").exists()
+        return
     prompts = pd.read_parquet(results / "data/heldout/advbench.parquet")
     assert len(prompts) == 2
     assert prompts["prompt"].str.startswith("\n\nHuman: ").all()
