@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 from typing import Any, Iterator
@@ -26,14 +27,22 @@ def start(snakemake: Any) -> logging.Logger:
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     if snakemake.threads:
-        import torch
-
-        torch.set_num_threads(int(snakemake.threads))
+        use_threads(int(snakemake.threads))
     logger = logging.getLogger(f"paretohqd.{snakemake.rule}")
     logger.info("rule %s, wildcards %s, threads %s", snakemake.rule, dict(snakemake.wildcards),
                 snakemake.threads)
     log_phase(logger, "startup", time.time() - psutil.Process().create_time())
     return logger
+
+
+def use_threads(threads: int) -> None:
+    """Size torch's thread pool to ``threads`` without importing torch: a script that has not
+    imported it (selection, tables, summaries) would spend seconds of its job doing so, and one
+    that imports it later starts with ``OMP_NUM_THREADS`` threads."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
 
 
 def log_phase(logger: logging.Logger, name: str, seconds: float) -> None:

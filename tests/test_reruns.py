@@ -1,12 +1,22 @@
 """Re-run guarantees: after a real run of a tiny slice, a config change re-runs only the jobs
-it affects (read from the dry run's job table and reasons)."""
+it affects (read from the dry run's job table and reasons), and a held-out prompt set added
+to the finished run runs only its own jobs."""
 
+import json
+import zipfile
+
+import pandas as pd
 import pytest
 import yaml
 
+from paretohqd.config import objective_names
+from paretohqd.data.heldout import normalise
+from paretohqd.io import read_provenance
+from pipeline_checks import run_config
 from workflow_runner import ROOT, TINY, copy_run, job_counts, planned_outputs, snakemake
 
 RERUN = ROOT / "tests/configs/rerun.yaml"
+HELDOUT = ROOT / "tests/configs/heldout.yaml"
 PREFS = [[0.0, 1.0], [0.25, 0.75], [0.5, 0.5], [1.0, 0.0]]
 # one preference's chain: stage 1 and 2, its evaluation (answers and scores), the summary, the
 # compute table and the model index (which lists every preference's adapters)
@@ -101,3 +111,75 @@ def test_adding_a_seed_runs_only_that_seeds_jobs(first_run, tmp_path):
     outputs = planned_outputs(out)
     assert "results/paretohqd/seed43/p025_075/stage1/adapter" in outputs
     assert not [o for o in outputs if "seed42" in o]
+
+
+@pytest.mark.e2e
+def test_a_held_out_set_is_answered_by_every_model_and_graded_in_the_test_frame(first_run,
+                                                                                tmp_path):
+    """A held-out set added to a finished run: only its prompts, answers, summaries, the
+    compute table and the hub folders (their cards quote the command) run. Every evaluated
+    model answers it (prompts that no run prompt duplicates) with its own adapter and seed, as
+    it answers the test prompts; the set's front rows are the means of its score files; its
+    hypervolumes are in the test set's frame, each drop is the test hypervolume minus the
+    held-out one, under both gradings; the report shows the set. On the re-run slice (the base
+    model and ParetoHqD's four preferences): the held-out rule is generate_eval's, which the
+    all-methods tiny run checks for every method's adapters."""
+    workdir = tmp_path / "run"
+    copy_run(first_run, workdir)
+    args = ["--cores", "2", "--configfile", str(TINY), str(RERUN), str(HELDOUT)]
+    planned = snakemake(*args, "-n", workdir=workdir)
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
+    models = len(pd.read_csv(first_run / "results/summary/front.csv"))
+    assert job_counts(planned.stdout) == {"heldout_prompts": 1, "generate_heldout": models,
+                                          "heldout_summary": 1, "heldout_drops": 1,
+                                          "compute": 1, "hub": 1, "all": 1}
+    result = snakemake(*args, workdir=workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    results = workdir / "results"
+    config = run_config(TINY, RERUN, HELDOUT)
+    objectives = objective_names(config)
+    heldout = pd.read_parquet(results / "data/heldout/harmbench.parquet")
+    assert len(heldout) == 3 and (heldout["split"] == "heldout").all()
+    run_prompts = set(pd.read_parquet(results / "data/prompts.parquet")["prompt"].map(normalise))
+    assert not set(heldout["prompt"].map(normalise)) & run_prompts
+    removed = pd.read_csv(results / "data/heldout/harmbench_removed.csv")
+    assert list(removed.columns) == ["prompt", "category", "matched", "reason"]
+    test_metrics = json.loads((results / "summary/metrics.json").read_text())
+    metrics = json.loads((results / "summary/heldout/harmbench/metrics.json").read_text())
+    assert metrics["normalisation"] == test_metrics["normalisation"]
+    assert metrics["judged"]["normalisation"] == test_metrics["judged"]["normalisation"]
+    assert metrics["bootstrap"]["prompts"] == 3 and metrics["set"] == "harmbench"
+    front = pd.read_csv(results / "summary/heldout/harmbench/front.csv")
+    assert len(front) == len(pd.read_csv(results / "summary/front.csv"))
+    for row in front.itertuples(index=False):
+        base = results / f"heldout/harmbench/{row.method}/seed{config['seed']}"
+        answers = pd.read_parquet(base / f"responses/{row.pref_id}.parquet")
+        assert sorted(answers["prompt_id"]) == sorted(heldout["prompt_id"])
+        tested = results / f"eval/{row.method}/seed{config['seed']}/responses/{row.pref_id}.parquet"
+        assert read_provenance(base / f"responses/{row.pref_id}.parquet") == read_provenance(tested)
+        for objective in objectives:
+            scores = pd.read_parquet(base / f"scores/{objective}/{row.pref_id}.parquet")
+            assert getattr(row, objective) == pytest.approx(scores["score"].mean(), rel=1e-5)
+    drops = pd.read_csv(results / "summary/heldout/harmbench/drops.csv")
+    assert set(drops["grading"]) == {"reward models", "judges"}
+    assert len(drops) == 2 * len(test_metrics["methods"])
+    for row in drops.itertuples(index=False):
+        test, held = ((m["methods"] if row.grading == "reward models"
+                       else m["judged"]["methods"]) for m in (test_metrics, metrics))
+        assert row.hv_test == pytest.approx(test[row.method]["hypervolume"], abs=1e-6)
+        assert row.hv_heldout == pytest.approx(held[row.method]["hypervolume"], abs=1e-6)
+        assert row.drop == pytest.approx(row.hv_test - row.hv_heldout, abs=1e-6)
+        assert row.drop_ci_low <= row.drop_ci_high
+    table = (results / "summary/heldout/drops.md").read_text()
+    assert "| harmbench | judges | paretohqd |" in table
+    assert "| hypervolume [95%] |" in (results / "summary/heldout/harmbench/comparison.md"
+                                      ).read_text()
+    compute = pd.read_csv(results / "summary/compute.csv").set_index("name")
+    assert compute.loc["held-out sets", "wall_s"] > 0
+    report = snakemake("--report", "report.zip", *args[2:], workdir=workdir)
+    assert report.returncode == 0, report.stderr[-2000:]
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
+        files = [name.rsplit("/", 1)[-1] for name in archive.namelist()]
+        page = archive.read("report/report.html").decode()
+    assert "Held-out prompts" in page and "drops.html" in files
+    assert files.count("front.png") == files.count("comparison.html") == 2

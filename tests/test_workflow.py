@@ -12,9 +12,6 @@ import pandas as pd
 import pytest
 import yaml
 
-from paretohqd.config import objective_names
-from paretohqd.data.heldout import normalise
-from paretohqd.io import read_provenance
 from paretohqd.methods.ric import desired_scores
 from paretohqd.selection import direction_distances
 from pipeline_checks import (
@@ -28,8 +25,6 @@ from pipeline_checks import (
     stage2_steps,
 )
 from workflow_runner import ROOT, TINY, copy_run, gpus_asked, job_counts, snakemake
-
-HELDOUT = ROOT / "tests/configs/heldout.yaml"
 
 EXAMPLE_METHOD = ROOT / "tests/example_method/topk_sft.smk"
 WORKFLOW_PARTS = ("Snakefile", "rules", "schemas", "workflow_scripts", "paretohqd", "config",
@@ -289,76 +284,6 @@ def test_tiny_run_grades_every_method_again_with_independent_judges(tiny_run):
     check_judges(tiny_run, run_config(TINY))
     comparison = (results / "summary/comparison.md").read_text()
     assert "| HV judged [95%] |" in comparison and "over-optimisation [95%]" in comparison
-
-
-@pytest.mark.e2e
-def test_a_held_out_set_is_answered_by_every_model_and_graded_in_the_test_frame(tiny_run,
-                                                                                tmp_path):
-    """A held-out set added to a finished run: only its prompts, answers, summaries, the
-    compute table and the hub folders (their cards quote the command) run. Every evaluated model answers it (prompts that no run prompt
-    duplicates) with its own adapter and seed, as it answers the test prompts; the set's front
-    rows are the means of its score files; its hypervolumes are in the test set's frame, each
-    drop is the test hypervolume minus the held-out one, under both gradings; the report
-    shows the set."""
-    workdir = tmp_path / "run"
-    copy_run(tiny_run, workdir)
-    args = ["--cores", "2", "--configfile", str(TINY), str(HELDOUT)]
-    planned = snakemake(*args, "-n", workdir=workdir)
-    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
-    models = len(pd.read_csv(tiny_run / "results/summary/front.csv"))
-    assert job_counts(planned.stdout) == {"heldout_prompts": 1, "generate_heldout": models,
-                                          "heldout_summary": 1, "heldout_drops": 1,
-                                          "compute": 1, "hub": 1, "all": 1}
-    result = snakemake(*args, workdir=workdir)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    results = workdir / "results"
-    config = run_config(TINY, HELDOUT)
-    objectives = objective_names(config)
-    heldout = pd.read_parquet(results / "data/heldout/harmbench.parquet")
-    assert len(heldout) == 3 and (heldout["split"] == "heldout").all()
-    run_prompts = set(pd.read_parquet(results / "data/prompts.parquet")["prompt"].map(normalise))
-    assert not set(heldout["prompt"].map(normalise)) & run_prompts
-    removed = pd.read_csv(results / "data/heldout/harmbench_removed.csv")
-    assert list(removed.columns) == ["prompt", "category", "matched", "reason"]
-    test_metrics = json.loads((results / "summary/metrics.json").read_text())
-    metrics = json.loads((results / "summary/heldout/harmbench/metrics.json").read_text())
-    assert metrics["normalisation"] == test_metrics["normalisation"]
-    assert metrics["judged"]["normalisation"] == test_metrics["judged"]["normalisation"]
-    assert metrics["bootstrap"]["prompts"] == 3 and metrics["set"] == "harmbench"
-    front = pd.read_csv(results / "summary/heldout/harmbench/front.csv")
-    assert len(front) == len(pd.read_csv(results / "summary/front.csv"))
-    for row in front.itertuples(index=False):
-        base = results / f"heldout/harmbench/{row.method}/seed{config['seed']}"
-        answers = pd.read_parquet(base / f"responses/{row.pref_id}.parquet")
-        assert sorted(answers["prompt_id"]) == sorted(heldout["prompt_id"])
-        tested = results / f"eval/{row.method}/seed{config['seed']}/responses/{row.pref_id}.parquet"
-        assert read_provenance(base / f"responses/{row.pref_id}.parquet") == read_provenance(tested)
-        for objective in objectives:
-            scores = pd.read_parquet(base / f"scores/{objective}/{row.pref_id}.parquet")
-            assert getattr(row, objective) == pytest.approx(scores["score"].mean(), rel=1e-5)
-    drops = pd.read_csv(results / "summary/heldout/harmbench/drops.csv")
-    assert set(drops["grading"]) == {"reward models", "judges"}
-    assert len(drops) == 2 * len(test_metrics["methods"])
-    for row in drops.itertuples(index=False):
-        test, held = ((m["methods"] if row.grading == "reward models"
-                       else m["judged"]["methods"]) for m in (test_metrics, metrics))
-        assert row.hv_test == pytest.approx(test[row.method]["hypervolume"], abs=1e-6)
-        assert row.hv_heldout == pytest.approx(held[row.method]["hypervolume"], abs=1e-6)
-        assert row.drop == pytest.approx(row.hv_test - row.hv_heldout, abs=1e-6)
-        assert row.drop_ci_low <= row.drop_ci_high
-    table = (results / "summary/heldout/drops.md").read_text()
-    assert "| harmbench | judges | paretohqd |" in table
-    assert "| hypervolume [95%] |" in (results / "summary/heldout/harmbench/comparison.md"
-                                      ).read_text()
-    compute = pd.read_csv(results / "summary/compute.csv").set_index("name")
-    assert compute.loc["held-out sets", "wall_s"] > 0
-    report = snakemake("--report", "report.zip", *args[2:], workdir=workdir)
-    assert report.returncode == 0, report.stderr[-2000:]
-    with zipfile.ZipFile(workdir / "report.zip") as archive:
-        files = [name.rsplit("/", 1)[-1] for name in archive.namelist()]
-        page = archive.read("report/report.html").decode()
-    assert "Held-out prompts" in page and "drops.html" in files
-    assert files.count("front.png") == files.count("comparison.html") == 2
 
 
 @pytest.mark.e2e
