@@ -18,12 +18,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The fixture holding the finished tiny run, and the modules whose tests use it
 SHARED_RUNS = {"tiny_run"}
 SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py", "tests/test_serve.py"}
-# The other modules with a workflow run or an install, longest first: the workers take them
-# before the quick modules, so that no long run is left for the end with one worker on it
-# (about 480, 400, 400, 260, 170, 35 and 20 s with two workers on two cores)
-LONG_MODULES = ["tests/test_paper_configs.py", "tests/test_more_methods.py", "tests/test_reruns.py", "tests/test_slurm.py",
-                "tests/test_wheelhouse.py", "tests/test_interruption.py",
-                "tests/test_concurrent_runs.py"]
+# The other modules with a workflow run or an install. First the two that spend minutes
+# waiting (on SLURM's time limit and squeue, on PyPI): the other worker's tiny run takes both
+# cores meanwhile. Then the CPU-bound runs, longest first, so that no long run is left for the
+# end with one worker on it; the quick modules fill the tail.
+LONG_MODULES = ["tests/test_slurm.py", "tests/test_wheelhouse.py", "tests/test_paper_configs.py",
+                "tests/test_reruns.py", "tests/test_more_methods.py",
+                "tests/test_interruption.py", "tests/test_concurrent_runs.py"]
 
 # Property tests draw the same examples on every run (and every machine): a failure is
 # reproducible, and a passing suite does not turn red by the luck of a new draw.
