@@ -19,10 +19,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 SHARED_RUNS = {"tiny_run"}
 SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py", "tests/test_serve.py"}
 # The other modules with a workflow run or an install. First the two that spend minutes
-# waiting (on SLURM's time limit and squeue, on PyPI): the other worker's tiny run takes both
-# cores meanwhile. Then the CPU-bound runs, longest first, so that no long run is left for the
-# end with one worker on it; the quick modules fill the tail.
-LONG_MODULES = ["tests/test_slurm.py", "tests/test_wheelhouse.py", "tests/test_paper_configs.py",
+# waiting (on PyPI while the other worker makes the offline stage, which the SLURM runs start
+# from; on SLURM's time limit and squeue): the other worker's runs take both cores meanwhile.
+# Then the CPU-bound runs, longest first, so that no long run is left for the end with one
+# worker on it; the quick modules fill the tail.
+LONG_MODULES = ["tests/test_wheelhouse.py", "tests/test_slurm.py", "tests/test_paper_configs.py",
                 "tests/test_reruns.py", "tests/test_more_methods.py",
                 "tests/test_interruption.py", "tests/test_concurrent_runs.py"]
 

@@ -624,23 +624,25 @@ def test_k_larger_than_the_pool_selects_all_and_warns_in_the_rule_log(tiny_run, 
 
 @pytest.mark.e2e
 def test_a_second_seed_is_averaged_into_the_summary(tiny_run, tmp_path):
-    """A second seed run on a copy of the tiny run (stage 1 only, to keep it small): the front
-    averages both seeds, the bootstrap resamples them, and seed 43 trained its own adapters."""
+    """A second seed run on a copy of the tiny run (stage 1 at one preference, to keep it
+    small): the front averages both seeds, the bootstrap resamples them, and seed 43 trained
+    its own adapters."""
     workdir = tmp_path / "run"
     copy_run(tiny_run, workdir)
     overlay = tmp_path / "seeds.yaml"
-    overlay.write_text("seeds: [42, 43]\nmethods: [paretohqd_stage1]\n")
+    overlay.write_text("seeds: [42, 43]\nmethods: [paretohqd_stage1]\n"
+                       "preferences: [[0.0, 1.0]]\n")
     result = snakemake("--cores", "2", "--configfile", str(TINY), str(overlay), workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    # seed 43's stage-1 models and evaluations (base and both preferences); the selections are
-    # shared, and seed 42's models and evaluations come from the tiny run
-    assert job_counts(result.stderr) == {"sft_stage1": 2, "generate_eval": 3, "summary": 1,
+    # seed 43's stage-1 model and evaluations (base and the preference); the selection is
+    # shared, and seed 42's model and evaluations come from the tiny run
+    assert job_counts(result.stderr) == {"sft_stage1": 1, "generate_eval": 2, "summary": 1,
                                          "compute": 1, "selection_diagnostics": 1,
                                          "model_index": 1, "hub": 1, "answers": 1, "all": 1}
 
     results = workdir / "results"
     front = pd.read_csv(results / "summary/front.csv")
-    assert len(front) == 3 and (front["n_seeds"] == 2).all() and (front["n_eval"] == 4).all()
+    assert len(front) == 2 and (front["n_seeds"] == 2).all() and (front["n_eval"] == 4).all()
     check_front(workdir, run_config(TINY, overlay), {})  # means over both seeds' files
     metrics = json.loads((results / "summary/metrics.json").read_text())
     assert metrics["seeds"] == [42, 43] and metrics["bootstrap"]["seeds"] == 2
