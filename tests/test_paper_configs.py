@@ -8,7 +8,8 @@ summarize_from_feedback in their real formats. The loading code is the code a cl
 uses; only the cache's content is small. The run is sized down on the command line
 (tests/configs/paper_sizes.yaml, and the preferences cut to the middle one of the config's own
 list: the paper's 11 or 13 would only repeat the same rules, and each repetition costs a
-minute of the suite); nothing else is changed.
+minute of the suite; held-out sets cut to two prompts, and hh_rlhf_3obj's, the same AdvBench
+set as hh_rlhf's, answered in hh_rlhf's run only); nothing else is changed.
 Marker ``paper``: ``make test PYTEST_ARGS='-m "not paper"'`` leaves them out.
 """
 
@@ -29,6 +30,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.paper]
 
 SIZES = ROOT / "tests/configs/paper_sizes.yaml"
 PAPER_CONFIGS = ["hh_rlhf", "hh_rlhf_3obj", "reddit_tldr"]
+# configs whose held-out sets another paper config's run answers already
+SAME_HELDOUT = {"hh_rlhf_3obj": "hh_rlhf"}
 
 
 def hub_needs(config: dict) -> tuple[set[str], set[str]]:
@@ -64,8 +67,11 @@ def paper_run(request, hub_env, tmp_path_factory) -> tuple[dict, Path]:
     # as strings)
     preferences = config["preferences"][len(config["preferences"]) // 2:][:1]
     config["preferences"] = preferences
-    # and two prompts of each held-out set
-    heldout = [{**spec, "max_prompts": 2} for spec in config["evaluation"]["heldout_sets"]]
+    # and two prompts of each held-out set; hh_rlhf_3obj's set is hh_rlhf's (AdvBench through
+    # the same loader and transcript template), answered in that run only
+    heldout = [] if name in SAME_HELDOUT else [
+        {**spec, "max_prompts": 2} for spec in config["evaluation"]["heldout_sets"]]
+    config["evaluation"]["heldout_sets"] = heldout
     chosen = workdir / "preference.yaml"
     chosen.write_text(yaml.safe_dump({"preferences": preferences,
                                       "evaluation": {"heldout_sets": heldout}}))
@@ -137,7 +143,8 @@ def test_summary_grades_every_preference_with_reward_models_and_judges(paper_run
 
 def test_the_hh_configs_answer_advbench_as_a_held_out_set(paper_run):
     """AdvBench from the hub, written as a one-turn hh-rlhf transcript, answered by every model
-    and graded in the test frame; the TL;DR config's empty list replaces the default's set."""
+    and graded in the test frame; the TL;DR config's empty list replaces the default's set
+    (and so does the test's for hh_rlhf_3obj)."""
     config, results = paper_run
     if not config["evaluation"]["heldout_sets"]:
         assert not (results / "heldout").exists() and not (results / "summary/heldout").exists()

@@ -17,18 +17,18 @@ from workflow_runner import ROOT, TINY, copy_run, job_counts, planned_outputs, s
 
 RERUN = ROOT / "tests/configs/rerun.yaml"
 HELDOUT = ROOT / "tests/configs/heldout.yaml"
-PREFS = [[0.0, 1.0], [0.25, 0.75], [0.5, 0.5], [1.0, 0.0]]
+PREFS = [[0.0, 1.0], [0.25, 0.75], [0.5, 0.5]]
 # one preference's chain: stage 1 and 2, its evaluation (answers and scores), the summary, the
 # compute table and the model index (which lists every preference's adapters)
 ONE_CHAIN = {"select_stage1": 1, "sft_stage1": 1, "select_stage2": 1, "sft_stage2": 1,
              "generate_eval": 1, "summary": 1, "compute": 1, "selection_diagnostics": 1,
              "model_index": 1, "hub": 1, "answers": 1, "all": 1}
 OFFLINE_RULES = {"prompts", "base_model", "reward_model", "generate_offline", "scored_offline"}
-# a second training seed: both stages' training and the stage-2 pool (3 representatives) per
+# a second training seed: both stages' training and the stage-2 pool (2 generators) per
 # preference, evaluation of the base model and of each preference, and the model index; the
 # stage-1 selections are shared
-NEW_SEED = {"sft_stage1": 4, "generate_stage2": 3, "scored_stage2": 1, "select_stage2": 4,
-            "sft_stage2": 4, "generate_eval": 5, "summary": 1, "compute": 1,
+NEW_SEED = {"sft_stage1": 3, "generate_stage2": 2, "scored_stage2": 1, "select_stage2": 3,
+            "sft_stage2": 3, "generate_eval": 4, "summary": 1, "compute": 1,
             "selection_diagnostics": 1, "model_index": 1, "hub": 1, "all": 1}
 
 
@@ -69,16 +69,17 @@ def test_changing_one_preference_reruns_only_its_chain(first_run, tmp_path):
 
 @pytest.mark.e2e
 def test_adding_a_preference_runs_only_its_chain(first_run, tmp_path):
-    counts, out = dry_run(first_run, tmp_path, {"preferences": [*PREFS, [0.75, 0.25]]})
+    # nearer (0, 1) than any configured preference but (0, 1) itself: not a stage-2 generator
+    counts, out = dry_run(first_run, tmp_path, {"preferences": [*PREFS, [0.1, 0.9]]})
     assert counts == ONE_CHAIN
-    assert "results/paretohqd/seed42/p075_025/stage2/adapter" in planned_outputs(out)
+    assert "results/paretohqd/seed42/p010_090/stage2/adapter" in planned_outputs(out)
 
 
 @pytest.mark.e2e
 def test_changing_k_reruns_selection_and_downstream_only(first_run, tmp_path):
     counts, out = dry_run(first_run, tmp_path, {"selection": {"k": 3}})
-    assert counts["select_stage1"] == counts["sft_stage1"] == 4
-    assert counts["generate_stage2"] == 3 and counts["sft_stage2"] == 4
+    assert counts["select_stage1"] == counts["sft_stage1"] == 3
+    assert counts["generate_stage2"] == 2 and counts["sft_stage2"] == 3
     assert not OFFLINE_RULES & set(counts)
     assert not [o for o in planned_outputs(out) if o.startswith("results/offline/")]
 
@@ -100,7 +101,7 @@ def test_changing_one_reward_model_rescores_only_its_objective(first_run, tmp_pa
 def test_changing_evaluation_reruns_only_evaluation_and_summary(first_run, tmp_path):
     counts, _ = dry_run(first_run, tmp_path, {"evaluation": {"max_new_tokens": 6}})
     # base once, paretohqd per preference
-    assert counts == {"generate_eval": 5, "summary": 1, "compute": 1, "selection_diagnostics": 1,
+    assert counts == {"generate_eval": 4, "summary": 1, "compute": 1, "selection_diagnostics": 1,
                       "hub": 1, "answers": 1, "all": 1}
 
 
@@ -122,7 +123,7 @@ def test_a_held_out_set_is_answered_by_every_model_and_graded_in_the_test_frame(
     it answers the test prompts; the set's front rows are the means of its score files; its
     hypervolumes are in the test set's frame, each drop is the test hypervolume minus the
     held-out one, under both gradings; the report shows the set. On the re-run slice (the base
-    model and ParetoHqD's four preferences): the held-out rule is generate_eval's, which the
+    model and ParetoHqD's three preferences): the held-out rule is generate_eval's, which the
     all-methods tiny run checks for every method's adapters."""
     workdir = tmp_path / "run"
     copy_run(first_run, workdir)
