@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-ROOT_SCRIPT = """
+SCRIPT = """
 import sys
 from paretohqd.runtime import use_threads
 {before}
@@ -21,7 +21,7 @@ print(torch.get_num_threads())
 def test_threads_are_sized_without_importing_torch(before, imported):
     """A script with no use for torch never imports it for its thread count, and torch gets
     the rule's threads whether the script imported it before or imports it after."""
-    code = ROOT_SCRIPT.format(before=before, imported=imported)
+    code = SCRIPT.format(before=before, imported=imported)
     # two threads asked from outside: the rule's one must win
     env = {"OMP_NUM_THREADS": "2", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
