@@ -69,7 +69,7 @@ def test_changing_one_preference_reruns_only_its_chain(first_run, tmp_path):
 
 @pytest.mark.e2e
 def test_adding_a_preference_runs_only_its_chain(first_run, tmp_path):
-    # nearer (0, 1) than any configured preference but (0, 1) itself: not a stage-2 generator
+    # no extreme's nor the balanced vector's nearest preference: not a stage-2 generator
     counts, out = dry_run(first_run, tmp_path, {"preferences": [*PREFS, [0.1, 0.9]]})
     assert counts == ONE_CHAIN
     assert "results/paretohqd/seed42/p010_090/stage2/adapter" in planned_outputs(out)
