@@ -124,6 +124,47 @@ def merge_config(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[st
                        for key, value in overlay.items()}}
 
 
+_YAML_TYPES = {"number": (int, float), "integer": (int,), "boolean": (bool,),
+               "null": (type(None),), "array": (list,), "object": (dict,)}
+
+
+def _schema_types(schema: Mapping[str, Any]) -> list[str]:
+    kind = schema.get("type", [])
+    return [kind] if isinstance(kind, str) else list(kind)
+
+
+def _fits(value: Any, types: Sequence[str]) -> bool:
+    # bool is an int in Python, not an integer or number in JSON schema
+    return any(isinstance(value, _YAML_TYPES[t]) and not (
+        isinstance(value, bool) and t in ("number", "integer")) for t in types)
+
+
+def parse_command_line_values(config: Any, schema: Mapping[str, Any]) -> Any:
+    """``config`` with every string that stands where ``schema`` wants no string read as YAML
+    when that gives the wanted type: Snakemake's ``--config key=value`` keeps each item of a
+    list value a string (``preferences=[[0.3,0.7]]`` arrives as ``[['0.3', '0.7']]``). YAML 1.1
+    as the config files are read: ``2e-4`` stays a string there and here, for the schema to
+    name."""
+    import yaml
+
+    types = _schema_types(schema)
+    if isinstance(config, str) and types and "string" not in types:
+        try:
+            value = yaml.safe_load(config)
+        except yaml.YAMLError:
+            return config
+        return value if _fits(value, types) else config
+    if isinstance(config, list) and "items" in schema:
+        return [parse_command_line_values(item, schema["items"]) for item in config]
+    if isinstance(config, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        return {key: parse_command_line_values(value, properties[key]) if key in properties
+                else parse_command_line_values(value, extra) if isinstance(extra, Mapping)
+                else value for key, value in config.items()}
+    return config
+
+
 def load_config(paths: Sequence[str | Path], schema: str | Path) -> dict[str, Any]:
     """The first config file with each later one merged in (``merge_config``), validated by
     ``schema`` with its defaults filled in, as the workflow sees it."""

@@ -2,6 +2,7 @@ import os
 import sys
 from dataclasses import asdict, replace
 
+import yaml
 from snakemake.utils import min_version, validate
 
 # The paretohqd package lives beside the Snakefile: importable here and in every job's script,
@@ -17,6 +18,7 @@ from paretohqd.config import (
     TRAINED_JUDGE,
     check_config,
     judge_sources,
+    parse_command_line_values,
     preference_id,
     training_seeds,
 )
@@ -26,6 +28,9 @@ from paretohqd.settings import SFTSettings
 
 min_version("9.0")
 
+# `--config key=[...]` gives strings for every list item: read them as the schema's types
+with open(os.path.join(workflow.basedir, "schemas/config.schema.yaml")) as schema_file:
+    config.update(parse_command_line_values(config, yaml.safe_load(schema_file)))
 validate(config, schema="../schemas/config.schema.yaml")
 check_config(config)
 

@@ -1,9 +1,13 @@
+import re
+
 import pytest
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from paretohqd.config import (ConfigError, check_config, objective_names, preference_id,
-                              training_seeds)
+from paretohqd.config import (ConfigError, check_config, objective_names,
+                              parse_command_line_values, preference_id, training_seeds)
+from workflow_runner import planned_outputs, snakemake
 
 
 def test_preference_id_is_dot_free_and_padded():
@@ -138,3 +142,37 @@ def test_held_out_sets_with_one_name_twice_or_a_hub_set_without_a_dataset_are_na
     config["evaluation"]["heldout_sets"] = [{"name": "adv", "source": "hub", "dataset": None}]
     with pytest.raises(ConfigError, match=r"heldout_sets\[0\] \(adv\): source hub needs"):
         check_config(config)
+
+
+def test_command_line_strings_are_read_as_the_schema_types(repo_root):
+    """What `--config` hands the workflow (every list item a string) becomes the schema's
+    types; strings where the schema wants strings, and YAML 1.1's string `2e-4`, stay."""
+    schema = yaml.safe_load((repo_root / "schemas/config.schema.yaml").read_text())
+    given = {"preferences": [["0.3", "0.7"], ["1", "0"]], "seeds": ["1", "2"], "seed": 7,
+             "methods": ["paretohqd", "sft"], "sft": {"learning_rate": "2e-4", "steps": "3"},
+             "evaluation": {"judges": {"enabled": "false"}}}
+    parsed = parse_command_line_values(given, schema)
+    assert parsed == {"preferences": [[0.3, 0.7], [1, 0]], "seeds": [1, 2], "seed": 7,
+                      "methods": ["paretohqd", "sft"],
+                      "sft": {"learning_rate": "2e-4", "steps": 3},
+                      "evaluation": {"judges": {"enabled": False}}}
+    assert parse_command_line_values({"seeds": "null"}, schema) == {"seeds": None}
+    assert parse_command_line_values({"seed": "x"}, schema) == {"seed": "x"}
+
+
+@pytest.mark.parametrize("preferences, expected", [
+    ("[[0.3,0.7],[1,0]]", None),
+    ("[[0.3,0.8]]", r"preferences\[0\] = \[0.3, 0.8\]: entries sum to 1.1"),
+])
+def test_preferences_from_the_command_line(tmp_path, preferences, expected):
+    """The real `snakemake --config preferences=...`: the vectors are numbers, their chains
+    are planned under their ids, and a bad one is named."""
+    result = snakemake("-n", "--config", f"preferences={preferences}", workdir=tmp_path)
+    if expected is not None:
+        assert result.returncode != 0
+        assert re.search(expected, result.stdout + result.stderr)
+        return
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    planned = {path.split("/")[2] for path in planned_outputs(result.stdout)
+               if path.startswith("results/paretohqd/") and "/stage1/data" in path}
+    assert planned == {"p030_070", "p100_000"}
