@@ -33,6 +33,15 @@ VARIANT_MODES = {"paretohqd": None, "paretohqd_linear": LINEAR_POOL,
                  "paretohqd_linear_all": LINEAR}
 
 
+def csv_rounding(value: float) -> float:
+    """The most a number can have moved when the workflow wrote it to a CSV: half a unit in
+    its last place at the tables' 6 significant digits (``float_format="%.6g"``), and a hair
+    for the binary float the text reads back as."""
+    if value == 0:
+        return 0.0
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - 5) * (1 + 1e-9)
+
+
 def run_config(*overlays: Path) -> dict:
     """config/config.yaml with each overlay merged in as ``--configfile`` does (sections merge
     key by key, lists are replaced) and the schema's defaults filled in."""
