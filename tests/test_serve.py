@@ -20,7 +20,7 @@ import openai
 import pytest
 import torch
 
-from debian_packages import Unavailable, ensure_programs
+from debian_packages import Unavailable, ensure_programs, skip_unless_ci
 from paretohqd.policy.generation import SamplingSettings
 from paretohqd.rewards.scorers import build_scorer
 from paretohqd.serving.interpolation import interpolation_weights
@@ -211,7 +211,7 @@ def browser(tmp_path_factory):
     try:
         ensure_programs(("chromium", "chromium-driver"), chromium_missing)
     except Unavailable as reason:
-        pytest.skip(str(reason))
+        skip_unless_ci(str(reason))
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from debian_packages import skip_unless_ci
 from slurm_cluster import SlurmCluster, Unavailable, ensure_installed
 from workflow_runner import ROOT, TINY, copy_run, snakemake, start_snakemake
 
@@ -39,7 +40,7 @@ def cluster(request, tmp_path_factory):
         ensure_installed()
         cluster.start()
     except Unavailable as reason:
-        pytest.skip(f"no SLURM test cluster: {reason}")
+        skip_unless_ci(f"no SLURM test cluster: {reason}")
     return cluster
 
 
