@@ -69,3 +69,18 @@ def check_model_source(source: str, role: str = "model") -> str:
                 f"(`hf download {resolved}`), unset HF_HUB_OFFLINE, or set the config to a "
                 f"local folder")
     return resolved
+
+
+def local_model_folder(source: str) -> Path:
+    """The local folder ``from_pretrained`` loaded ``source`` from: the folder itself, or a hub
+    name's snapshot in the local Hugging Face cache (after the model has been loaded once)."""
+    resolved = resolve_model_source(source)
+    if Path(resolved).is_dir():
+        return Path(resolved)
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(resolved, "config.json")
+    if not isinstance(cached, str):
+        raise ModelSourceError(f"model {source!r}: neither a folder nor in the local Hugging "
+                               "Face cache")
+    return Path(cached).parent

@@ -124,3 +124,19 @@ def read_table(path: str | Path, required: Sequence[str] = (),
             raise DataError(f"{path}: duplicate rows {list(repeated[:10])} (same "
                             f"{list(unique)})")
     return frame
+
+
+def read_scores(path: str | Path, objective: str) -> pd.DataFrame:
+    """Read a ``row_id, score`` table as ``objective``'s scores; refuse one whose metadata names
+    another objective's scorer, or no scorer (paretohqd.rewards.scoring writes it)."""
+    frame = read_table(path, required=["row_id", "score"], unique=["row_id"])
+    scorer = read_provenance(path) or {}
+    if "objective" not in scorer:
+        raise DataError(f"{path}: read as objective {objective!r}'s scores but records no "
+                        "scorer (written before score tables recorded theirs): delete it and "
+                        "run the workflow again to re-score its answers")
+    if scorer["objective"] != objective:
+        raise DataError(f"{path}: read as objective {objective!r}'s scores but scored by "
+                        f"objective {scorer['objective']!r}'s scorer ({scorer.get('kind')} "
+                        f"{scorer.get('model')})")
+    return frame

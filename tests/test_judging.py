@@ -7,6 +7,7 @@ import pytest
 from paretohqd.evaluation.comparison import comparison_markdown, comparison_table
 from paretohqd.evaluation.judging import judge_stats, judged_grading, judged_score_paths
 from paretohqd.evaluation.metrics import Bootstrap, build_metrics
+from paretohqd.io import write_table
 
 
 def test_judged_objectives_read_the_judges_tables():
@@ -22,7 +23,8 @@ def test_judged_objectives_read_the_judges_tables():
 
 def test_judge_frame_is_the_judges_offline_range(tmp_path):
     table = tmp_path / "a.parquet"
-    pd.DataFrame({"row_id": ["r1", "r2", "r3"], "score": [0.5, -2.0, 3.0]}).to_parquet(table)
+    write_table(pd.DataFrame({"row_id": ["r1", "r2", "r3"], "score": [0.5, -2.0, 3.0]}), table,
+                provenance={"objective": "a"})
     stats = {"rewards": {"a": {"min": 0.0, "max": 1.0}, "b": {"min": -1.0, "max": 1.0}}}
     assert judge_stats(["a", "b"], stats, {"a": str(table)}) == {
         "rewards": {"a": {"min": -2.0, "max": 3.0}, "b": {"min": -1.0, "max": 1.0}}}
@@ -37,7 +39,8 @@ def _write(tmp_path, name, scores_by_objective):
     paths = []
     for objective, values in scores_by_objective.items():
         path = tmp_path / f"{name}_{objective}.parquet"
-        pd.DataFrame({"row_id": prompts, "score": values}).to_parquet(path)
+        write_table(pd.DataFrame({"row_id": prompts, "score": values}), path,
+                    provenance={"objective": objective})
         paths.append(str(path))
     return str(responses), paths
 
@@ -53,7 +56,8 @@ def test_over_optimisation_by_hand(tmp_path):
     base_j = _write(tmp_path, "base_j", {"a": [0.2, 0.2]})
     m_j = _write(tmp_path, "m_j", {"a": [0.4, 0.4]})
     offline_a = tmp_path / "judge_offline_a.parquet"
-    pd.DataFrame({"row_id": ["x", "y"], "score": [0.0, 1.0]}).to_parquet(offline_a)
+    write_table(pd.DataFrame({"row_id": ["x", "y"], "score": [0.0, 1.0]}), offline_a,
+                provenance={"objective": "a"})
     stats = {"rewards": {"a": {"min": 0.0, "max": 1.0}, "b": {"min": 0.0, "max": 1.0}}}
     from paretohqd.evaluation.front import build_front
 

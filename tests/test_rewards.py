@@ -1,8 +1,15 @@
+import logging
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
+from paretohqd.evaluation.front import build_front
+from paretohqd.io import DataError, file_digest, read_provenance, read_scores, write_table
 from paretohqd.rewards.scorers import ClassifierScorer, VaderScorer, build_scorer, check_finite
+from paretohqd.rewards.scoring import output_paths, write_scores
 
 
 def test_vader_prefers_positive_text():
@@ -71,3 +78,72 @@ def test_length_sorted_batches_keep_the_input_order(tiny_classifier):
     assert gaps.min() > 2e-6  # rows are told apart at the tolerance below
     np.testing.assert_allclose(scorer.score(prompts, responses, batch_size=2), one_by_one,
                                rtol=0, atol=1e-6)
+
+
+def _scored_pair(tiny_classifier, tmp_path):
+    """Rows scored by write_scores for harmless (the tiny classifier) and helpful (VADER), the
+    outputs listed helpful first; the specs and each objective's table."""
+    rows = pd.DataFrame({"row_id": ["r0", "r1"], "prompt_id": ["q0", "q1"],
+                         "prompt": ["hello there", "how are you"],
+                         "response": ["a wonderful day to you", "awful, thanks"]})
+    specs = {"harmless": {"kind": "classifier", "model": str(tiny_classifier), "logit_index": 1,
+                          "input_format": "pair"},
+             "helpful": {"kind": "vader", "model": None, "logit_index": 0,
+                         "input_format": "pair"}}
+    tables = {name: tmp_path / f"scores/{name}/p100_000.parquet" for name in specs}
+    write_scores(rows, specs, [str(tables["helpful"]), str(tables["harmless"])],
+                 torch.device("cpu"), max_length=32, batch_size=2, log=logging.getLogger())
+    return rows, specs, tables
+
+
+def test_score_tables_record_their_scorer_and_pair_by_name(tiny_classifier, tmp_path):
+    """Each table holds its own objective's scores, whatever the order of the outputs, and
+    records that objective, the scorer spec and the SHA-256 of the model's weights (none for
+    VADER)."""
+    rows, specs, tables = _scored_pair(tiny_classifier, tmp_path)
+    weights = tiny_classifier / "model.safetensors"
+    assert read_provenance(tables["harmless"]) == {
+        "objective": "harmless", **specs["harmless"],
+        "weights_sha256": {"model.safetensors": file_digest(weights)}}
+    assert read_provenance(tables["helpful"]) == {"objective": "helpful", **specs["helpful"],
+                                                  "weights_sha256": {}}
+    for name, spec in specs.items():
+        expected = build_scorer(spec, torch.device("cpu"), 32).score(rows["prompt"].tolist(),
+                                                                     rows["response"].tolist())
+        np.testing.assert_allclose(read_scores(tables[name], name)["score"], expected,
+                                   rtol=0, atol=1e-6)
+
+
+def test_a_table_read_for_another_objective_is_refused(tiny_classifier, tmp_path):
+    """The summary's reading (build_front), fed harmless's table as helpful's and the other way
+    round, stops naming the file, the objective it was read for and the scorer it records."""
+    rows, _, tables = _scored_pair(tiny_classifier, tmp_path)
+    responses = tmp_path / "responses.parquet"
+    write_table(rows, responses)
+    with pytest.raises(DataError, match=(
+            rf"^{re.escape(str(tables['helpful']))}: read as objective 'harmless'\'s scores but "
+            r"scored by objective 'helpful'\'s scorer \(vader None\)$")):
+        build_front([("m", "p100_000", 1, [1.0, 0.0])], ["harmless", "helpful"],
+                    [str(responses)], [str(tables["helpful"]), str(tables["harmless"])], {})
+    with pytest.raises(DataError, match=(
+            r"read as objective 'helpful'\'s scores but scored by objective 'harmless'\'s "
+            rf"scorer \(classifier {re.escape(str(tiny_classifier))}\)$")):
+        read_scores(tables["harmless"], "helpful")
+
+
+def test_a_table_without_its_scorer_is_refused(tmp_path):
+    table = tmp_path / "scores/helpful/p100_000.parquet"
+    write_table(pd.DataFrame({"row_id": ["r0"], "score": [0.5]}), table)
+    with pytest.raises(DataError, match=r"records no scorer .*: delete it and run the "
+                                        r"workflow again to re-score its answers$"):
+        read_scores(table, "helpful")
+
+
+def test_every_objective_needs_exactly_one_output_naming_it():
+    assert output_paths(["a", "b"], ["s/b/p.parquet", "offline/a.parquet"]) == {
+        "a": "offline/a.parquet", "b": "s/b/p.parquet"}
+    for outputs in (["s/a/p.parquet", "s/c/p.parquet"], ["s/a/p.parquet", "a/b.parquet"],
+                    ["s/a/p.parquet", "s/b/p.parquet", "s/b/q.parquet"]):
+        with pytest.raises(ValueError, match=r"do not name each objective of \['a', 'b'\] "
+                                             r"exactly once"):
+            output_paths(["a", "b"], outputs)

@@ -11,6 +11,7 @@ from paretohqd.evaluation.comparison import (comparison_html, comparison_markdow
 from paretohqd.evaluation.front import build_front
 from paretohqd.evaluation.metrics import Bootstrap, build_metrics, hypervolume, normalised, standard_errors, uncertainty
 from paretohqd.evaluation.plots import plot_front, save_figure
+from paretohqd.io import write_table
 
 
 def test_hypervolume_by_hand():
@@ -122,7 +123,8 @@ def test_metrics_and_front_from_files(tmp_path):
         responses.append(str(path))
         for j, objective in enumerate(objectives):
             spath = tmp_path / f"{method}_{pref}_{objective}.parquet"
-            pd.DataFrame({"row_id": ["y", "x"], "score": [i + j, i + j + 2.0]}).to_parquet(spath)
+            write_table(pd.DataFrame({"row_id": ["y", "x"], "score": [i + j, i + j + 2.0]}),
+                        spath, provenance={"objective": objective})
             scores.append(str(spath))
     collapse = {"min_words": 3, "max_repeated_share": 0.5}
     front, per_prompt = build_front(points, objectives, responses, scores, collapse)
@@ -177,7 +179,8 @@ def _answers(tmp_path, name, prompt_rewards, response="a fine long answer"):
     responses, scores = tmp_path / f"{name}.parquet", tmp_path / f"{name}_a.parquet"
     pd.DataFrame({"row_id": prompts, "prompt_id": prompts,
                   "response": [response] * len(prompts)}).to_parquet(responses)
-    pd.DataFrame({"row_id": prompts, "score": prompt_rewards}).to_parquet(scores)
+    write_table(pd.DataFrame({"row_id": prompts, "score": prompt_rewards}), scores,
+                provenance={"objective": "a"})
     return str(responses), str(scores)
 
 

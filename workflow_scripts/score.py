@@ -1,5 +1,5 @@
 """Score one responses table with one or several objectives' reward scorers (one output file
-per objective, in the order of the ``scorers`` param)."""
+per objective, named by it: its folder or file name)."""
 
 from paretohqd.devices import resolve_device
 from paretohqd.io import read_table

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from paretohqd.io import read_table
+from paretohqd.io import read_scores, read_table
 
 RESPONSE_COLUMNS = ["row_id", "prompt_id", "prompt", "response", "source"]
 HUMAN, BASE_MODEL = "human", "base-model"
@@ -83,7 +83,7 @@ def scored_table(response_paths: Sequence[str], score_paths: Sequence[str],
     duplicated = responses["row_id"][responses["row_id"].duplicated()]
     if len(duplicated):
         raise ValueError(f"duplicate row ids across shards: {sorted(set(duplicated))[:10]}")
-    scores = {name: pd.concat([read_table(p, required=["row_id", "score"], unique=["row_id"])
+    scores = {name: pd.concat([read_scores(p, name)
                                for p in score_paths if Path(p).parent.name == name],
                               ignore_index=True)
               for name in objectives}

@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 
 from paretohqd.evaluation.collapse import evaluation_point
-from paretohqd.io import read_table
+from paretohqd.io import read_scores, read_table
 
 
 def scored_answers(response_path: str, score_paths: Sequence[str],
                    objectives: Sequence[str]) -> pd.DataFrame:
     """One model's evaluation answers with a column of scores per objective (``score_paths``
-    in objective order)."""
+    in objective order; each must have been scored by its objective's scorer)."""
     table = read_table(response_path, required=["row_id", "response"], unique=["row_id"])
     for objective, path in zip(objectives, score_paths):
-        scores = read_table(path, required=["row_id", "score"], unique=["row_id"])
+        scores = read_scores(path, objective)
         table[objective] = table["row_id"].map(scores.set_index("row_id")["score"])
         if table[objective].isna().any():
             raise ValueError(f"{path}: scores missing for some rows of {response_path}")

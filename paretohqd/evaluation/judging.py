@@ -17,7 +17,7 @@ from paretohqd.evaluation.front import build_front
 from paretohqd.evaluation.metrics import (Bootstrap, build_metrics, frame_hypervolume,
                                           standard_errors)
 from paretohqd.evaluation.uncertainty import Point, Resamples, hypervolume_samples, summarise
-from paretohqd.io import read_table
+from paretohqd.io import read_scores
 
 REWARD_MODEL = "reward model"
 
@@ -42,8 +42,7 @@ def judge_stats(objectives: Sequence[str], stats: Mapping, judge_offline: Mappin
     rewards = {}
     for objective in objectives:
         if objective in judge_offline:
-            scores = read_table(judge_offline[objective], required=["row_id", "score"],
-                                unique=["row_id"])["score"]
+            scores = read_scores(judge_offline[objective], objective)["score"]
             rewards[objective] = {"min": float(scores.min()), "max": float(scores.max())}
         else:
             rewards[objective] = dict(stats["rewards"][objective])
