@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 import torch
 from peft import PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer
+from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
-from paretohqd.policy.generation import load_policy, sample_responses
+import paretohqd.policy.training as training
+from paretohqd.policy.generation import adapter_digest, load_policy, sample_responses
 from paretohqd.settings import SFTSettings
 from paretohqd.policy.training import (NonFiniteLossError, prepare_checkpoints, run_fingerprint,
                                 sft_dataset, train_adapter)
@@ -50,6 +52,68 @@ def test_train_adapter_then_continue_it(tiny_causal_lm, tmp_path):
     answers = sample_responses(policy, tokenizer, ["Hi?", "Why?"], 2,
                                tiny_sampling())
     assert [len(a) for a in answers] == [2, 2]
+
+
+def test_a_continued_adapter_starts_from_the_given_adapters_weights(tiny_causal_lm, tmp_path):
+    """Stage 2 trains stage 1's LoRA on, not a fresh one: continued at learning rate 0, the
+    adapter it trains is stage 1's, tensor for tensor, where a fresh LoRA (B zero) is not."""
+    model, stage1 = str(tiny_causal_lm), tmp_path / "stage1"
+    frozen = replace(SETTINGS, steps=1, learning_rate=0.0)
+    train_adapter(model, ROWS, stage1, tmp_path / "ckpt", SETTINGS)  # step 1 is warm-up, at 0
+    train_adapter(model, ROWS, tmp_path / "continued", tmp_path / "ckpt", frozen,
+                  init_adapter=str(stage1))
+    train_adapter(model, ROWS, tmp_path / "fresh", tmp_path / "ckpt", frozen)
+    start, continued, fresh = (load_file(tmp_path / name / "adapter_model.safetensors")
+                               for name in ("stage1", "continued", "fresh"))
+    assert continued.keys() == start.keys() == fresh.keys()
+    for name, tensor in start.items():
+        assert torch.equal(continued[name], tensor), name
+    assert any(not torch.equal(fresh[name], tensor) for name, tensor in start.items())
+
+
+class Crash(RuntimeError):
+    """A job dying mid-training."""
+
+
+class CrashAfterFirstCheckpoint(TrainerCallback):
+    """Raise as step 2 begins, checkpoint-1 saved (``save_steps`` 1)."""
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if state.global_step == 1:
+            raise Crash
+
+
+def test_a_retrained_init_adapter_makes_a_continued_checkpoint_stale(tiny_causal_lm, tmp_path,
+                                                                     monkeypatch):
+    """Stage 2 dies after its first checkpoint. With stage 1 as it was, the next run resumes
+    that checkpoint; once stage 1 has been retrained to other weights at the same path (an
+    upstream re-run), it starts afresh from them instead of resuming a continuation of the old
+    ones."""
+    model, stage1, ckpt = str(tiny_causal_lm), tmp_path / "stage1", tmp_path / "ckpt2"
+    real_fit = training.fit
+
+    def crashing_fit(trainer, *args, **kwargs):
+        trainer.add_callback(CrashAfterFirstCheckpoint())
+        return real_fit(trainer, *args, **kwargs)
+
+    def stage2() -> dict:
+        return train_adapter(model, ROWS.iloc[:2], tmp_path / "stage2", ckpt,
+                             replace(SETTINGS, steps=2), init_adapter=str(stage1))
+
+    def crash_stage2() -> None:
+        with monkeypatch.context() as patch, pytest.raises(Crash):
+            patch.setattr(training, "fit", crashing_fit)  # train_adapter looks it up per call
+            stage2()
+        assert (ckpt / "checkpoint-1/trainer_state.json").is_file()
+
+    train_adapter(model, ROWS, stage1, tmp_path / "ckpt1", SETTINGS)
+    crash_stage2()
+    assert stage2()["resumed_from"] == str(ckpt / "checkpoint-1")
+    crash_stage2()
+    before = adapter_digest(stage1)
+    train_adapter(model, ROWS.iloc[2:], stage1, tmp_path / "ckpt1", SETTINGS)
+    assert adapter_digest(stage1) != before
+    assert stage2()["resumed_from"] is None
 
 
 def test_training_counts_its_sequences_tokens_and_parameters(tiny_causal_lm, tmp_path):

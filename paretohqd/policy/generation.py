@@ -95,14 +95,18 @@ def load_policy(model: str, device: torch.device, dtype: torch.dtype,
     return policy.to(device).eval(), tokenizer
 
 
+def adapter_digest(adapter: str | Path) -> str:
+    """SHA-256 of a LoRA adapter folder's weights file (hex): which training produced it."""
+    return file_digest(Path(adapter) / "adapter_model.safetensors")
+
+
 def answers_provenance(model: str, adapter: str | None, seed: int,
                        conditioning: dict | None = None) -> dict[str, Any]:
     """What wrote a table of answers, for its file's metadata: the base model, the adapter (its
     path and the SHA-256 of its weights, so a test or a user can tell which training produced
     it), the sampling seed and the prompt conditioning, if any."""
-    weights = Path(adapter) / "adapter_model.safetensors" if adapter is not None else None
     return {"model": model, "adapter": adapter,
-            "adapter_sha256": file_digest(weights) if weights is not None else None,
+            "adapter_sha256": adapter_digest(adapter) if adapter is not None else None,
             "seed": seed, "conditioning": conditioning}
 
 

@@ -25,7 +25,7 @@ from transformers.trainer_utils import get_last_checkpoint
 
 from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
-from paretohqd.policy.generation import CHAT
+from paretohqd.policy.generation import CHAT, adapter_digest
 from paretohqd.runtime import log_count, log_phase
 from paretohqd.settings import SFTSettings, TrainerSettings
 
@@ -246,6 +246,9 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
     trainer = trainer_class(model=model, args=args, train_dataset=sft_dataset(rows, prompt_format),
                             processing_class=tokenizer, peft_config=peft_config)
     check_examples(trainer, len(rows), settings.max_length)
-    fingerprint = run_fingerprint([asdict(settings), base_model, init_adapter],
+    # the init adapter by its weights, not its path: a checkpoint continued from weights that
+    # an upstream retrain has since replaced is stale
+    start = adapter_digest(init_adapter) if init_adapter is not None else None
+    fingerprint = run_fingerprint([asdict(settings), base_model, start],
                                   rows[["prompt", "response"]])
     return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(rows))
