@@ -7,6 +7,7 @@ Each takes the run's folder (holding ``results/``) and its schema-validated conf
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import replace
@@ -19,11 +20,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from paretohqd.config import load_config, objective_names, preference_id, training_seeds
+from paretohqd.config import (TRAINED_JUDGE, judge_sources, load_config, objective_names,
+                              preference_id, training_seeds)
 from paretohqd.evaluation.collapse import is_collapsed
 from paretohqd.evaluation.recipe_plan import paretohqd_plan
 from paretohqd.io import file_digest, read_json, read_provenance
+from paretohqd.methods.morlhf import REWARD_LOG
 from paretohqd.policy.launch import job_spec, run_spec
+from paretohqd.rewards.scorers import build_scorer
+from paretohqd.rewards.scoring import weights_sha256
 from paretohqd.selection import DIRECTION, LINEAR, LINEAR_POOL, select_rows, table_frame
 from paretohqd.settings import SFTSettings
 from workflow_runner import ROOT
@@ -118,6 +123,20 @@ def check_retraining(run: Path, config: dict, adapter: str, data: str, init_adap
     assert ours.keys() == theirs.keys()
     for name, tensor in theirs.items():
         assert torch.equal(ours[name], tensor), f"{adapter}: {name} differs from a retraining"
+
+
+def check_reward_pairing(adapter: Path, weights: dict[str, float]) -> None:
+    """The GRPO trainer (MORLHF) that wrote ``adapter`` weighed each reward function by its
+    objective's weight: its own record pairs the names with ``weights``, and every logged
+    reward is the weighted sum of the logged per-function means (with unequal weights and
+    means, a reward meeting another's weight breaks the sum)."""
+    log = read_json(adapter / REWARD_LOG)
+    assert log["weights"] == weights
+    assert log["steps"]
+    for step in log["steps"]:
+        assert len(set(step["means"].values())) == len(weights), step  # the rewards differ
+        assert step["reward"] == pytest.approx(
+            sum(w * step["means"][name] for name, w in weights.items()), rel=1e-5, abs=1e-6)
 
 
 def check_evaluated_models(run: Path, config: dict, models: dict[str, str | None]) -> None:
@@ -335,3 +354,65 @@ def check_compute(run: Path, config: dict) -> None:
     assert table.loc["judges", "train_tokens"] > 0 and table.loc["judges", "scored_tokens"] > 0
     assert (results / "summary/hv_compute.png").stat().st_size > 1000
     assert "| paretohqd |" in (results / "summary/compute.md").read_text()
+
+
+def run_scorers(run: Path, config: dict) -> dict[str, dict[str, dict]]:
+    """Each objective's ``build_scorer`` spec as the config states it, per grading folder
+    (``scores``: its reward model, the configured one or the run's
+    results/reward_models/<objective>/model; ``judged``: its judge, a configured one or the
+    run's results/judges/<objective>/model)."""
+    results = run / "results"
+    judges = judge_sources(config)
+    specs: dict[str, dict[str, dict]] = {"scores": {}, "judged": {}}
+    for objective in config["objectives"]:
+        name, classifier = objective["name"], objective["scorer"] == "classifier"
+        spec = {"kind": objective["scorer"],
+                "model": (objective["model"] or str(results / f"reward_models/{name}/model"))
+                if classifier else None,
+                "logit_index": objective["logit_index"],
+                "input_format": objective["input_format"]}
+        specs["scores"][name] = spec
+        if judges.get(name) == TRAINED_JUDGE:
+            specs["judged"][name] = {**spec, "model": str(results / f"judges/{name}/model")}
+        elif name in judges:
+            specs["judged"][name] = {"kind": "classifier",
+                                     **config["evaluation"]["judges"]["models"][name]}
+    return specs
+
+
+def check_scores_rescored(run: Path, config: dict, sample: int = 8) -> None:
+    """Every score table of the run (offline, stage-2 pools, evaluation, held-out sets; the
+    judges' too) records its own objective, scorer kind, logit, input format and the SHA-256
+    of that objective's model as ``run_scorers`` names it; and ``sample`` evaluation answers,
+    scored here one at a time by each objective's model, score as its tables say. To 1e-4:
+    float32 on the CPU, where the jobs' length-sorted batches pad an answer to other lengths,
+    which moves its logit around the sixth digit; the objectives' models differ on the sample
+    by far more (asserted), so a table paired with another objective's scorer fails."""
+    results = run / "results"
+    answers = pd.concat([pd.read_parquet(path).assign(table=path) for path in
+                         sorted(results.glob("eval/*/seed*/responses/*.parquet"))],
+                        ignore_index=True)
+    picked = answers.sample(n=min(sample, len(answers)), random_state=0)
+    for grading, specs in run_scorers(run, config).items():
+        rescored = {}
+        for objective, spec in specs.items():
+            expected = {"objective": objective, "kind": spec["kind"],
+                        "logit_index": spec["logit_index"], "input_format": spec["input_format"],
+                        "weights_sha256": weights_sha256(spec["model"]) if spec["model"] else {}}
+            tables = sorted(results.rglob(f"{grading}/{objective}/*.parquet"))
+            if grading == "judged":
+                tables.append(results / f"judges/offline/{objective}.parquet")
+            assert tables, (grading, objective)
+            for table in tables:
+                provenance = read_provenance(table) or {}
+                assert {key: provenance.get(key) for key in expected} == expected, table
+            scorer = build_scorer(spec, torch.device("cpu"), config["scoring"]["max_length"])
+            rescored[objective] = np.array([scorer.score([row.prompt], [row.response], 1)[0]
+                                            for row in picked.itertuples()])
+            recorded = [pd.read_parquet(row.table.parents[1] / grading / objective
+                                        / row.table.name).set_index("row_id")["score"][row.row_id]
+                        for row in picked.itertuples()]
+            np.testing.assert_allclose(rescored[objective], recorded, rtol=0, atol=1e-4,
+                                       err_msg=f"{grading} of {objective}")
+        for a, b in itertools.combinations(rescored, 2):
+            assert np.abs(rescored[a] - rescored[b]).max() > 1e-2, (grading, a, b)

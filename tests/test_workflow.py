@@ -20,6 +20,7 @@ from pipeline_checks import (
     check_front,
     check_judges,
     check_retraining,
+    check_scores_rescored,
     check_selections,
     csv_rounding,
     run_config,
@@ -270,6 +271,14 @@ def test_tiny_run_front_rows_are_their_evaluation_files(tiny_run):
     """Each front row is the mean of its own model's score files at its own preference, and
     each hypervolume is moocore's of those rows in the stated frame."""
     check_front(tiny_run, run_config(TINY), {})
+
+
+@pytest.mark.e2e
+def test_tiny_run_scores_every_answer_with_its_own_objectives_model(tiny_run):
+    """Every score and judge table records its objective and the digest of that objective's
+    model, and a sample of evaluation answers re-scored by each objective's model (and judge)
+    scores as its tables say."""
+    check_scores_rescored(tiny_run, run_config(TINY))
 
 
 @pytest.mark.e2e
