@@ -3,12 +3,11 @@
 (paretohqd's chain with another selection mode). Their outputs are checked against what the
 package computes from the run's own inputs (tests/pipeline_checks.py)."""
 
-import json
 
 import pandas as pd
 import pytest
 
-from paretohqd.config import preference_id
+from paretohqd.config import objective_names, preference_id
 from paretohqd.evaluation.recipe_plan import ric_plan
 from paretohqd.io import file_digest, read_json, read_provenance
 from paretohqd.methods.ric import rejection_sample, replay_rows, round_seed
@@ -18,6 +17,7 @@ from pipeline_checks import (
     check_evaluated_models,
     check_front,
     check_retraining,
+    check_reward_pairing,
     check_selections,
     run_config,
     stage2_steps,
@@ -116,15 +116,17 @@ def test_ric_online_rounds_keep_the_rejection_sample_and_continue_the_last_model
 
 @pytest.mark.e2e
 def test_morlhf_trains_one_grpo_run_per_preference_with_its_weights(methods_run, config):
-    """One GRPO run per preference, each for the configured steps, logging its preference's
-    reward weights; each preference is evaluated with its own adapter."""
+    """One GRPO run per preference, each for the configured steps, whose trainer weighed each
+    objective's reward by that objective's weight; each preference is evaluated with its own
+    adapter."""
     results = methods_run / "results"
     for weights in config["preferences"]:
         pref = preference_id(weights)
         metrics = read_json(results / f"morlhf/seed{SEED}/{pref}/adapter/train_metrics.json")
         assert metrics["steps"] == config["baselines"]["morlhf"]["steps"]
-        log = (results / f"logs/train_morlhf/seed{SEED}/{pref}.log").read_text()
-        assert f"reward_weights {json.dumps(weights)}" in log
+        assert len(set(weights)) == len(weights)  # unequal: a swapped pairing shows
+        check_reward_pairing(results / f"morlhf/seed{SEED}/{pref}/adapter",
+                             dict(zip(objective_names(config), weights)))
     check_evaluated_models(methods_run, config, {"morlhf": "morlhf/seed{seed}/{pref}/adapter"})
 
 

@@ -11,6 +11,7 @@ from paretohqd.methods.morlhf import message_text, reward_function, train_morlhf
 from paretohqd.data.offline import sample_prompts
 from paretohqd.rewards.scorers import ClassifierScorer
 from paretohqd.settings import MORLHFSettings
+from pipeline_checks import check_reward_pairing
 from tiny_settings import tiny_config
 
 
@@ -91,3 +92,5 @@ def test_grpo_step_uses_the_preference_as_reward_weights(tiny_causal_lm, tmp_pat
     args = torch.load(out / "training_args.bin", weights_only=False)
     assert args.reward_weights == [0.25, 0.75]
     assert args.multi_objective_aggregation == "sum_then_normalize"
+    check_reward_pairing(out, {"length": 0.25, "short": 0.75})
+

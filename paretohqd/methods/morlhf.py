@@ -7,6 +7,7 @@ so each completion's reward is w . r before GRPO's per-group normalisation.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Sequence
@@ -70,5 +71,23 @@ def train_morlhf(base_model: str, prompts: pd.DataFrame, weights: Sequence[float
     # every trained sequence was first generated, and scored by the reference model when the
     # KL term is on: forward passes over the same tokens
     passes = 1 + (settings.kl_beta > 0)
-    return fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(prompts),
-               forward_tokens=lambda trained: passes * trained)
+    metrics = fit(trainer, tokenizer, output_dir, checkpoint_dir, fingerprint, len(prompts),
+                  forward_tokens=lambda trained: passes * trained)
+    if trainer.is_world_process_zero():
+        write_reward_log(trainer, output_dir / REWARD_LOG)
+    return metrics
+
+
+REWARD_LOG = "reward_log.json"
+
+
+def write_reward_log(trainer, path: Path) -> None:
+    """What the GRPO trainer itself paired and logged: each reward function's name with the
+    weight it applied, and per logged step the weighted reward with each function's mean, so
+    that a reader can check reward = sum of weight x mean by objective name."""
+    names = list(trainer.reward_func_names)
+    steps = [{"step": entry["step"], "reward": entry["reward"],
+              "means": {name: entry[f"rewards/{name}/mean"] for name in names}}
+             for entry in trainer.state.log_history if "reward" in entry]
+    path.write_text(json.dumps({"weights": dict(zip(names, trainer.reward_weights.tolist())),
+                                "steps": steps}, indent=2) + "\n")
