@@ -22,6 +22,8 @@ from tiny_settings import tiny_config
 from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
 
 SETTINGS = SFTSettings.from_config(tiny_config(sft={"save_steps": 10}), steps=60, seed=0)
+ROWS = 6
+STEPS_PER_EPOCH = ROWS // SETTINGS.batch_size
 
 
 def wait_for(predicate, process: subprocess.Popen, timeout: float = 300) -> None:
@@ -35,10 +37,13 @@ def wait_for(predicate, process: subprocess.Popen, timeout: float = 300) -> None
 def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path, caplog):
     """A job SIGKILLed right after saving its step-20 checkpoint leaves no adapter; run again,
     it resumes from exactly that checkpoint and ends with the adapter of an uninterrupted run,
-    bit for bit (CPU float32 is deterministic; the trainer restores data order and RNG)."""
+    bit for bit (CPU float32 is deterministic; the trainer restores data order and RNG). Six
+    rows in batches of 2 make 3 steps an epoch, so step 20 is 2 batches into the 7th epoch: the
+    resumed run must skip the batches of that epoch already trained on, in the same shuffle."""
     data = tmp_path / "data.parquet"
-    pd.DataFrame({"prompt": [f"Question {i}?" for i in range(8)],
-                  "response": [f"Answer number {i}." for i in range(8)]}).to_parquet(data)
+    # answers of different lengths: a wrong row in a batch changes the tokens trained, too
+    pd.DataFrame({"prompt": [f"Question {i}?" for i in range(ROWS)],
+                  "response": [f"Answer {i}:" + " yes" * i for i in range(ROWS)]}).to_parquet(data)
 
     def spec(name: str) -> dict:
         return job_spec(str(tiny_causal_lm), str(data), tmp_path / name / "adapter",
@@ -57,7 +62,10 @@ def test_killed_training_resumes_to_the_same_adapter(tiny_causal_lm, tmp_path, c
     assert [p.name for p in Path(killed["checkpoint_dir"]).glob("checkpoint-*")] == [
         "checkpoint-20"]
 
-    before = float((Path(killed["checkpoint_dir"]) / "checkpoint-20" / ELAPSED_FILE).read_text())
+    saved = Path(killed["checkpoint_dir"]) / "checkpoint-20"
+    epoch = json.loads((saved / "trainer_state.json").read_text())["epoch"]
+    assert epoch == pytest.approx(20 / STEPS_PER_EPOCH) and not epoch.is_integer()  # mid-epoch
+    before = float((saved / ELAPSED_FILE).read_text())
     with caplog.at_level(logging.INFO, logger="paretohqd.policy.training"):
         metrics = run_spec(killed)
     assert Path(metrics["resumed_from"]).name == "checkpoint-20"
