@@ -1,6 +1,7 @@
 """The end-to-end runs' check of score tables (pipeline_checks.check_scores_rescored) on a
 hand-built run scored by write_scores with a real tiny classifier and VADER: it passes as the
-workflow writes the tables and fails when a table holds another objective's scores."""
+workflow writes the tables and fails when a table holds another objective's scores or was
+scored by another model."""
 
 import logging
 import shutil
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from transformers import BertForSequenceClassification
 
 from paretohqd.io import read_provenance, write_table
 from paretohqd.rewards.scoring import write_scores
@@ -71,3 +73,24 @@ def test_the_check_fails_on_another_objectives_scores_under_the_right_metadata(s
                     provenance=read_provenance(helpful))
     with pytest.raises(AssertionError, match="scores of helpful"):
         check_scores_rescored(run, config, sample=6)
+
+
+def test_the_check_fails_on_tables_scored_by_another_model(scored_run, tiny_classifier):
+    """harmless's answers scored by another classifier (the tiny one with another head bias),
+    as if the rule had handed the objective another objective's model: its weights' digest
+    in the tables is not that of results/reward_models/harmless/model."""
+    run, config = scored_run
+    other = run / "other_model"
+    shutil.copytree(tiny_classifier, other)
+    model = BertForSequenceClassification.from_pretrained(other)
+    with torch.no_grad():
+        model.classifier.bias += 1.0
+    model.save_pretrained(other)
+    spec = {**run_scorers(run, config)["scores"]["harmless"], "model": str(other)}
+    eval_dir = run / "results/eval/m/seed42"
+    rows = pd.read_parquet(eval_dir / "responses/p100_000.parquet")
+    write_scores(rows, {"harmless": spec}, [str(eval_dir / "scores/harmless/p100_000.parquet")],
+                 torch.device("cpu"), config["scoring"]["max_length"], batch_size=2,
+                 log=logging.getLogger())
+    with pytest.raises(AssertionError, match="harmless/p100_000.parquet"):
+        check_scores_rescored(run, config, sample=4)
