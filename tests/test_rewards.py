@@ -1,5 +1,6 @@
 import logging
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -9,7 +10,7 @@ import torch
 from paretohqd.evaluation.front import build_front
 from paretohqd.io import DataError, file_digest, read_provenance, read_scores, write_table
 from paretohqd.rewards.scorers import ClassifierScorer, VaderScorer, build_scorer, check_finite
-from paretohqd.rewards.scoring import output_paths, write_scores
+from paretohqd.rewards.scoring import output_paths, weights_sha256, write_scores
 
 
 def test_vader_prefers_positive_text():
@@ -147,3 +148,19 @@ def test_every_objective_needs_exactly_one_output_naming_it():
         with pytest.raises(ValueError, match=r"do not name each objective of \['a', 'b'\] "
                                              r"exactly once"):
             output_paths(["a", "b"], outputs)
+
+
+def test_a_hub_models_weights_are_hashed_in_its_cached_snapshot(tiny_classifier, tmp_path,
+                                                                monkeypatch):
+    """A hub name's digest is that of the snapshot from_pretrained loads (the cache's layout:
+    models--org--name/refs/main and snapshots/<commit>/), as for a folder."""
+    import huggingface_hub.constants
+
+    commit = "0" * 39 + "1"
+    repo = tmp_path / "models--org--tiny"
+    shutil.copytree(tiny_classifier, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs/main").write_text(commit)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    digest = {"model.safetensors": file_digest(tiny_classifier / "model.safetensors")}
+    assert weights_sha256("org/tiny") == weights_sha256(str(tiny_classifier)) == digest
