@@ -59,7 +59,8 @@ def test_a_continued_adapter_starts_from_the_given_adapters_weights(tiny_causal_
     adapter it trains is stage 1's, tensor for tensor, where a fresh LoRA (B zero) is not."""
     model, stage1 = str(tiny_causal_lm), tmp_path / "stage1"
     frozen = replace(SETTINGS, steps=1, learning_rate=0.0)
-    train_adapter(model, ROWS, stage1, tmp_path / "ckpt", SETTINGS)  # step 1 is warm-up, at 0
+    # 3 steps: the first is warm-up at learning rate 0 and leaves the fresh LoRA as it was
+    train_adapter(model, ROWS, stage1, tmp_path / "ckpt", SETTINGS)
     train_adapter(model, ROWS, tmp_path / "continued", tmp_path / "ckpt", frozen,
                   init_adapter=str(stage1))
     train_adapter(model, ROWS, tmp_path / "fresh", tmp_path / "ckpt", frozen)
