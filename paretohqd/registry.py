@@ -161,3 +161,13 @@ def load_function(spec: str) -> Callable:
     """The function ``"package.module:name"`` names (how rules name code to scripts)."""
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def apply_conditioning(prompts: Sequence[str], conditioning: Mapping[str, Any], source: str,
+                       seed: int) -> list[str]:
+    """The prompts a conditioned model sees: ``conditioning`` (``function``, ``weights``,
+    ``objectives``, ``options``, as a generation job's params give it; see ``Conditioning``)
+    applied with its input file ``source`` and the sampling ``seed``."""
+    function = load_function(conditioning["function"])
+    return function(list(prompts), conditioning["weights"], conditioning["objectives"], source,
+                    seed, **conditioning.get("options", {}))

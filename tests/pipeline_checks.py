@@ -12,25 +12,32 @@ import math
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
 import moocore
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 
 from paretohqd.config import (TRAINED_JUDGE, judge_sources, load_config, objective_names,
                               preference_id, training_seeds)
+from paretohqd.data.offline import sample_prompts
 from paretohqd.evaluation.collapse import is_collapsed
 from paretohqd.evaluation.recipe_plan import paretohqd_plan
 from paretohqd.io import file_digest, read_json, read_provenance
+from paretohqd.methods.modpo import preference_pairs, train_modpo, training_pairs
 from paretohqd.methods.morlhf import REWARD_LOG
+from paretohqd.policy.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.rewards.scorers import build_scorer
 from paretohqd.rewards.scoring import weights_sha256
-from paretohqd.selection import DIRECTION, LINEAR, LINEAR_POOL, select_rows, table_frame
-from paretohqd.settings import SFTSettings
+from paretohqd.registry import apply_conditioning
+from paretohqd.selection import (LINEAR, LINEAR_POOL, representatives, select_rows,
+                                 table_frame)
+from paretohqd.settings import MODPOSettings, SFTSettings
 from workflow_runner import ROOT
 
 # each ParetoHqD variant's selection mode (None: the configured `selection.mode`)
@@ -111,18 +118,82 @@ def check_retraining(run: Path, config: dict, adapter: str, data: str, init_adap
                     replace(SFTSettings.from_config(config, steps, seed), **changes),
                     config["base_model"]["prompt_format"],
                     None if init_adapter is None else str(results / init_adapter))
+    metrics = one_thread(run_spec, spec)
+    assert metrics["steps"] == steps
+    assert_same_adapter(workdir / "adapter", results / adapter)
+
+
+def check_modpo_retraining(run: Path, config: dict, pref: str, seed: int,
+                           workdir: Path) -> None:
+    """One preference's MODPO adapter retrained here from the offline table, with that
+    preference's weights (by its id in the config) and the configured settings, equals the
+    workflow's bit for bit: a job trained for another preference, on other pairs or
+    settings, would not."""
+    results = run / "results"
+    weights = {preference_id(w): w for w in config["preferences"]}[pref]
+    objectives = objective_names(config)
+    settings = MODPOSettings.from_config(config, seed)
+    pairs = preference_pairs(pd.read_parquet(results / "offline/scored.parquet"), objectives,
+                             weights, config["selection"]["normalisation"], settings.beta)
+    used = training_pairs(pairs, settings.steps * settings.batch_size, settings.seed)
+    metrics = one_thread(train_modpo, str(results / "models/base"), used, weights,
+                         workdir / "adapter", workdir / "checkpoints", settings,
+                         config["base_model"]["prompt_format"])
+    assert metrics["steps"] == settings.steps
+    assert_same_adapter(workdir / "adapter", results / f"modpo/seed{seed}/{pref}/adapter")
+
+
+def one_thread(function, *args):
+    """``function(*args)`` with one torch thread, as the workflow's jobs run."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        metrics = run_spec(spec)
+        return function(*args)
     finally:
         torch.set_num_threads(threads)
-    assert metrics["steps"] == steps
-    ours = load_file(workdir / "adapter/adapter_model.safetensors")
-    theirs = load_file(results / adapter / "adapter_model.safetensors")
-    assert ours.keys() == theirs.keys()
-    for name, tensor in theirs.items():
-        assert torch.equal(ours[name], tensor), f"{adapter}: {name} differs from a retraining"
+
+
+def assert_same_adapter(ours: Path, theirs: Path) -> None:
+    """Two LoRA adapters have the same tensors, bit for bit."""
+    mine = load_file(ours / "adapter_model.safetensors")
+    written = load_file(theirs / "adapter_model.safetensors")
+    assert mine.keys() == written.keys()
+    for name, tensor in written.items():
+        assert torch.equal(mine[name], tensor), f"{theirs}: {name} differs from a retraining"
+
+
+def check_conditioned_answers(run: Path, config: dict, method: str, adapter: str,
+                              conditioning: dict, source: str) -> None:
+    """Every answer table of a method steered by its prompt (RiC) records the conditioning of
+    its own preference (the configured weights of its id, the objectives in order, the
+    method's ``function`` and ``options``), and regenerating its answers here from the test
+    prompts conditioned that way (input file ``source`` under results/), with the ``adapter``
+    pattern's model for its seed and the evaluation's sampling, gives the table's answers: a
+    job that asked for another preference's rewards would not."""
+    results = run / "results"
+    prompts = pd.read_parquet(results / "data/prompts.parquet")
+    sampling = {key: config["evaluation"][key]
+                for key in ("temperature", "top_p", "max_new_tokens", "batch_size")}
+    for weights in config["preferences"]:
+        pref = preference_id(weights)
+        asked = {**conditioning, "objectives": objective_names(config), "weights": weights}
+        for seed in training_seeds(config):
+            table = results / f"eval/{method}/seed{seed}/responses/{pref}.parquet"
+            assert read_provenance(table)["conditioning"] == asked, table
+            test = sample_prompts(prompts, None, seed, "test")
+            texts = apply_conditioning(test["prompt"], asked, str(results / source), seed)
+            assert texts != test["prompt"].tolist()
+            policy, tokenizer = load_policy(str(results / "models/base"), torch.device("cpu"),
+                                            torch.float32,
+                                            str(results / adapter.format(seed=seed)))
+            samples = one_thread(sample_responses, policy, tokenizer, texts,
+                                 config["evaluation"]["samples_per_prompt"],
+                                 SamplingSettings(seed=seed, **sampling),
+                                 config["base_model"]["prompt_format"])
+            answers = pd.read_parquet(table)
+            assert answers["prompt_id"].tolist() == [
+                pid for pid, drawn in zip(test["prompt_id"], samples) for _ in drawn]
+            assert answers["response"].tolist() == [text for drawn in samples for text in drawn]
 
 
 def check_reward_pairing(adapter: Path, weights: dict[str, float]) -> None:
@@ -221,15 +292,29 @@ def check_judges(run: Path, config: dict) -> None:
         assert gap["estimate"] == pytest.approx(expected, abs=1e-9), method
 
 
+def bootstrap_se(cells: np.ndarray) -> float:
+    """The limit (infinitely many resamples) of the standard error that resampling seeds
+    (rows) and prompts (columns) independently gives the mean of ``cells``: with the cells
+    split into grand mean, seed effects a, prompt effects b and residuals e (population
+    variances), sqrt(var a / n_seeds + var b / n_prompts + var e / (n_seeds n_prompts))."""
+    n_seeds, n_prompts = cells.shape
+    seed_effects = cells.mean(axis=1, keepdims=True) - cells.mean()
+    prompt_effects = cells.mean(axis=0, keepdims=True) - cells.mean()
+    residuals = cells - cells.mean() - seed_effects - prompt_effects
+    return math.sqrt(seed_effects.var() / n_seeds + prompt_effects.var() / n_prompts
+                     + residuals.var() / (n_seeds * n_prompts))
+
+
 def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[float]]]
                 ) -> None:
     """Every row of front.csv is the mean of its own model's score files over its seeds'
-    answers (its collapse rate theirs under the configured rule, its standard errors within the
-    bounds a bootstrap of those answers allows), at its own preference (``preferences``: method -> {pref_id: weights}; methods
-    absent from it use the configured preferences), and each method's hypervolume in
-    metrics.json is moocore's of its rows in the stated normalisation and reference point (and
-    per training seed, that of the seed's own answers), and its difference to the reference
-    method is the difference of those hypervolumes."""
+    answers (its collapse rate theirs under the configured rule, each standard error the one
+    resampling those answers' seeds and prompts gives, within the bootstrap's own error), at
+    its own preference (``preferences``: method -> {pref_id: weights}; methods absent from it
+    use the configured preferences), and each method's hypervolume in metrics.json is
+    moocore's of its rows in the frame of the offline scores' range with the configured
+    reference point (and per training seed, that of the seed's own answers), and its
+    difference to the reference method is the difference of those hypervolumes."""
     results = run / "results"
     objectives = objective_names(config)
     seeds = training_seeds(config)
@@ -238,6 +323,8 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
     metrics = read_json(results / "summary/metrics.json")
     assert metrics["objectives"] == objectives
     seed_points: dict[str, list[np.ndarray]] = {}  # per method: (n_seeds, M) per preference
+    # a bootstrap standard error from B resamples is within a few times 1/sqrt(B) of its limit
+    se_tolerance = 5 / math.sqrt(config["summary"]["bootstrap_resamples"])
     for row in front.itertuples(index=False):
         answers = pd.concat([scored_answers(results, row.method, seed, row.pref_id, objectives)
                              .assign(seed=seed) for seed in seeds], ignore_index=True)
@@ -253,23 +340,23 @@ def check_front(run: Path, config: dict, preferences: dict[str, dict[str, list[f
             assert answers[objective].notna().all()
             assert math.isclose(getattr(row, objective), answers[objective].mean(),
                                 rel_tol=1e-5, abs_tol=1e-6), (row.method, row.pref_id, objective)
-            # a bootstrap standard error of a mean over (seed, prompt) cells is positive when
-            # they differ and never above half their range
-            spread = prompt_means[objective].max() - prompt_means[objective].min()
+            expected = bootstrap_se(prompt_means[objective].unstack("prompt_id").to_numpy())
             se = getattr(row, f"se_{objective}")
-            assert (se > 0) == (spread > 0) and se <= spread / 2 + 1e-6, (row.method, objective)
+            assert se == pytest.approx(expected, rel=se_tolerance, abs=1e-9), (
+                row.method, row.pref_id, objective)
         weights = [getattr(row, f"w_{o}") for o in objectives]
         if row.pref_id == "none":
             assert all(math.isnan(w) for w in weights)
         else:
             expected = preferences.get(row.method, configured)[row.pref_id]
             assert weights == pytest.approx(expected, abs=1e-9), (row.method, row.pref_id)
-    low = np.array(metrics["normalisation"]["min"])
-    high = np.array(metrics["normalisation"]["max"])
-    stats = read_json(results / "offline/stats.json")["rewards"]
-    assert low.tolist() == [stats[o]["min"] for o in objectives]
-    assert high.tolist() == [stats[o]["max"] for o in objectives]
-    reference = np.array(metrics["reference_point"])
+    # the frame: the offline data's own range per objective, and the configured reference
+    offline = pd.read_parquet(results / "offline/scored.parquet")[objectives]
+    low, high = offline.min().to_numpy(), offline.max().to_numpy()
+    reference = np.full(len(objectives), float(config["summary"]["reference_point"]))
+    assert metrics["normalisation"]["min"] == pytest.approx(low.tolist(), rel=1e-12)
+    assert metrics["normalisation"]["max"] == pytest.approx(high.tolist(), rel=1e-12)
+    assert metrics["reference_point"] == reference.tolist()
 
     def volume(means: np.ndarray) -> float:
         points = (means - low) / (high - low)
@@ -302,10 +389,13 @@ def train_prompt_count(run: Path) -> int:
 GENERATED = re.compile(r"(\d+) prompts, \d+ responses")
 
 
-def answers_asked(run: Path, logs: str, samples_per_prompt: int) -> int:
-    """Answers the generation jobs logged under results/logs/``logs``/ were asked for: their
-    prompts x ``samples_per_prompt`` (before empty answers are dropped)."""
-    jobs = sorted((run / "results/logs" / logs).glob("*.log"))
+def answers_asked(run: Path, logs: str, samples_per_prompt: int,
+                  jobs: Sequence[str] | None = None) -> int:
+    """Answers the generation jobs logged under results/logs/``logs``/ (those named ``jobs``,
+    default all) were asked for: their prompts x ``samples_per_prompt`` (before empty answers
+    are dropped)."""
+    folder = run / "results/logs" / logs
+    jobs = sorted(folder.glob("*.log")) if jobs is None else [folder / f"{j}.log" for j in jobs]
     assert jobs, f"no generation logs under {logs}"
     return sum(int(GENERATED.search(job.read_text()).group(1)) * samples_per_prompt
                for job in jobs)
@@ -322,8 +412,9 @@ def check_compute(run: Path, config: dict) -> None:
     results = run / "results"
     table = pd.read_csv(results / "summary/compute.csv").set_index("name")
     methods = list(read_json(results / "summary/metrics.json")["methods"])
+    heldout = ["held-out sets"] if config["evaluation"]["heldout_sets"] else []
     assert table.index.tolist() == [*methods, "offline data", "reward models", "judges",
-                                    "evaluation"]
+                                    "evaluation", *heldout]
     seed = training_seeds(config)[0]
     prefs = [preference_id(w) for w in config["preferences"]]
     k, batch = config["selection"]["k"], config["sft"]["batch_size"]
@@ -333,8 +424,10 @@ def check_compute(run: Path, config: dict) -> None:
         2 * len(prefs), steps, steps * batch, len(prefs) * (k + k // 2))
     plan = paretohqd_plan(config, train_prompt_count(run))
     assert (plan.models, plan.sequences) == (chain["models"], chain["sequences"])
+    generators = representatives({preference_id(w): w for w in config["preferences"]},
+                                 len(objective_names(config)))
     assert plan.answers == answers_asked(run, f"generate_stage2/paretohqd/seed{seed}",
-                                         config["stage2"]["samples_per_prompt"])
+                                         config["stage2"]["samples_per_prompt"], generators)
     adapters = {stage: [read_json(results / f"paretohqd/seed{seed}/{p}/{stage}/adapter/"
                                   "train_metrics.json") for p in prefs]
                 for stage in ("stage1", "stage2")}
@@ -416,3 +509,82 @@ def check_scores_rescored(run: Path, config: dict, sample: int = 8) -> None:
                                        err_msg=f"{grading} of {objective}")
         for a, b in itertools.combinations(rescored, 2):
             assert np.abs(rescored[a] - rescored[b]).max() > 1e-2, (grading, a, b)
+
+
+def card_metadata(card: str) -> dict:
+    """The YAML front matter of a model card."""
+    assert card.startswith("---\n")
+    return yaml.safe_load(card.split("---\n", 2)[1])
+
+
+def check_served(run: Path, config: dict, models: dict[str, str]) -> None:
+    """What a finished run serves follows its config: the model index lists, per method of
+    ``models`` (method -> adapter pattern under results/ with {seed} and {pref}), exactly the
+    configured preferences' adapters for every training seed; results/hub/ holds one folder
+    per evaluated model of front.csv (none for a preference no longer configured), each with
+    the weights of its adapter and a card naming its preference and its measured rewards."""
+    results = run / "results"
+    objectives = objective_names(config)
+    seeds = training_seeds(config)
+    index = read_json(results / "models/index.json")
+    for method, pattern in models.items():
+        assert [(a["seed"], a["pref_id"], a["weights"], a["adapter"])
+                for a in index["methods"][method]] == [
+            (seed, preference_id(w), w, pattern.format(seed=seed, pref=preference_id(w)))
+            for seed in seeds for w in config["preferences"]], method
+    front = pd.read_csv(results / "summary/front.csv").set_index(["method", "pref_id"])
+    hub = results / "hub"
+    published = sorted(folder.relative_to(hub).parts for folder in hub.glob("*/*/*"))
+    assert published == sorted((m, f"seed{s}", p) for m, p in front.index if m != "base"
+                               for s in seeds)
+    for method, pattern in models.items():
+        for seed in seeds:
+            for weights in config["preferences"]:
+                pref = preference_id(weights)
+                folder = hub / method / f"seed{seed}" / pref
+                adapter = results / pattern.format(seed=seed, pref=pref)
+                assert file_digest(folder / "adapter_model.safetensors") == file_digest(
+                    adapter / "adapter_model.safetensors"), folder
+                metadata = card_metadata((folder / "README.md").read_text())
+                assert metadata["preference"] == dict(zip(objectives, weights)), folder
+                for objective in objectives:
+                    measured = metadata["eval_results"][objective]["mean_reward"]
+                    assert measured == pytest.approx(front.loc[(method, pref), objective],
+                                                     rel=1e-4), (folder, objective)
+
+
+def check_heldout(run: Path, config: dict, name: str) -> None:
+    """Held-out set ``name``: its front has the test front's (method, preference) rows, each
+    the mean of its own held-out score files, with the test set's frame; its drops are the
+    test hypervolumes minus the held-out ones, by method and grading."""
+    results = run / "results"
+    objectives = objective_names(config)
+    seeds = training_seeds(config)
+    test_metrics = read_json(results / "summary/metrics.json")
+    metrics = read_json(results / f"summary/heldout/{name}/metrics.json")
+    assert metrics["normalisation"] == test_metrics["normalisation"]
+    assert metrics["judged"]["normalisation"] == test_metrics["judged"]["normalisation"]
+    front = pd.read_csv(results / f"summary/heldout/{name}/front.csv")
+    tested = pd.read_csv(results / "summary/front.csv")
+    assert sorted(zip(front["method"], front["pref_id"])) == sorted(
+        zip(tested["method"], tested["pref_id"]))
+    for row in front.itertuples(index=False):
+        for objective in objectives:
+            scores = pd.concat([pd.read_parquet(
+                results / f"heldout/{name}/{row.method}/seed{seed}/scores/{objective}/"
+                f"{row.pref_id}.parquet") for seed in seeds])
+            assert getattr(row, objective) == pytest.approx(scores["score"].mean(), rel=1e-5)
+    drops = pd.read_csv(results / f"summary/heldout/{name}/drops.csv")
+    assert set(drops["grading"]) == {"reward models", "judges"}
+    assert len(drops) == 2 * len(test_metrics["methods"])
+    for row in drops.itertuples(index=False):
+        test, held = ((m["methods"] if row.grading == "reward models"
+                       else m["judged"]["methods"]) for m in (test_metrics, metrics))
+        # the CSV keeps 6 significant digits: each number within its own rounding of the
+        # unrounded hypervolumes of metrics.json, the drop their exact difference
+        test_hv, held_hv = test[row.method]["hypervolume"], held[row.method]["hypervolume"]
+        assert row.hv_test == pytest.approx(test_hv, rel=0, abs=csv_rounding(test_hv))
+        assert row.hv_heldout == pytest.approx(held_hv, rel=0, abs=csv_rounding(held_hv))
+        assert row.drop == pytest.approx(test_hv - held_hv, rel=0,
+                                         abs=csv_rounding(test_hv - held_hv))
+        assert row.drop_ci_low <= row.drop_ci_high

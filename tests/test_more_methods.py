@@ -16,6 +16,7 @@ from pipeline_checks import (
     answers_asked,
     check_evaluated_models,
     check_front,
+    check_modpo_retraining,
     check_retraining,
     check_reward_pairing,
     check_selections,
@@ -128,6 +129,15 @@ def test_morlhf_trains_one_grpo_run_per_preference_with_its_weights(methods_run,
         check_reward_pairing(results / f"morlhf/seed{SEED}/{pref}/adapter",
                              dict(zip(objective_names(config), weights)))
     check_evaluated_models(methods_run, config, {"morlhf": "morlhf/seed{seed}/{pref}/adapter"})
+
+
+@pytest.mark.e2e
+def test_modpo_trains_each_preference_with_its_own_weights(methods_run, config, tmp_path):
+    """MODPO retrained here for the preference (unequal weights: the main objective ranks the
+    pairs, the other's weighted difference is the margin) equals the workflow's adapter."""
+    pref = preference_id(config["preferences"][0])
+    check_modpo_retraining(methods_run, config, pref, SEED, tmp_path)
+    check_evaluated_models(methods_run, config, {"modpo": "modpo/seed{seed}/{pref}/adapter"})
 
 
 @pytest.mark.e2e

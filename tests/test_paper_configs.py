@@ -24,6 +24,14 @@ import pytest
 import yaml
 
 from hub_standins import build_cache
+from pipeline_checks import (
+    check_evaluated_models,
+    check_front,
+    check_judges,
+    check_scores_rescored,
+    check_selections,
+    run_config,
+)
 from workflow_runner import ROOT, snakemake
 
 pytestmark = [pytest.mark.e2e, pytest.mark.paper]
@@ -59,12 +67,12 @@ def hub_env(tmp_path_factory) -> dict[str, str]:
 
 @pytest.fixture(scope="module", params=PAPER_CONFIGS)
 def paper_run(request, hub_env, tmp_path_factory) -> tuple[dict, Path]:
-    """A paper config run to its summary in a fresh folder; returns (config, results)."""
+    """A paper config run to its summary in a fresh folder; returns (the run's config with the
+    schema's defaults, results)."""
     name = request.param
     config = yaml.safe_load((ROOT / f"config/{name}.yaml").read_text())
     workdir = tmp_path_factory.mktemp(name)
-    # one of the config's own preferences (Snakemake's --config would pass nested numbers
-    # as strings)
+    # one of the config's own preferences
     preferences = config["preferences"][len(config["preferences"]) // 2:][:1]
     config["preferences"] = preferences
     # and two prompts of each held-out set; hh_rlhf_3obj's set is hh_rlhf's (AdvBench through
@@ -81,7 +89,7 @@ def paper_run(request, hub_env, tmp_path_factory) -> tuple[dict, Path]:
         result = snakemake("--configfile", str(ROOT / f"config/{name}.yaml"), str(SIZES),
                            str(chosen), "--cores", "2", workdir=workdir, timeout=1200)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
-    return config, workdir / "results"
+    return run_config(ROOT / f"config/{name}.yaml", SIZES, chosen), workdir / "results"
 
 
 def test_prompts_come_from_the_hub_dataset_in_its_format(paper_run):
@@ -139,6 +147,20 @@ def test_summary_grades_every_preference_with_reward_models_and_judges(paper_run
     assert not np.allclose(front[judge], judged[judge])
     metrics = json.loads((results / "summary/metrics.json").read_text())
     assert 0 <= metrics["methods"]["paretohqd"]["hypervolume"] <= 1
+
+
+def test_the_checks_that_guard_the_tiny_run_hold_on_the_paper_run(paper_run):
+    """Recomputed from the run's inputs and config: both stages' selections, every answer
+    table's adapter, the front, its frame and hypervolumes, the judges' grading, and the score
+    tables against a re-scoring by each objective's hub model."""
+    config, results = paper_run
+    run = results.parent
+    check_selections(run, config, "paretohqd")
+    check_evaluated_models(run, config, {"base": None,
+                                         "paretohqd": "paretohqd/seed{seed}/{pref}/stage2/adapter"})
+    check_front(run, config, {})
+    check_judges(run, config)
+    check_scores_rescored(run, config, sample=4)
 
 
 def test_the_hh_configs_answer_advbench_as_a_held_out_set(paper_run):

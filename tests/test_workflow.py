@@ -16,9 +16,11 @@ from paretohqd.methods.ric import desired_scores
 from paretohqd.selection import direction_distances
 from pipeline_checks import (
     check_compute,
+    check_conditioned_answers,
     check_evaluated_models,
     check_front,
     check_judges,
+    check_modpo_retraining,
     check_retraining,
     check_scores_rescored,
     check_selections,
@@ -257,6 +259,54 @@ def test_tiny_run_stage2_continues_its_stage1_model(tiny_run, tmp_path, variant,
     check_retraining(tiny_run, config, f"{variant}/seed42/p100_000/stage2/adapter",
                      f"{variant}/seed42/p100_000/stage2/data.parquet", stage1,
                      stage2_steps(config), 42, tmp_path)
+
+
+# every kind of adapter the tiny run trains from the base model: its data under results/ and
+# the config section that sets its steps
+FRESH_ADAPTERS = {
+    "stage 1": ("paretohqd/seed42/p100_000/stage1/adapter", "paretohqd/p100_000/stage1/data.parquet",
+                lambda config: config["sft"]["steps"]),
+    "sft": ("sft/seed42/adapter", "offline/scored.parquet",
+            lambda config: config["baselines"]["sft"]["steps"]),
+    "objective sft": ("rewarded_soups/seed42/objectives/harmless/adapter",
+                      "rewarded_soups/objectives/harmless/data.parquet",
+                      lambda config: (config["baselines"]["rewarded_soups"]["steps"]
+                                      or config["sft"]["steps"])),
+    "ric offline": ("ric/seed42/adapter", "ric/data.parquet",
+                    lambda config: config["baselines"]["ric"]["steps"]),
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", FRESH_ADAPTERS)
+def test_tiny_run_trains_every_adapter_kind_on_its_own_data(tiny_run, tmp_path, kind):
+    """Each adapter kind retrained here from a fresh LoRA, on the data it should have seen
+    (stage 1: its preference's selection; SFT: every offline row; Rewarded Soups: its
+    objective's top rows; RiC: the rows with their rewards in the prompt) at its configured
+    steps, equals the workflow's bit for bit."""
+    config = run_config(TINY)
+    adapter, data, steps = FRESH_ADAPTERS[kind]
+    check_retraining(tiny_run, config, adapter, data, None, steps(config), 42, tmp_path)
+
+
+@pytest.mark.e2e
+def test_tiny_run_trains_each_modpo_adapter_for_its_own_preference(tiny_run, tmp_path):
+    config = run_config(TINY)
+    check_modpo_retraining(tiny_run, config, "p100_000", 42, tmp_path)
+
+
+RIC_CONDITIONING = {"function": "paretohqd.methods.ric:condition_prompts"}
+
+
+@pytest.mark.e2e
+def test_tiny_run_asks_ric_for_each_preferences_own_rewards(tiny_run):
+    """RiC's one adapter answers each preference's prompts conditioned on that preference's
+    desired rewards (its configured map), as its answer tables record."""
+    config = run_config(TINY)
+    check_conditioned_answers(tiny_run, config, "ric", TINY_MODELS["ric"],
+                              {**RIC_CONDITIONING,
+                               "options": {"map": config["baselines"]["ric"]["map"]}},
+                              "ric/stats.json")
 
 
 @pytest.mark.e2e

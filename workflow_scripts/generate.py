@@ -15,7 +15,7 @@ from paretohqd.policy.generation import (SamplingSettings, TokenCount, answers_p
                                          load_policy, sample_responses)
 from paretohqd.io import read_table, write_table
 from paretohqd.data.offline import drop_empty_responses, response_rows, sample_prompts, shard_prompts
-from paretohqd.registry import load_function
+from paretohqd.registry import apply_conditioning
 from paretohqd.runtime import log_count, phase, start
 from paretohqd.rewards.scoring import write_scores
 
@@ -37,9 +37,7 @@ if p.samples_per_prompt > 0:
         policy, tokenizer = load_policy(p.model, device, resolve_dtype(p.dtype, device), adapter)
     texts = prompts["prompt"].tolist()
     if conditioning:
-        condition = load_function(conditioning["function"])
-        texts = condition(texts, conditioning["weights"], conditioning["objectives"],
-                          snakemake.input.conditioning, p.seed, **conditioning.get("options", {}))
+        texts = apply_conditioning(texts, conditioning, snakemake.input.conditioning, p.seed)
     settings = SamplingSettings(seed=p.seed, **p.sampling)
     tokens = TokenCount()
     with phase(log, "work"):
