@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from paretohqd.config import preference_id
+from paretohqd.config import objective_names, preference_id, preference_text
 from paretohqd.data.heldout import normalise
 from paretohqd.io import file_digest, read_provenance
 from pipeline_checks import (
@@ -235,7 +235,8 @@ def check_rerun_outputs(workdir: Path, config: dict) -> None:
     check_heldout(workdir, config, "harmbench")
     check_compute(workdir, config)
     answers = (workdir / "results/summary/answers.html").read_text()
-    assert all(preference_id(w) in answers for w in config["preferences"])
+    assert all(preference_text(dict(zip(objective_names(config), w))) in answers
+               for w in config["preferences"])
 
 
 def trained(workdir: Path, pref: str) -> dict[str, str]:
