@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -191,8 +192,10 @@ def _snapshot(hub_cache: Path, kind: str, repo_id: str) -> Path:
 
 
 def write_model(hub_cache: Path, repo_id: str, corpus: list[str]) -> None:
-    """File the stand-in of ``repo_id`` into ``hub_cache`` (seeded: the same weights each time)."""
-    torch.manual_seed(0)
+    """File the stand-in of ``repo_id`` into ``hub_cache``, seeded by its name: the same weights
+    each time, and other weights for each model (two reward models of one class, e.g. hh-rlhf's
+    harmless and helpful GPT-2s, must score differently for a swap of them to show)."""
+    torch.manual_seed(zlib.crc32(repo_id.encode()))
     model, tokenizer = STANDINS[repo_id](corpus)
     snapshot = _snapshot(hub_cache, "models", repo_id)
     model.save_pretrained(snapshot)

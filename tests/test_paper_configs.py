@@ -16,6 +16,9 @@ Marker ``paper``: ``make test PYTEST_ARGS='-m "not paper"'`` leaves them out.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +31,6 @@ from pipeline_checks import (
     check_evaluated_models,
     check_front,
     check_judges,
-    check_scores_rescored,
     check_selections,
     run_config,
 )
@@ -149,10 +151,11 @@ def test_summary_grades_every_preference_with_reward_models_and_judges(paper_run
     assert 0 <= metrics["methods"]["paretohqd"]["hypervolume"] <= 1
 
 
-def test_the_checks_that_guard_the_tiny_run_hold_on_the_paper_run(paper_run):
+def test_the_checks_that_guard_the_tiny_run_hold_on_the_paper_run(paper_run, hub_env, tmp_path):
     """Recomputed from the run's inputs and config: both stages' selections, every answer
     table's adapter, the front, its frame and hypervolumes, the judges' grading, and the score
-    tables against a re-scoring by each objective's hub model."""
+    tables against a re-scoring by each objective's hub model (in a process of its own that
+    reads the stand-in cache: Hugging Face's libraries read its place when imported)."""
     config, results = paper_run
     run = results.parent
     check_selections(run, config, "paretohqd")
@@ -160,7 +163,16 @@ def test_the_checks_that_guard_the_tiny_run_hold_on_the_paper_run(paper_run):
                                          "paretohqd": "paretohqd/seed{seed}/{pref}/stage2/adapter"})
     check_front(run, config, {})
     check_judges(run, config)
-    check_scores_rescored(run, config, sample=4)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    rescore = subprocess.run(
+        [sys.executable, "-c", "import json, sys; from pathlib import Path; "
+         "from pipeline_checks import check_scores_rescored; "
+         "check_scores_rescored(Path(sys.argv[1]), json.loads(Path(sys.argv[2]).read_text()), "
+         "sample=4)", str(run), str(tmp_path / "config.json")],
+        cwd=ROOT, env={**os.environ, **hub_env, "PYTHONPATH": str(ROOT / "tests")},
+        capture_output=True, text=True, timeout=600)
+    errors = [line for line in rescore.stderr.splitlines() if "%|" not in line]  # no bars
+    assert rescore.returncode == 0, "\n".join(errors[-40:])
 
 
 def test_the_hh_configs_answer_advbench_as_a_held_out_set(paper_run):

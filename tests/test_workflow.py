@@ -166,7 +166,8 @@ def test_tiny_run_both_stages_and_summary(tiny_run):
     assert "RiC targets" in (results / f"logs/generate_eval/ric/{seed}/p100_000.log").read_text()
     for pref in prefs:
         adapter = results / f"modpo/{seed}/{pref}/adapter"
-        assert json.loads((adapter / "train_metrics.json").read_text())["steps"] == 1
+        assert json.loads((adapter / "train_metrics.json").read_text())["steps"] == (
+            run_config(TINY)["baselines"]["modpo"]["steps"])
     assert "preference pairs" in (results / f"logs/train_modpo/{seed}/p000_100.log").read_text()
     for objective in ("harmless", "helpful"):
         top = pd.read_parquet(results / f"rewarded_soups/objectives/{objective}/data.parquet")
