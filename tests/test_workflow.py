@@ -15,6 +15,7 @@ import yaml
 from paretohqd.methods.ric import desired_scores
 from paretohqd.selection import direction_distances
 from pipeline_checks import (
+    card_metadata,
     check_compute,
     check_conditioned_answers,
     check_evaluated_models,
@@ -585,12 +586,6 @@ def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tm
     index = json.loads((results / "models/index.json").read_text())
     assert [(a["pref_id"], a["adapter"]) for a in index["methods"]["paretohqd_interpolated"]] == [
         ("p050_050", "paretohqd_interpolated/seed42/p050_050/adapter")]
-
-
-def card_metadata(card: str) -> dict:
-    """The YAML front matter of a model card."""
-    assert card.startswith("---\n")
-    return yaml.safe_load(card.split("---\n", 2)[1])
 
 
 @pytest.mark.e2e
