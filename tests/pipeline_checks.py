@@ -28,8 +28,8 @@ from paretohqd.data.offline import sample_prompts
 from paretohqd.evaluation.collapse import is_collapsed
 from paretohqd.evaluation.recipe_plan import paretohqd_plan
 from paretohqd.io import file_digest, read_json, read_provenance
-from paretohqd.methods.modpo import preference_pairs, train_modpo, training_pairs
-from paretohqd.methods.morlhf import REWARD_LOG
+from paretohqd.methods.modpo.training import preference_pairs, train_modpo, training_pairs
+from paretohqd.methods.morlhf.training import REWARD_LOG
 from paretohqd.policy.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.rewards.scorers import build_scorer

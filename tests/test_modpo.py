@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from paretohqd.methods.modpo import (REFERENCE_SHIFT, build_trainer, main_objective, preference_pairs,
+from paretohqd.methods.modpo.training import (REFERENCE_SHIFT, build_trainer, main_objective, preference_pairs,
                              train_modpo, training_pairs)
 from paretohqd.settings import MODPOSettings
 from tiny_settings import tiny_config

@@ -10,7 +10,8 @@ import pytest
 from paretohqd.config import objective_names, preference_id
 from paretohqd.evaluation.recipe_plan import ric_plan
 from paretohqd.io import file_digest, read_json, read_provenance
-from paretohqd.methods.ric import rejection_sample, replay_rows, round_seed
+from paretohqd.methods.ric.config import round_seed
+from paretohqd.methods.ric.online import rejection_sample, replay_rows
 from pipeline_checks import (
     VARIANT_MODES,
     answers_asked,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from paretohqd.methods.morlhf import message_text, reward_function, train_morlhf
+from paretohqd.methods.morlhf.training import message_text, reward_function, train_morlhf
 from paretohqd.data.offline import sample_prompts
 from paretohqd.rewards.scorers import ClassifierScorer
 from paretohqd.settings import MORLHFSettings

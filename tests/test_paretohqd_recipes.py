@@ -1,7 +1,7 @@
 """ParetoHqD's configured stage-2 sizes and the recipes its model cards state
-(paretohqd/methods/paretohqd.py)."""
+(paretohqd/methods/paretohqd/config.py)."""
 
-from paretohqd.methods.paretohqd import stage1_recipe, stage2_k, stage2_steps, variant_recipe
+from paretohqd.methods.paretohqd.config import stage1_recipe, stage2_k, stage2_steps, variant_recipe
 from tiny_settings import tiny_config
 
 

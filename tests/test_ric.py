@@ -5,9 +5,10 @@ import numpy as np
 
 from paretohqd.io import write_json
 from paretohqd.registry import load_function
-from paretohqd.methods.ric import (conditioned_prompt, desired_scores, online_rows,
-                                   online_source, rejection_sample, replay_rows, reward_stats,
-                                   round_seed, sample_goals, training_rows)
+from paretohqd.methods.ric.conditioning import (conditioned_prompt, desired_scores, reward_stats,
+                                                sample_goals, training_rows)
+from paretohqd.methods.ric.config import online_source, round_seed
+from paretohqd.methods.ric.online import online_rows, rejection_sample, replay_rows
 
 TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
                       "response": ["x", "y", "z"], "h": [1.0, 2.0, 3.0], "u": [0.0, 0.0, 3.0]})
@@ -100,7 +101,7 @@ def test_conditioning_by_name_writes_one_preference_or_rics_goals(tmp_path):
              "u": {"low": -2.0, "high": 0.0, "goal_low": -2.0, "goal_high": 0.0}}
     path = tmp_path / "stats.json"
     write_json(stats, path)
-    condition = load_function("paretohqd.methods.ric:condition_prompts")
+    condition = load_function("paretohqd.methods.ric.conditioning:condition_prompts")
     assert condition(["Hi?", "Why?"], [0.25, 0.75], ["h", "u"], path, 0, map="linear") == [
         "Hi? <h> 0.0 <u> -0.5", "Why? <h> 0.0 <u> -0.5"]
     assert condition(["Hi?"], [0.25, 0.75], ["h", "u"], path, 0) == ["Hi? <h> 0.3 <u> -0.1"]

@@ -9,7 +9,7 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from paretohqd.methods.rewarded_soups import epoch_matched_rows
+from paretohqd.methods.rewarded_soups.config import epoch_matched_rows
 from paretohqd.policy.merging import merge_adapters, soup_adapter
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from paretohqd.methods.ric import desired_scores
+from paretohqd.methods.ric.conditioning import desired_scores
 from paretohqd.selection import direction_distances
 from pipeline_checks import (
     card_metadata,
@@ -297,7 +297,7 @@ def test_tiny_run_trains_each_modpo_adapter_for_its_own_preference(tiny_run, tmp
     check_modpo_retraining(tiny_run, config, "p100_000", 42, tmp_path)
 
 
-RIC_CONDITIONING = {"function": "paretohqd.methods.ric:condition_prompts"}
+RIC_CONDITIONING = {"function": "paretohqd.methods.ric.conditioning:condition_prompts"}
 
 
 @pytest.mark.e2e
@@ -620,7 +620,7 @@ def test_tiny_run_publishes_every_evaluated_adapter_for_the_hub(tiny_run):
     assert "| stage-1 k | 4 |" in card and "2 held-out test prompts" in card
     assert f"--configfile {TINY}" in card
     assert card_metadata((hub / "sft/seed42/none/README.md").read_text())["preference"] is None
-    assert "paretohqd.methods.ric:condition_prompts" in (hub / "ric/seed42/p000_100/README.md").read_text()
+    assert "paretohqd.methods.ric.conditioning:condition_prompts" in (hub / "ric/seed42/p000_100/README.md").read_text()
 
     base = AutoModelForCausalLM.from_pretrained(results / "models/base")
     model = PeftModel.from_pretrained(base, folder)

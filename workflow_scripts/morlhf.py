@@ -5,7 +5,7 @@ from pathlib import Path
 
 from paretohqd.devices import resolve_device
 from paretohqd.io import read_json, read_table
-from paretohqd.methods.morlhf import reward_function, train_morlhf
+from paretohqd.methods.morlhf.training import reward_function, train_morlhf
 from paretohqd.data.offline import sample_prompts
 from paretohqd.rewards.scorers import build_scorer
 from paretohqd.rewards.scoring import log_scored

@@ -1,7 +1,7 @@
 """RiC training rows: every scored offline row with its z-scored rewards in the prompt."""
 
 from paretohqd.io import read_table, write_json, write_table
-from paretohqd.methods.ric import reward_stats, training_rows
+from paretohqd.methods.ric.conditioning import reward_stats, training_rows
 from paretohqd.runtime import start
 
 log = start(snakemake)

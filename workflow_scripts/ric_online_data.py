@@ -5,7 +5,7 @@ of offline and online data)."""
 
 from paretohqd.data.offline import scored_table
 from paretohqd.io import read_json, read_table, write_table
-from paretohqd.methods.ric import online_rows
+from paretohqd.methods.ric.online import online_rows
 from paretohqd.runtime import start
 
 log = start(snakemake)

@@ -12,7 +12,7 @@ from typing import Any, Mapping, Sequence
 
 from paretohqd.config import objective_names, preference_id
 from paretohqd.evaluation.compute import FLOPS_PER_PARAM_TOKEN
-from paretohqd.methods.paretohqd import stage2_steps
+from paretohqd.methods.paretohqd.config import stage2_steps
 from paretohqd.selection import representatives
 
 

@@ -1,1 +1,1 @@
-"""The baselines' own logic, one module per method (ParetoHqD itself is paretohqd.selection on paretohqd.policy)."""
+"""The methods' own code, one subpackage per method: ``config`` (its settings and the parse-time helpers its rules import; light, no torch) beside its logic modules. ParetoHqD's selection is paretohqd.selection and its training paretohqd.policy."""

@@ -1,7 +1,6 @@
 """ParetoHqD's variants as configured: stage 2's k and steps, and the recipe their model cards
-state (how each variant chooses and trains its sets). The selection itself is
-paretohqd.selection; training is paretohqd.policy. Light module: the workflow imports it while
-parsing."""
+state (how each variant chooses and trains its sets). Light module: the workflow imports it
+while parsing."""
 
 from __future__ import annotations
 
@@ -18,6 +17,15 @@ def stage2_k(config: Mapping[str, Any]) -> int:
 def stage2_steps(config: Mapping[str, Any]) -> int:
     """Stage 2's optimiser steps: `stage2.steps`, else half of `sft.steps` (at least 1)."""
     return config["stage2"]["steps"] or max(1, config["sft"]["steps"] // 2)
+
+
+def stage2_frame(config: Mapping[str, Any]) -> str | None:
+    """What stage 2 normalises rewards with: ``"stats"`` (the offline data's statistics) or
+    ``"table"`` (the offline table itself, whose quantiles the statistics lack) with
+    ``stage2.frame: offline``; None (its own pool's) otherwise."""
+    if config["stage2"]["frame"] != "offline":
+        return None
+    return "table" if config["selection"]["frame_quantile"] else "stats"
 
 
 def selection_recipe(mode: str, layers: int | str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Rewarded Soups' training sets: how many top rows each objective's LoRA trains on."""
+"""Rewarded Soups' training sets: how many top rows each objective's LoRA trains on. Light
+module: the workflow imports it while parsing."""
 
 from __future__ import annotations
 

@@ -6,11 +6,9 @@ a preference w is mapped to desired rewards in the same z-score space by one of 
 RiC's released code (``l2``, ``linf``, ``linear``) between a low and a high per objective. As
 released, low and high are the extremes of standard normal draws ("Gaussian rewards as
 reference": 50,000 per objective for the map, one set of 100,000 for the online goals);
-``reference="data"`` takes the extremes of the data's own z-scores instead. The optional online
-stage asks the trained model for RiC's random goals (every objective at its high but one,
-drawn uniformly), keeps what scores high on any objective (multi-objective rejection
-sampling) and trains on it with a replay of offline rows that pass the same test; with several
-rounds, each round asks the previous round's model and trains on every answer kept so far.
+``reference="data"`` takes the extremes of the data's own z-scores instead. The online stage's
+random goals (``sample_goals``) are written into its prompts the same way; its training rows
+are ``paretohqd.methods.ric.online``.
 """
 
 from __future__ import annotations
@@ -147,57 +145,3 @@ def condition_prompts(prompts: Sequence[str], weights: Sequence[float] | None,
         goals = [desired_scores(weights, objectives, stats, map)] * len(prompts)
         log.info("RiC targets (%s map) %s", map, goals[0])
     return [conditioned_prompt(prompt, goal) for prompt, goal in zip(prompts, goals, strict=True)]
-
-
-def rejection_sample(table: pd.DataFrame, objectives: Sequence[str],
-                     quantile: float) -> pd.DataFrame:
-    """Multi-objective rejection sampling: the rows whose reward reaches the ``quantile`` of its
-    objective (over ``table``) for at least one objective."""
-    thresholds = table[list(objectives)].quantile(quantile)
-    keep = (table[list(objectives)] >= thresholds).any(axis=1)
-    return table[keep].reset_index(drop=True)
-
-
-def replay_rows(offline: pd.DataFrame, ric_rows: pd.DataFrame, objectives: Sequence[str],
-                quantile: float, n: int, seed: int) -> pd.DataFrame:
-    """RiC's replay in an online round (its ``merge_dataset``): a seeded sample of up to ``n``
-    offline rows among those that pass the rejection sampling of the online answers (any
-    objective at its ``quantile`` over ``offline``), as RiC training rows (``ric_rows``, rows of
-    ``training_rows`` with the same ``row_id``)."""
-    passing = set(rejection_sample(offline, objectives, quantile)["row_id"])
-    pool = ric_rows[ric_rows["row_id"].isin(passing)]
-    return pool.sample(n=min(n, len(pool)), random_state=seed).reset_index(drop=True)
-
-
-def round_seed(seed: int, round: int) -> int:
-    """The sampling seed of online round ``round`` (from 1): the training seed itself in the
-    first round; a seed derived from both in later rounds, so that each round samples other
-    prompts, goals and replay rows (RiC draws them afresh every round)."""
-    if round < 1:
-        raise ValueError(f"online rounds count from 1, got {round}")
-    if round == 1:
-        return seed
-    return int(np.random.SeedSequence([seed, round]).generate_state(1)[0])
-
-
-def online_source(round: int) -> str:
-    """The ``source`` of online round ``round``'s answers (part of their row ids)."""
-    return "ric_online" if round == 1 else f"ric_online{round}"
-
-
-def online_rows(rounds: Sequence[pd.DataFrame], offline: pd.DataFrame, ric_rows: pd.DataFrame,
-                objectives: Sequence[str], stats: dict[str, dict[str, float]], quantile: float,
-                replay: int, seed: int) -> tuple[pd.DataFrame, list[int], int]:
-    """The training rows of the last of ``rounds`` (the scored online answers of rounds 1..r),
-    as RiC's ``merge_dataset`` builds them: a replay of offline rows (``replay_rows`` with
-    ``round_seed(seed, r)``), then the answers every round kept (``rejection_sample`` within
-    its own round), each with its own rewards in the prompt. Also the kept count per round and
-    the replay's size."""
-    if not rounds:
-        raise ValueError("online_rows needs the answers of at least one round")
-    kept = [rejection_sample(answers, objectives, quantile) for answers in rounds]
-    replayed = replay_rows(offline, ric_rows, objectives, quantile, replay,
-                           round_seed(seed, len(rounds)))
-    rows = pd.concat([replayed, *(training_rows(k, objectives, stats) for k in kept)],
-                     ignore_index=True)
-    return rows, [len(k) for k in kept], len(replayed)

@@ -1,0 +1,1 @@
+"""Rewards-in-Context (RiC): one LoRA on rows with their rewards written into the prompt, steered per preference at inference (``conditioning``), with an optional online stage (``online``); ``config`` holds the parse-time helpers the rules import."""
