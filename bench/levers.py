@@ -53,7 +53,7 @@ if case["kind"] == "gen":
         policy.generate(**enc, do_sample=True, temperature=1.0, top_p=0.9, max_new_tokens=48,
                         pad_token_id=tokenizer.pad_token_id)
 elif case["kind"] == "sft":
-    from paretohqd.settings import SFTSettings
+    from paretohqd.policy.config import SFTSettings
     from paretohqd.policy.training import train_adapter
     if case["trainer"] == "tiled":  # the lever's baseline: TRL's own loss, its tiled LM head
         import paretohqd.policy.sft_trainer
@@ -70,7 +70,7 @@ elif case["kind"] == "sft":
     started = time.perf_counter() - metrics["seconds"]
 elif case["kind"] == "rm":
     from paretohqd.rewards.training import build_reward_splits, train_reward_model
-    from paretohqd.settings import RewardTrainingSettings
+    from paretohqd.rewards.config import RewardTrainingSettings
     prompts = pd.read_parquet(results / "data/prompts.parquet")
     train, test = build_reward_splits("pyrit_harm", prompts, 0.2, True, 0)
     folder = Path(tempfile.mkdtemp())

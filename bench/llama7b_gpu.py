@@ -40,7 +40,7 @@ from paretohqd.policy.generation import (SamplingSettings, load_policy,  # noqa:
                                          sample_responses)
 from paretohqd.policy.training import train_adapter  # noqa: E402
 from paretohqd.rewards.scorers import ClassifierScorer  # noqa: E402
-from paretohqd.settings import SFTSettings  # noqa: E402
+from paretohqd.policy.config import SFTSettings  # noqa: E402
 
 PAPER_GPU_HOURS = 55.87  # ParetoHqD, the paper's Table (METHOD.md)
 HH_RLHF_TRAIN_PAIRS = 160_800

@@ -28,8 +28,10 @@ from paretohqd.data.offline import sample_prompts
 from paretohqd.evaluation.collapse import is_collapsed
 from paretohqd.evaluation.recipe_plan import paretohqd_plan
 from paretohqd.io import file_digest, read_json, read_provenance
+from paretohqd.methods.modpo.config import MODPOSettings
 from paretohqd.methods.modpo.training import preference_pairs, train_modpo, training_pairs
 from paretohqd.methods.morlhf.training import REWARD_LOG
+from paretohqd.policy.config import SFTSettings
 from paretohqd.policy.generation import SamplingSettings, load_policy, sample_responses
 from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.rewards.scorers import build_scorer
@@ -37,7 +39,6 @@ from paretohqd.rewards.scoring import weights_sha256
 from paretohqd.registry import apply_conditioning
 from paretohqd.selection import (LINEAR, LINEAR_POOL, representatives, select_rows,
                                  table_frame)
-from paretohqd.settings import MODPOSettings, SFTSettings
 from workflow_runner import ROOT
 
 # each ParetoHqD variant's selection mode (None: the configured `selection.mode`)

@@ -4,7 +4,7 @@ import torch
 
 from paretohqd import devices
 from paretohqd.devices import choose_cpu_dtype, cpu_flags, resolve_dtype
-from paretohqd.settings import SFTSettings
+from paretohqd.policy.config import SFTSettings
 from paretohqd.policy.training import _precision
 from tiny_settings import tiny_config
 

@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 
 from paretohqd.policy.launch import job_spec, run_spec
 from paretohqd.policy.training import ELAPSED_FILE
-from paretohqd.settings import SFTSettings
+from paretohqd.policy.config import SFTSettings
 from tiny_settings import tiny_config
 from workflow_runner import ROOT, TINY, copy_run, job_counts, snakemake
 

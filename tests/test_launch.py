@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from paretohqd.policy.launch import accelerate_command, job_spec, run_sft
-from paretohqd.settings import SFTSettings
+from paretohqd.policy.config import SFTSettings
 from tiny_settings import tiny_config
 
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from paretohqd.methods.modpo.training import (REFERENCE_SHIFT, build_trainer, main_objective, preference_pairs,
                              train_modpo, training_pairs)
-from paretohqd.settings import MODPOSettings
+from paretohqd.methods.modpo.config import MODPOSettings
 from tiny_settings import tiny_config
 
 # min-max over the table: a in [0, 4] -> /4, b in [10, 20] -> (b - 10) / 10

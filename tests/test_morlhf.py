@@ -10,7 +10,7 @@ import torch
 from paretohqd.methods.morlhf.training import message_text, reward_function, train_morlhf
 from paretohqd.data.offline import sample_prompts
 from paretohqd.rewards.scorers import ClassifierScorer
-from paretohqd.settings import MORLHFSettings
+from paretohqd.methods.morlhf.config import MORLHFSettings
 from pipeline_checks import check_reward_pairing
 from tiny_settings import tiny_config
 

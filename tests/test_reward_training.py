@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 from paretohqd.io import read_table
 from paretohqd.rewards.training import binary_targets, train_reward_model
 from paretohqd.rewards.scoring import write_scores
-from paretohqd.settings import RewardTrainingSettings
+from paretohqd.rewards.config import RewardTrainingSettings
 from tiny_settings import tiny_config
 
 GOOD = ["glad", "happy", "sure", "certainly", "gladly", "welcome", "kind", "great"]

@@ -4,8 +4,10 @@ import dataclasses
 
 import pytest
 
-from paretohqd.settings import (MODPOSettings, MORLHFSettings, RewardTrainingSettings,
-                                SFTSettings)
+from paretohqd.methods.modpo.config import MODPOSettings
+from paretohqd.methods.morlhf.config import MORLHFSettings
+from paretohqd.policy.config import SFTSettings
+from paretohqd.rewards.config import RewardTrainingSettings
 
 
 @pytest.mark.parametrize("cls", [SFTSettings, MODPOSettings, MORLHFSettings,

@@ -13,7 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
 import paretohqd.policy.training as training
 from paretohqd.policy.generation import adapter_digest, load_policy, sample_responses
-from paretohqd.settings import SFTSettings
+from paretohqd.policy.config import SFTSettings
 from paretohqd.policy.training import (NonFiniteLossError, prepare_checkpoints, run_fingerprint,
                                 sft_dataset, train_adapter)
 from tiny_settings import tiny_config, tiny_sampling

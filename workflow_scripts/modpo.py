@@ -5,7 +5,7 @@ from pathlib import Path
 from paretohqd.io import read_table
 from paretohqd.methods.modpo.training import preference_pairs, train_modpo, training_pairs
 from paretohqd.runtime import start
-from paretohqd.settings import MODPOSettings
+from paretohqd.methods.modpo.config import MODPOSettings
 
 log = start(snakemake)
 p = snakemake.params

@@ -10,7 +10,7 @@ from paretohqd.data.offline import sample_prompts
 from paretohqd.rewards.scorers import build_scorer
 from paretohqd.rewards.scoring import log_scored
 from paretohqd.runtime import start
-from paretohqd.settings import MORLHFSettings
+from paretohqd.methods.morlhf.config import MORLHFSettings
 
 log = start(snakemake)
 p = snakemake.params

@@ -6,7 +6,7 @@ from pathlib import Path
 from paretohqd.io import read_table, write_json
 from paretohqd.rewards.training import build_reward_splits, train_reward_model
 from paretohqd.runtime import log_count, phase, start
-from paretohqd.settings import RewardTrainingSettings
+from paretohqd.rewards.config import RewardTrainingSettings
 
 log = start(snakemake)
 p = snakemake.params

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from paretohqd.policy.launch import job_spec, run_sft
 from paretohqd.runtime import start
-from paretohqd.settings import SFTSettings
+from paretohqd.policy.config import SFTSettings
 
 log = start(snakemake)
 p = snakemake.params

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from paretohqd.io import read_json, read_table
-from paretohqd.settings import SFTSettings
+from paretohqd.policy.config import SFTSettings
 from paretohqd.policy.training import train_adapter
 
 

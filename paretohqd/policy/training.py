@@ -27,7 +27,7 @@ from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.policy.generation import CHAT, adapter_digest
 from paretohqd.runtime import log_count, log_phase
-from paretohqd.settings import SFTSettings, TrainerSettings
+from paretohqd.policy.config import SFTSettings, TrainerSettings
 
 
 def sft_dataset(rows: pd.DataFrame, prompt_format: str) -> Dataset:

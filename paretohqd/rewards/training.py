@@ -22,7 +22,7 @@ from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.rewards.labels import JUDGE_PART, RECIPES, REWARD_PART, split_by_prompt
 from paretohqd.rewards.labels import conversation_pairs as conversation_pairs_of
 from paretohqd.rewards.scorers import ClassifierScorer
-from paretohqd.settings import RewardTrainingSettings
+from paretohqd.rewards.config import RewardTrainingSettings
 
 
 def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:

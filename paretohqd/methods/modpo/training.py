@@ -25,7 +25,7 @@ from datasets import Dataset
 from trl import DPOTrainer
 
 from paretohqd.selection import normalise
-from paretohqd.settings import MODPOSettings
+from paretohqd.methods.modpo.config import MODPOSettings
 from paretohqd.policy.training import (fit, load_base, lora_config, run_fingerprint, sft_dataset,
                                 trainer_args)
 

@@ -18,7 +18,7 @@ from datasets import Dataset
 
 from paretohqd.policy.generation import CHAT
 from paretohqd.rewards.scorers import Scorer
-from paretohqd.settings import MORLHFSettings
+from paretohqd.methods.morlhf.config import MORLHFSettings
 from paretohqd.policy.training import fit, load_base, lora_config, run_fingerprint, trainer_args
 
 
