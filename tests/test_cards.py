@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from paretohqd.serving.cards import (
+from paretohqd.publishing.cards import (
     CardFacts,
     DataSet,
     Reward,

@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from paretohqd.serving.hub import copy_adapter, data_set, ensure_tokenizer, measured_rewards
+from paretohqd.publishing.hub import copy_adapter, data_set, ensure_tokenizer, measured_rewards
 
 
 @pytest.fixture()

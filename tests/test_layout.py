@@ -1,10 +1,11 @@
 """The package's layout: folders that mirror the workflow, imported in one direction only.
 
 Layers, lowest first: the shared core (the modules directly under paretohqd/: config, io,
-settings, registry, selection, ...), then the stages' subpackages data, rewards and policy,
-then methods (which build on them), evaluation, and serving (after the run). A module imports
-from its own subpackage, the core and lower layers, never upward nor sideways into another
-subpackage of its layer, and the import graph has no cycles."""
+registry, selection, ...), then the stages' subpackages data, rewards and policy, then methods
+(which build on them, one subpackage per method), evaluation, and after the run serving and
+publishing (hub folders and model cards). A module imports from its own subpackage, the core
+and lower layers, never upward nor sideways into another subpackage of its layer, and the
+import graph has no cycles."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "paretohqd"
 LAYERS = {"": 0, "data": 1, "rewards": 1, "policy": 1, "methods": 2, "evaluation": 3,
-          "serving": 4}
+          "serving": 4, "publishing": 4}
 
 
 def module_name(path: Path, package: Path) -> str:
@@ -85,16 +86,21 @@ def test_import_graph_has_no_cycles():
 
 
 def test_the_layering_check_sees_upward_and_sideways_imports(tmp_path):
-    """The check itself, on a made-up package: evaluation importing serving (upward) and data
-    importing rewards (sideways) are reported; serving importing evaluation is not."""
+    """The check itself, on a made-up package: evaluation importing publishing (upward), data
+    importing rewards and serving importing publishing (sideways) are reported; publishing
+    importing evaluation is not."""
     root = tmp_path / "paretohqd"
     for folder in LAYERS:
         (root / folder).mkdir(parents=True, exist_ok=True)
         (root / folder / "__init__.py").write_text('"""x"""\n')
-    (root / "serving/cards.py").write_text("from paretohqd.evaluation import front\n")
-    (root / "evaluation/front.py").write_text("def f():\n    from paretohqd.serving.cards import x\n")
+    (root / "publishing/cards.py").write_text("from paretohqd.evaluation import front\n")
+    (root / "evaluation/front.py").write_text(
+        "def f():\n    from paretohqd.publishing.cards import x\n")
+    (root / "serving/cli.py").write_text("from paretohqd.publishing import cards\n")
     (root / "data/prompts.py").write_text("import paretohqd.rewards.scorers\n")
     (root / "rewards/scorers.py").write_text("from paretohqd import io\n")
     (root / "io.py").write_text("")
-    assert wrong_imports(graph(root)) == ["paretohqd.data.prompts -> paretohqd.rewards.scorers",
-                                          "paretohqd.evaluation.front -> paretohqd.serving.cards"]
+    assert wrong_imports(graph(root)) == [
+        "paretohqd.data.prompts -> paretohqd.rewards.scorers",
+        "paretohqd.evaluation.front -> paretohqd.publishing.cards",
+        "paretohqd.serving.cli -> paretohqd.publishing"]

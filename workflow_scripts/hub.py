@@ -3,8 +3,8 @@ card with its preference, training data, measured rewards and the command that m
 
 from pathlib import Path
 
-from paretohqd.serving.cards import CardFacts, render_card
-from paretohqd.serving.hub import (
+from paretohqd.publishing.cards import CardFacts, render_card
+from paretohqd.publishing.hub import (
     copy_adapter,
     ensure_tokenizer,
     measured_rewards,

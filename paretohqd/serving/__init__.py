@@ -1,1 +1,1 @@
-"""After the run: the model index, interpolation between trained preferences, merged models, hub folders with model cards, and the paretohqd command."""
+"""After the run: the model index, interpolation between trained preferences, merged models, the server and the paretohqd command."""

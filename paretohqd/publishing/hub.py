@@ -1,5 +1,6 @@
 """Hub-ready model folders: an evaluated adapter's files, a tokenizer and a model card
-(paretohqd/serving/cards.py) in a folder that ``PeftModel.from_pretrained`` and the hub take as is."""
+(paretohqd/publishing/cards.py) in a folder that ``PeftModel.from_pretrained`` and the hub take
+as is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 import pyarrow.parquet as pq
 
-from paretohqd.serving.cards import DataSet, Reward
+from paretohqd.publishing.cards import DataSet, Reward
 
 # PEFT's placeholder card (replaced by ours) and the trainer's pickled arguments (not needed to
 # load the adapter, and a pickle)

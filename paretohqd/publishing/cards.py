@@ -1,6 +1,6 @@
 """Model cards: the README.md (YAML metadata, then text) that makes an adapter folder a Hugging
 Face hub artifact, rendered from what the workflow knows about the model (gathered by
-paretohqd/serving/hub.py). Pure functions: no I/O."""
+paretohqd/publishing/hub.py). Pure functions: no I/O."""
 
 from __future__ import annotations
 
