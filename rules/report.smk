@@ -1,5 +1,23 @@
-# What `snakemake --report` shows beyond the summary's plot and comparison page: every evaluated
-# model's answers to a few fixed test prompts, side by side, and the reward models' metrics.
+# What `snakemake --report` shows beyond the summary's plot and comparison page: the landing
+# page's findings, every evaluated model's answers to a few fixed test prompts, side by side,
+# and the reward models' metrics.
+
+
+# The landing page's findings (report/workflow.rst, the Snakefile's `report:`, includes them):
+# the front figure and each method's hypervolume with its interval, from the summary
+# (paretohqd/evaluation/landing.py).
+rule landing:
+    input:
+        metrics=rules.summary.output.metrics,
+        png=rules.summary.output.png,
+    output:
+        "results/summary/landing.rst",
+    log:
+        "results/logs/landing.log",
+    conda:
+        CORE_ENV
+    script:
+        workflow_file("workflow_scripts/landing.py")
 
 
 rule answers:
