@@ -1,6 +1,8 @@
 # ParetoHqD: offline multi-objective alignment with Pareto high-quality data.
-# Config: config/config.yaml (schema: schemas/config.schema.yaml). Rules live in rules/*.smk;
-# every method's in its own file under rules/methods/ (docs/EXTENDING.md).
+# Config: config/config.yaml (schema: schemas/config.schema.yaml). Rules live in rules/*.smk:
+# common.smk (setup, constants, shared params), registry.smk (the method registry),
+# templates.smk (shared rule bodies), one file per stage, and every method's in its own file
+# under rules/methods/ (docs/EXTENDING.md).
 import glob
 import os
 
@@ -8,7 +10,12 @@ import os
 configfile: os.path.join(workflow.basedir, "config/config.yaml")
 
 
+# the report's landing page: what the run found (rules/report.smk, rule landing)
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
+include: "rules/registry.smk"
 include: "rules/templates.smk"
 include: "rules/data.smk"
 include: "rules/models.smk"
@@ -39,6 +46,8 @@ rule all:
         "results/summary/selection.md",
         "results/models/index.json",
         "results/summary/answers.html",
+        # the report's landing page (report/workflow.rst includes it)
+        "results/summary/landing.rst",
         "results/hub",
         expand(
             "results/reward_models/{objective}/metrics.json",

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from paretohqd.config import ConfigError
 
 PREFERENCE_FIELD = "{pref}"
 NO_PREFERENCE = "none"  # the preference id of a shared (preference-blind) model
+
+
+class EvalPoint(NamedTuple):
+    """One evaluated model: a method at a preference (its id, and its weights or None for a
+    shared model) and a training seed."""
+
+    method: str
+    pref: str
+    seed: int
+    weights: Sequence[float] | None
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,17 @@ class Registry:
         return ([m for m in methods if m.run is None]
                 + [m for run in configured for m in methods if m.run == run])
 
-    def published(self, points: Sequence[tuple[str, str, int, Sequence[float] | None]],
+    def points(self, configured: Sequence[str], preferences: Mapping[str, Sequence[float]],
+               seeds: Sequence[int]) -> list[EvalPoint]:
+        """Every evaluated model of a run: each reported method (``evaluated``) at each of its
+        preferences (``Method.preference_points`` of the configured ``preferences``) and each
+        training seed, seeds innermost."""
+        return [EvalPoint(method.name, pref, seed, weights)
+                for method in self.evaluated(configured)
+                for pref, weights in method.preference_points(preferences).items()
+                for seed in seeds]
+
+    def published(self, points: Sequence[EvalPoint],
                   objectives: Sequence[str]) -> list[dict[str, Any]]:
         """What the model card of every evaluated adapter states, for each evaluated point
         (method, preference id, training seed, weights or None) whose method has an adapter:

@@ -1,3 +1,8 @@
+
+
+include: "functions/data.smk"
+
+
 rule prompts:
     output:
         "results/data/prompts.parquet",
@@ -13,7 +18,7 @@ rule prompts:
         max_test=config["prompts"]["max_test"],
         seed=config["seed"],
     script:
-        "../workflow_scripts/prompts.py"
+        workflow_file("workflow_scripts/prompts.py")
 
 
 # A held-out prompt set (evaluation.heldout_sets): loaded, made disjoint from every prompt of
@@ -35,4 +40,4 @@ rule heldout_prompts:
         recipes=label_recipes(),
         seed=config["seed"],
     script:
-        "../workflow_scripts/heldout_prompts.py"
+        workflow_file("workflow_scripts/heldout_prompts.py")

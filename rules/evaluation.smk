@@ -1,16 +1,15 @@
-# Every registered method's models (paretohqd.registry; rules/methods/) answer the held-out
-# prompts and score their answers with every objective (and every judge: rules/judges.smk), once per training seed (sampling with
-# that seed); the summary turns them into the front (means over seeds and prompts), its
-# hypervolume, the comparison and the plots.
+# Every registered method's models (paretohqd.registry; rules/methods/) answer the test prompts
+# and each held-out prompt set, and score their answers with every objective and every judge
+# (rules/judges.smk), once per training seed (sampling with that seed); the summary turns them
+# into the front (means over seeds and prompts), its hypervolume, the comparison and the plots.
+
+
+include: "functions/evaluation.smk"
 
 
 use rule generate_template as generate_eval with:
     input:
-        unpack(eval_inputs),
-        base_model_input,
-        all_reward_models,
-        all_judge_models,
-        prompts="results/data/prompts.parquet",
+        unpack(get_eval_inputs),
     output:
         responses="results/eval/{method}/seed{seed}/responses/{pref}.parquet",
         scores=score_outputs(
@@ -30,19 +29,13 @@ use rule generate_template as generate_eval with:
         samples_per_prompt=config["evaluation"]["samples_per_prompt"],
         source="eval",
         keep_empty=True,
-        conditioning=eval_conditioning,
-        sampling=eval_sampling(),
+        conditioning=get_eval_conditioning,
+        sampling=eval_sampling_params(),
 
 
 # The same models answer each held-out prompt set (evaluation.heldout_sets) with the same
 # sampling settings and seed, scored by every objective and judge.
 use rule generate_eval as generate_heldout with:
-    input:
-        unpack(eval_inputs),
-        base_model_input,
-        all_reward_models,
-        all_judge_models,
-        prompts="results/data/heldout/{heldout}.parquet",
     output:
         responses="results/heldout/{heldout}/{method}/seed{seed}/responses/{pref}.parquet",
         scores=score_outputs(
@@ -61,7 +54,7 @@ use rule generate_eval as generate_heldout with:
 
 rule summary:
     input:
-        unpack(summary_input),
+        unpack(get_summary_input),
     output:
         front="results/summary/front.csv",
         front_judged="results/summary/front_judged.csv",
@@ -86,7 +79,7 @@ rule summary:
     params:
         **summary_params(),
     script:
-        "../workflow_scripts/summary.py"
+        workflow_file("workflow_scripts/summary.py")
 
 
 # Each method's training budget and compute (work seconds, tokens, FLOPs), the shared costs in
@@ -95,7 +88,7 @@ rule summary:
 rule compute:
     input:
         metrics=rules.summary.output.metrics,
-        benchmarks=compute_benchmarks,
+        benchmarks=get_compute_benchmarks,
     output:
         csv="results/summary/compute.csv",
         md="results/summary/compute.md",
@@ -119,7 +112,7 @@ rule compute:
         seeds=SEEDS,
         compute_reference=config["summary"]["compute_reference"],
     script:
-        "../workflow_scripts/compute.py"
+        workflow_file("workflow_scripts/compute.py")
 
 
 # What each selected training set holds (size, Pareto layer, normalised rewards, distance to
@@ -143,7 +136,7 @@ rule selection_diagnostics:
         sets=training_sets(),
         reference_point=config["summary"]["reference_point"],
     script:
-        "../workflow_scripts/selection_diagnostics.py"
+        workflow_file("workflow_scripts/selection_diagnostics.py")
 
 
 # One held-out set graded as the test set is (front, hypervolume with paired intervals,
@@ -152,7 +145,7 @@ rule selection_diagnostics:
 # (paretohqd/evaluation/heldout.py).
 rule heldout_summary:
     input:
-        unpack(heldout_summary_input),
+        unpack(get_heldout_summary_input),
     output:
         front="results/summary/heldout/{heldout}/front.csv",
         front_judged="results/summary/heldout/{heldout}/front_judged.csv",
@@ -179,7 +172,7 @@ rule heldout_summary:
         **summary_params(),
         name=lambda wc: wc.heldout,
     script:
-        "../workflow_scripts/heldout_summary.py"
+        workflow_file("workflow_scripts/heldout_summary.py")
 
 
 # Every method's hypervolume on the test prompts and on each held-out set, and the drop with
@@ -202,4 +195,4 @@ rule heldout_drops:
     params:
         level=config["summary"]["confidence"],
     script:
-        "../workflow_scripts/heldout_drops.py"
+        workflow_file("workflow_scripts/heldout_drops.py")

@@ -3,13 +3,16 @@
 # the command that made it) into results/hub/<method>/seed<seed>/<pref>/. After the summary,
 # which measures the rewards; one job for every model, as any change that re-runs one of them
 # re-runs the summary, and with it all.
-from paretohqd.serving.cards import reproduce_command, reward_model_names
+from paretohqd.publishing.cards import reproduce_command, reward_model_names
+
+
+include: "functions/hub.smk"
 
 
 rule hub:
     input:
-        unpack(hub_input),
-        base_model_input,
+        unpack(get_hub_input),
+        get_base_model,
     output:
         directory("results/hub"),
     log:
@@ -17,7 +20,7 @@ rule hub:
     conda:
         TORCH_ENV
     params:
-        models=hub_models(),
+        models=published_models(),
         reward_models=reward_model_names(
             config["objectives"],
             {name: reward_model_dir(name) for name in TRAINED_OBJECTIVES},
@@ -35,4 +38,4 @@ rule hub:
             os.getcwd(),
         ),
     script:
-        "../workflow_scripts/hub.py"
+        workflow_file("workflow_scripts/hub.py")

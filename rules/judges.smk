@@ -13,20 +13,18 @@ use rule reward_model as judge_model with:
         "results/logs/judge_model/{objective}.log",
     benchmark:
         "results/benchmarks/judge_model/{objective}.tsv"
+    # the reward model's params, but for these
     params:
-        recipe=lambda wc: OBJECTIVES[wc.objective]["train_recipe"],
         base=config["evaluation"]["judges"]["base"] or config["reward_training"]["base"],
-        test_fraction=config["reward_training"]["test_fraction"],
         conversation_pairs=False,
-        settings=asdict(RewardTrainingSettings.from_config(config)),
         scratch="scratch/judge_model/{objective}",
         part="judge",
         judge_fraction=JUDGE_FRACTION,
 
 
-rule judge_offline:
+use rule score as judge_offline with:
     input:
-        all_judge_models,
+        get_judge_models,
         responses="results/offline/scored.parquet",
     output:
         judge_outputs("results/judges/offline/{objective}.parquet"),
@@ -34,15 +32,5 @@ rule judge_offline:
         "results/logs/judge_offline.log",
     benchmark:
         "results/benchmarks/judge_offline/judge_offline.tsv"
-    conda:
-        TORCH_ENV
-    threads: TORCH_THREADS
-    resources:
-        gpu=GPUS,
     params:
         scorers=judge_scorers(),
-        batch_size=config["scoring"]["batch_size"],
-        max_length=config["scoring"]["max_length"],
-        device=config["device"],
-    script:
-        "../workflow_scripts/score.py"

@@ -1,4 +1,7 @@
-from paretohqd.settings import RewardTrainingSettings
+from paretohqd.rewards.config import RewardTrainingSettings
+
+
+include: "functions/models.smk"
 
 
 rule base_model:
@@ -15,7 +18,7 @@ rule base_model:
         source=config["base_model"]["source"],
         gguf_file=config["base_model"]["gguf_file"],
     script:
-        "../workflow_scripts/base_model.py"
+        workflow_file("workflow_scripts/base_model.py")
 
 
 rule reward_model:
@@ -34,7 +37,7 @@ rule reward_model:
         TORCH_ENV
     threads: TORCH_THREADS
     resources:
-        gpu=GPUS,
+        **TORCH_RESOURCES,
     params:
         recipe=lambda wc: OBJECTIVES[wc.objective]["train_recipe"],
         base=config["reward_training"]["base"],
@@ -43,6 +46,6 @@ rule reward_model:
         settings=asdict(RewardTrainingSettings.from_config(config)),
         scratch="scratch/reward_model/{objective}",
         part="reward",
-        judge_fraction=reward_label_fraction,
+        judge_fraction=get_reward_label_fraction,
     script:
-        "../workflow_scripts/reward_model.py"
+        workflow_file("workflow_scripts/reward_model.py")

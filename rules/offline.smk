@@ -1,3 +1,8 @@
+
+
+include: "functions/offline.smk"
+
+
 use rule generate_template as generate_offline with:
     output:
         "results/offline/responses/shard{shard}.parquet",
@@ -18,9 +23,12 @@ use rule generate_template as generate_offline with:
         seed=lambda wc: config["seed"] + int(wc.shard),
 
 
+# Scores answers with reward models (rule judge_offline reuses it for the judges): input
+# `responses` (row_id, prompt, response) and the scorer models, params.scorers
+# ({objective: scorer_spec}), one output per scorer in its order.
 rule score:
     input:
-        reward_model_input,
+        get_reward_model,
         responses="results/offline/responses/{part}.parquet",
     output:
         "results/offline/scores/{objective}/{part}.parquet",
@@ -32,14 +40,14 @@ rule score:
         TORCH_ENV
     threads: TORCH_THREADS
     resources:
-        gpu=GPUS,
+        **TORCH_RESOURCES,
     params:
         scorers=lambda wc: {wc.objective: scorer_spec(wc.objective)},
         batch_size=config["scoring"]["batch_size"],
         max_length=config["scoring"]["max_length"],
         device=config["device"],
     script:
-        "../workflow_scripts/score.py"
+        workflow_file("workflow_scripts/score.py")
 
 
 use rule scored_table_template as scored_offline with:

@@ -3,6 +3,9 @@
 # and the reward models' metrics.
 
 
+include: "functions/report.smk"
+
+
 # The landing page's findings (report/workflow.rst, the Snakefile's `report:`, includes them):
 # the front figure and each method's hypervolume with its interval, from the summary
 # (paretohqd/evaluation/landing.py).
@@ -22,7 +25,7 @@ rule landing:
 
 rule answers:
     input:
-        unpack(answer_files),
+        unpack(get_answer_files),
     output:
         report(
             "results/summary/answers.html",
@@ -35,11 +38,11 @@ rule answers:
         CORE_ENV
     params:
         objectives=list(OBJECTIVES),
-        points=answer_points(),
+        points=plain_points(answer_points()),
         prompts=config["report"]["prompts"],
         seed=SEEDS[0],
     script:
-        "../workflow_scripts/answers.py"
+        workflow_file("workflow_scripts/answers.py")
 
 
 rule reward_models_page:
@@ -62,4 +65,4 @@ rule reward_models_page:
     params:
         base=config["reward_training"]["base"],
     script:
-        "../workflow_scripts/reward_models_page.py"
+        workflow_file("workflow_scripts/reward_models_page.py")

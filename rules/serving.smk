@@ -2,6 +2,9 @@
 # (generate, export), so that the CLI never reads the workflow.
 
 
+include: "functions/serving.smk"
+
+
 rule model_index:
     output:
         "results/models/index.json",
@@ -12,4 +15,4 @@ rule model_index:
     params:
         index=model_index_params(),
     script:
-        "../workflow_scripts/model_index.py"
+        workflow_file("workflow_scripts/model_index.py")

@@ -2,16 +2,17 @@
 # (its output pattern matches no file); rules reuse one with
 #   use rule <template> as <rule> with:
 # giving input, output, log, benchmark and the params that differ (params merge by name).
-# Script paths are absolute (workflow_file), as `use rule` resolves relative ones from the
-# reusing file; environments are common.smk's CORE_ENV and TORCH_ENV, absolute too.
+# Script and environment paths are absolute (workflow_file, CORE_ENV, TORCH_ENV), as `use rule`
+# resolves relative ones from the reusing file.
 
 
 # Rules give input `data` (a table with prompt and response) and, to continue one, `adapter`;
-# params.settings defaults to sft.steps steps; the training seed is the job's {seed}.
+# params.settings defaults to sft.steps steps (get_sft_settings); the training seed is the
+# job's {seed}.
 rule sft_template:
     """LoRA SFT of the base model (or of an adapter) on prompt/response rows."""
     input:
-        base_model_input,
+        get_base_model,
     output:
         directory("templates/sft/{never,(?!)}"),
     log:
@@ -22,12 +23,12 @@ rule sft_template:
         TORCH_ENV
     threads: TRAIN_THREADS
     resources:
-        gpu=TRAIN_GPUS,
+        **TRAIN_RESOURCES,
     params:
         **policy_source(),
-        settings=sft_settings(config["sft"]["steps"]),
+        settings=get_sft_settings(config["sft"]["steps"]),
         launch=launch_params(),
-        checkpoints=checkpoint_dir,
+        checkpoints=get_checkpoint_dir,
     script:
         workflow_file("workflow_scripts/sft.py")
 
@@ -38,7 +39,7 @@ rule sft_template:
 rule generate_template:
     """Sample responses to prompts from the base model (with an adapter, if any)."""
     input:
-        base_model_input,
+        get_base_model,
         prompts="results/data/prompts.parquet",
     output:
         "templates/generate/{never,(?!)}.parquet",
@@ -50,14 +51,14 @@ rule generate_template:
         TORCH_ENV
     threads: TORCH_THREADS
     resources:
-        gpu=GPUS,
+        **TORCH_RESOURCES,
     params:
         **policy_params(),
         samples_per_prompt=1,
         include_references=False,
         keep_empty=False,
         sampling=config["generation"],
-        seed=job_seed,
+        seed=get_job_seed,
     script:
         workflow_file("workflow_scripts/generate.py")
 
@@ -98,7 +99,7 @@ rule scored_table_template:
 rule merge_template:
     """The exact weighted merge of LoRA adapters into one (paretohqd/policy/merging.py)."""
     input:
-        base_model_input,
+        get_base_model,
     output:
         directory("templates/merge/{never,(?!)}"),
     log:
@@ -110,4 +111,4 @@ rule merge_template:
     params:
         model=base_model_path(),
     script:
-        workflow_file("workflow_scripts/soup.py")
+        workflow_file("workflow_scripts/merge_adapters.py")

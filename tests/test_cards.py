@@ -68,10 +68,10 @@ def test_body_states_data_recipe_intervals_and_command():
 
 def test_gguf_base_and_prompt_conditioning_are_explained():
     card = render_card(facts(gguf_file="m.Q4.gguf", conditioning={
-        "function": "paretohqd.methods.ric.conditioning:condition_prompts", "input": "results/ric/stats.json",
+        "function": "paretohqd.methods.ric:condition_prompts", "input": "results/ric/stats.json",
         "options": {"map": "l2"}}))
     assert "from_pretrained('org/base', gguf_file='m.Q4.gguf')" in card
-    assert "`paretohqd.methods.ric.conditioning:condition_prompts` (options {'map': 'l2'}" in card
+    assert "`paretohqd.methods.ric:condition_prompts` (options {'map': 'l2'}" in card
 
 
 def test_reproduce_command_is_relative_inside_the_workdir(tmp_path):

@@ -28,7 +28,7 @@ def test_rics_desired_rewards_by_hand(tmp_path):
     """l2 map at (1, 0), (0.5, 0.5), (0.25, 0.75) in z-units (test_ric: 4.2/-4.2, 1.7/1.7,
     -1.5/3.8), back through z * std + mean: h = 1 + 2 z, u = -1 + 0.5 z."""
     write_json(STATS, tmp_path / "stats.json")
-    targets = {"ric": {"function": "paretohqd.methods.ric.conditioning:desired_rewards",
+    targets = {"ric": {"function": "paretohqd.methods.ric:desired_rewards",
                        "input": str(tmp_path / "stats.json"), "options": {"map": "l2"}}}
     asked = desired_rewards(_front([(0, 0)] * 3), ["h", "u"], targets)
     assert set(asked) == {"ric"}

@@ -1,7 +1,8 @@
 """ParetoHqD's configured stage-2 sizes and the recipes its model cards state
 (paretohqd/methods/paretohqd/config.py)."""
 
-from paretohqd.methods.paretohqd.config import stage1_recipe, stage2_k, stage2_steps, variant_recipe
+from paretohqd.methods.paretohqd.config import (stage1_recipe, stage2_frame, stage2_k, stage2_steps,
+                                             variant_recipe)
 from tiny_settings import tiny_config
 
 
@@ -30,3 +31,11 @@ def test_recipes_name_the_pool_layers_only_for_modes_that_use_them():
     on_sft = variant_recipe(config, "direction", ["shared"], False, ["sft"])
     assert on_sft["stage 1"] == "the sft model (every offline row)"
     assert "stage-1 k" not in on_sft and on_sft["Pareto layers"] == "auto"
+
+
+def test_stage2_frame_is_the_offline_stats_or_table_or_its_own_pool():
+    assert stage2_frame(tiny_config(stage2={"frame": "pool"})) is None
+    assert stage2_frame(tiny_config(stage2={"frame": "offline"},
+                                    selection={"frame_quantile": 0.0})) == "stats"
+    assert stage2_frame(tiny_config(stage2={"frame": "offline"},
+                                    selection={"frame_quantile": 0.05})) == "table"

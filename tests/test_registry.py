@@ -3,7 +3,7 @@
 import pytest
 
 from paretohqd.config import ConfigError
-from paretohqd.registry import Conditioning, Method, Registry
+from paretohqd.registry import Conditioning, EvalPoint, Method, Registry
 
 
 def registry() -> Registry:
@@ -63,6 +63,17 @@ def test_preference_points_own_or_configured_or_none():
     assert methods["steered"].preference_points(configured) == configured
     assert methods["blind"].preference_points(configured) == {"none": None}
     assert methods["between"].preference_points(configured) == {"p050_050": [0.5, 0.5]}
+
+
+def test_points_are_every_evaluated_method_at_its_preferences_and_each_seed():
+    configured = {"p000_100": [0.0, 1.0], "p100_000": [1.0, 0.0]}
+    points = registry().points(["blind", "full"], configured, [7, 8])
+    assert points[:3] == [EvalPoint("base", "none", 7, None), EvalPoint("base", "none", 8, None),
+                          EvalPoint("blind", "none", 7, None)]
+    assert points[4] == EvalPoint(method="full", pref="p000_100", seed=7, weights=[0.0, 1.0])
+    assert [(p.method, p.pref) for p in points[4::2]] == [
+        ("full", "p000_100"), ("full", "p100_000"), ("early", "p000_100"), ("early", "p100_000")]
+    assert len(points) == 2 * (1 + 1 + 2 + 2)
 
 
 def test_published_models_fill_each_adapter_and_training_set_for_its_point():

@@ -7,7 +7,7 @@ from paretohqd.io import write_json
 from paretohqd.registry import load_function
 from paretohqd.methods.ric.conditioning import (conditioned_prompt, desired_scores, reward_stats,
                                                 sample_goals, training_rows)
-from paretohqd.methods.ric.config import online_source, round_seed
+from paretohqd.methods.ric.config import online_rounds, online_source, round_seed
 from paretohqd.methods.ric.online import online_rows, rejection_sample, replay_rows
 
 TABLE = pd.DataFrame({"row_id": ["a", "b", "c"], "prompt": ["Hi?", "Bye?", "Why?"],
@@ -101,7 +101,7 @@ def test_conditioning_by_name_writes_one_preference_or_rics_goals(tmp_path):
              "u": {"low": -2.0, "high": 0.0, "goal_low": -2.0, "goal_high": 0.0}}
     path = tmp_path / "stats.json"
     write_json(stats, path)
-    condition = load_function("paretohqd.methods.ric.conditioning:condition_prompts")
+    condition = load_function("paretohqd.methods.ric:condition_prompts")
     assert condition(["Hi?", "Why?"], [0.25, 0.75], ["h", "u"], path, 0, map="linear") == [
         "Hi? <h> 0.0 <u> -0.5", "Why? <h> 0.0 <u> -0.5"]
     assert condition(["Hi?"], [0.25, 0.75], ["h", "u"], path, 0) == ["Hi? <h> 0.3 <u> -0.1"]
@@ -170,3 +170,8 @@ def test_online_rows_replay_then_every_rounds_kept_answers():
         "A?", {"h": z, "u": (4.0 - stats["u"]["mean"]) / stats["u"]["std"]})
     with pytest.raises(ValueError, match="at least one round"):
         online_rows([], offline, rows, ["h", "u"], stats, 0.7, 2, seed=5)
+
+
+def test_online_rounds_count_from_one_and_are_none_without_the_online_stage():
+    assert online_rounds({"online": True, "online_rounds": 2}) == [1, 2]
+    assert online_rounds({"online": False, "online_rounds": 2}) == []

@@ -171,7 +171,7 @@ def complete_checkpoints(folder: Path) -> list[int]:
 
 
 def scratch(workdir: Path, output: str) -> Path:
-    """A training job's checkpoint folder (rules/common.smk: ``checkpoint_dir``)."""
+    """A training job's checkpoint folder (rules/common.smk: ``get_checkpoint_dir``)."""
     return workdir / "scratch" / Path(output).relative_to("results")
 
 

@@ -1,8 +1,10 @@
 """The workflow itself: lint, formatting, dry runs of every config, a real run on a tiny slice,
 and a method added in one rules file."""
 
+import base64
 import filecmp
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -12,6 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from paretohqd.evaluation.landing import format_interval
 from paretohqd.methods.ric.conditioning import desired_scores
 from paretohqd.selection import direction_distances
 from pipeline_checks import (
@@ -297,7 +300,7 @@ def test_tiny_run_trains_each_modpo_adapter_for_its_own_preference(tiny_run, tmp
     check_modpo_retraining(tiny_run, config, "p100_000", 42, tmp_path)
 
 
-RIC_CONDITIONING = {"function": "paretohqd.methods.ric.conditioning:condition_prompts"}
+RIC_CONDITIONING = {"function": "paretohqd.methods.ric:condition_prompts"}
 
 
 @pytest.mark.e2e
@@ -470,7 +473,7 @@ SFT_RULES = {"sft_stage1", "sft_stage2", "sft_full", "sft_objective", "sft_ric",
 
 @pytest.mark.parametrize("device, processes", [("cpu", 1), ("cpu", 2), ("cuda", 1), ("cuda", 2)])
 def test_device_rules_ask_for_gpus_only_on_cuda(tmp_path, device, processes):
-    """As README's "On a GPU workstation" promises: with `device: cuda` every rule that loads a
+    """As docs/USAGE.md's "On a GPU workstation" promises: with `device: cuda` every rule that loads a
     model on the device asks for one `gpu` (the SFT rules for `accelerate.num_processes`), so
     `--resources gpu=N` queues them; on the CPU no job asks for one. (Snakemake caps a job's
     request at the available amount: the default profile offers one GPU, so ask for four.)"""
@@ -620,7 +623,7 @@ def test_tiny_run_publishes_every_evaluated_adapter_for_the_hub(tiny_run):
     assert "| stage-1 k | 4 |" in card and "2 held-out test prompts" in card
     assert f"--configfile {TINY}" in card
     assert card_metadata((hub / "sft/seed42/none/README.md").read_text())["preference"] is None
-    assert "paretohqd.methods.ric.conditioning:condition_prompts" in (hub / "ric/seed42/p000_100/README.md").read_text()
+    assert "paretohqd.methods.ric:condition_prompts" in (hub / "ric/seed42/p000_100/README.md").read_text()
 
     base = AutoModelForCausalLM.from_pretrained(results / "models/base")
     model = PeftModel.from_pretrained(base, folder)
@@ -651,6 +654,7 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
         assert category in page
     assert "rulegraph" in page and '"hub"' in page and '"answers"' in page
     assert '"reward_models_page"' in page
+    check_landing_page(page, workdir)
     comparison = (workdir / "results/summary/comparison.html").read_text()
     assert comparison.count("<tr>") == 1 + 8  # a header, base, sft, 6 more methods
     compute = (workdir / "results/summary/compute.html").read_text()
@@ -660,6 +664,29 @@ def test_tiny_run_report_has_front_answers_reward_models_comparison_and_rule_gra
     assert reward_models.count("<tr>") == 1 + 4  # a header, harmless and helpful, two parts
     for part in ("reward", "judge"):
         assert f"<th>harmless</th><td>{part}</td><td>pyrit_harm</td>" in reward_models
+
+
+def check_landing_page(page: str, workdir) -> None:
+    """The report opens on what the run found (report/workflow.rst with rule landing's
+    fragment), beside the rule graph: the front figure inlined, every method's hypervolume
+    with its interval, and links that open the answers page and the categories."""
+    description = json.loads(re.search(r'^[ \t]*var workflow_desc = (".*");$', page,
+                                       re.M).group(1))
+    results = json.loads(re.search(r"^[ \t]*var results = (\{.*\});$", page, re.M).group(1))
+    assert "<h1 class=\"title\">ParetoHqD: what this run found</h1>" in description
+    assert "system-message" not in description  # every link and include resolved
+    figure = re.search(r'src="data:image/png;base64,([^"]+)"', description).group(1)
+    assert base64.b64decode(figure) == (workdir / "results/summary/front.png").read_bytes()
+    metrics = json.loads((workdir / "results/summary/metrics.json").read_text())
+    for method, entry in metrics["methods"].items():
+        assert f"<tt class=\"docutils literal\">{method}</tt>" in description
+        assert format_interval(entry["hypervolume"], *entry["hypervolume_ci"]) in description
+    assert "paired bootstrap (1000 resamples) that draws the 2 test prompts" in description
+    link = re.search(r"javascript:app.showResultInfo\('([^']+)'\)\">answers.html</a>",
+                     description).group(1)
+    assert link == "results/summary/answers.html" and results[link]["name"] == "answers.html"
+    for category in ("Front", "Answers", "Compute", "Reward%20models"):
+        assert f"javascript:app.showCategory('{category}')" in description
 
 
 @pytest.mark.e2e

@@ -16,14 +16,13 @@ with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     # with stage2.frame offline: the offline stats.json, or with a frame quantile the offline
     # table itself (its quantiles are not in the stats)
-    frames = snakemake.input.get("frame")
-    if not frames:
-        frame = None
-    elif frames[0].endswith(".json"):
-        frame = read_json(frames[0])["rewards"]
-    else:
-        offline = read_table(frames[0], required=s["objectives"])
+    if snakemake.input.get("frame_stats"):
+        frame = read_json(snakemake.input.frame_stats[0])["rewards"]
+    elif snakemake.input.get("frame_table"):
+        offline = read_table(snakemake.input.frame_table[0], required=s["objectives"])
         frame = table_frame(offline, s["objectives"], s.get("frame_quantile", 0.0))
+    else:
+        frame = None
     rows = select_rows(table, **s, frame=frame)
 for warning in caught:
     log.warning("%s", warning.message)

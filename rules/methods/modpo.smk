@@ -1,11 +1,11 @@
 # MODPO: per preference, DPO on pairs ranked by the main objective with the other objectives'
-# weighted reward difference as the margin (paretohqd/methods/modpo.py).
-from paretohqd.settings import MODPOSettings
+# weighted reward difference as the margin (paretohqd/methods/modpo/).
+from paretohqd.methods.modpo.config import MODPOSettings
 
 
 rule train_modpo:
     input:
-        base_model_input,
+        get_base_model,
         data="results/offline/scored.parquet",
     output:
         directory("results/modpo/seed{seed}/{pref}/adapter"),
@@ -17,16 +17,16 @@ rule train_modpo:
         TORCH_ENV
     threads: TORCH_THREADS
     resources:
-        gpu=GPUS,
+        **TORCH_RESOURCES,
     params:
         **policy_source(),
-        settings=lambda wc: asdict(MODPOSettings.from_config(config, job_seed(wc))),
+        settings=lambda wc: asdict(MODPOSettings.from_config(config, get_job_seed(wc))),
         objectives=list(OBJECTIVES),
         weights=lambda wc: PREFERENCES[wc.pref],
         normalisation=config["selection"]["normalisation"],
-        checkpoints=checkpoint_dir,
+        checkpoints=get_checkpoint_dir,
     script:
-        "../../workflow_scripts/modpo.py"
+        workflow_file("workflow_scripts/modpo.py")
 
 
 register_method(

@@ -1,13 +1,13 @@
 # MORLHF: per preference, online RL (GRPO) on the reward w . r with the reward models as reward
-# functions (paretohqd/methods/morlhf.py). Its generation happens inside its GRPO steps, so all of its
+# functions (paretohqd/methods/morlhf/). Its generation happens inside its GRPO steps, so all of its
 # compute is training.
-from paretohqd.settings import MORLHFSettings
+from paretohqd.methods.morlhf.config import MORLHFSettings
 
 
 rule train_morlhf:
     input:
-        base_model_input,
-        all_reward_models,
+        get_base_model,
+        get_reward_models,
         prompts="results/data/prompts.parquet",
         stats="results/offline/stats.json",
     output:
@@ -20,16 +20,16 @@ rule train_morlhf:
         TORCH_ENV
     threads: TORCH_THREADS
     resources:
-        gpu=GPUS,
+        **TORCH_RESOURCES,
     params:
         **policy_source(),
-        settings=lambda wc: asdict(MORLHFSettings.from_config(config, job_seed(wc))),
+        settings=lambda wc: asdict(MORLHFSettings.from_config(config, get_job_seed(wc))),
         scorers={name: scorer_spec(name) for name in OBJECTIVES},
         scoring=config["scoring"],
         weights=lambda wc: PREFERENCES[wc.pref],
-        checkpoints=checkpoint_dir,
+        checkpoints=get_checkpoint_dir,
     script:
-        "../../workflow_scripts/morlhf.py"
+        workflow_file("workflow_scripts/morlhf.py")
 
 
 register_method(

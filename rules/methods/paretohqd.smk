@@ -3,8 +3,9 @@
 # (stage 2). Each variant is one `methods:` entry and one chain under results/<variant>/: the
 # stage-1 selections are shared, everything from stage-1 training on runs per training seed
 # (results/<variant>/seed<seed>/).
-from paretohqd.methods.paretohqd import (
+from paretohqd.methods.paretohqd.config import (
     stage1_recipe,
+    stage2_frame,
     stage2_k,
     stage2_steps,
     variant_recipe,
@@ -21,36 +22,31 @@ REPRESENTATIVES = representatives(PREFERENCES, len(OBJECTIVES))
 # who writes the stage-2 pool (the M+1 representative stage-1 models, or the one shared
 # model); whether stage 2 also trains on the stage-1 set; and the method whose run is its
 # stage 1, if not its own (paretohqd_fulldata: the `sft` model, SFT on all offline data).
+OWN_STAGE1 = "results/{variant}/seed{seed}/{pref}/stage1/adapter"
 PARETOHQD = {
-    "paretohqd": {
-        "mode": config["selection"]["mode"],
-        "stage1": "results/paretohqd/seed{seed}/{pref}/stage1/adapter",
+    variant: {
+        "mode": mode,
+        "stage1": OWN_STAGE1.replace("{variant}", variant),
         "generators": REPRESENTATIVES,
         "mix_stage1": config["stage2"]["mix_stage1"],
         "stands_on": [],
-    },
-    "paretohqd_linear": {
-        "mode": LINEAR_POOL,
-        "stage1": "results/paretohqd_linear/seed{seed}/{pref}/stage1/adapter",
-        "generators": REPRESENTATIVES,
-        "mix_stage1": config["stage2"]["mix_stage1"],
-        "stands_on": [],
-    },
-    "paretohqd_linear_all": {
-        "mode": LINEAR,
-        "stage1": "results/paretohqd_linear_all/seed{seed}/{pref}/stage1/adapter",
-        "generators": REPRESENTATIVES,
-        "mix_stage1": config["stage2"]["mix_stage1"],
-        "stands_on": [],
-    },
-    "paretohqd_fulldata": {
-        "mode": config["selection"]["mode"],
-        "stage1": "results/sft/seed{seed}/adapter",
-        "generators": [SHARED],
-        "mix_stage1": False,
-        "stands_on": ["sft"],
-    },
+    }
+    for variant, mode in [
+        ("paretohqd", config["selection"]["mode"]),
+        ("paretohqd_linear", LINEAR_POOL),
+        ("paretohqd_linear_all", LINEAR),
+    ]
 }
+PARETOHQD["paretohqd_fulldata"] = {
+    "mode": config["selection"]["mode"],
+    "stage1": "results/sft/seed{seed}/adapter",
+    "generators": [SHARED],
+    "mix_stage1": False,
+    "stands_on": ["sft"],
+}
+# stage2.frame offline: stage 2 normalises with the offline data's frame, from its statistics
+# or (with selection.frame_quantile) from its table (stage2_frame); else from its own pool
+STAGE2_FRAME = stage2_frame(config)
 
 
 wildcard_constraints:
@@ -73,7 +69,7 @@ use rule select_template as select_stage1 with:
 
 use rule sft_template as sft_stage1 with:
     input:
-        base_model_input,
+        get_base_model,
         data=rules.select_stage1.output[0],
     output:
         directory("results/{variant}/seed{seed}/{pref}/stage1/adapter"),
@@ -85,8 +81,8 @@ use rule sft_template as sft_stage1 with:
 
 use rule generate_template as generate_stage2 with:
     input:
-        base_model_input,
-        all_reward_models,
+        get_base_model,
+        get_reward_models,
         prompts="results/data/prompts.parquet",
         adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(
             pref=wc.gen, seed=wc.seed
@@ -131,16 +127,9 @@ use rule scored_table_template as scored_stage2 with:
 use rule select_template as select_stage2 with:
     input:
         table=rules.scored_stage2.output.table,
-        # stage2.frame offline: normalise with the offline data's statistics (its quantiles
-        # with selection.frame_quantile, from the table itself)
-        frame=(
-            []
-            if config["stage2"]["frame"] != "offline"
-            else (
-                ["results/offline/scored.parquet"]
-                if config["selection"]["frame_quantile"]
-                else ["results/offline/stats.json"]
-            )
+        frame_stats=(["results/offline/stats.json"] if STAGE2_FRAME == "stats" else []),
+        frame_table=(
+            ["results/offline/scored.parquet"] if STAGE2_FRAME == "table" else []
         ),
         mix=lambda wc: (
             expand(rules.select_stage1.output[0], variant=wc.variant, pref=wc.pref)
@@ -159,7 +148,7 @@ use rule select_template as select_stage2 with:
 
 use rule sft_template as sft_stage2 with:
     input:
-        base_model_input,
+        get_base_model,
         data=rules.select_stage2.output[0],
         adapter=lambda wc: PARETOHQD[wc.variant]["stage1"].format(
             pref=wc.pref, seed=wc.seed
@@ -171,14 +160,14 @@ use rule sft_template as sft_stage2 with:
     benchmark:
         "results/benchmarks/sft_stage2/{variant}/seed{seed}/{pref}.tsv"
     params:
-        settings=sft_settings(STAGE2_STEPS),
+        settings=get_sft_settings(STAGE2_STEPS),
 
 
 # paretohqd_stage1 reports paretohqd's stage-1 models (the "stage 1 alone" ablation) when it is
 # listed in `methods`; its models are trained by the paretohqd run anyway. A variant's compute:
 # both stages' training and its stage-2 pool (generation and scoring), or the run it stands on
 # in place of its stage 1. Model cards state how each chose and trained its sets
-# (paretohqd/methods/paretohqd.py).
+# (paretohqd/methods/paretohqd/config.py).
 register_method(
     "paretohqd_stage1",
     model=PARETOHQD["paretohqd"]["stage1"],

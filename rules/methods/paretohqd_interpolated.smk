@@ -14,7 +14,7 @@ NEIGHBOURS = {pref: merge for pref, (merge, _) in MERGE_PLAN.items()}
 
 use rule merge_template as interpolate with:
     input:
-        base_model_input,
+        get_base_model,
         adapters=lambda wc: [
             REGISTRY["paretohqd"].model.format(pref=pref, seed=wc.seed)
             for pref, _ in NEIGHBOURS[wc.pref]

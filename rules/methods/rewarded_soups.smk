@@ -1,7 +1,7 @@
 # Rewarded soups (offline variant): one LoRA per objective on its top offline rows, then per
 # preference the weighted interpolation of those adapters (paretohqd/policy/merging.py). The top-k rows
 # are shared; adapters and soups are per training seed.
-from paretohqd.methods.rewarded_soups import epoch_matched_rows
+from paretohqd.methods.rewarded_soups.config import epoch_matched_rows
 from paretohqd.selection import LINEAR
 
 SOUPS = config["baselines"]["rewarded_soups"]
@@ -28,7 +28,7 @@ use rule select_template as select_objective with:
 
 use rule sft_template as sft_objective with:
     input:
-        base_model_input,
+        get_base_model,
         data="results/rewarded_soups/objectives/{objective}/data.parquet",
     output:
         directory("results/rewarded_soups/seed{seed}/objectives/{objective}/adapter"),
@@ -37,12 +37,12 @@ use rule sft_template as sft_objective with:
     benchmark:
         "results/benchmarks/sft_objective/seed{seed}/{objective}.tsv"
     params:
-        settings=sft_settings(SOUP_STEPS),
+        settings=get_sft_settings(SOUP_STEPS),
 
 
 use rule merge_template as soup with:
     input:
-        base_model_input,
+        get_base_model,
         adapters=expand(
             rules.sft_objective.output[0], objective=OBJECTIVES, allow_missing=True
         ),

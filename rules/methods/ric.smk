@@ -1,10 +1,15 @@
 # Rewards-in-Context: one LoRA on every offline row with its z-scored rewards written into the
-# prompt, steered per preference at inference (paretohqd/methods/ric.py). With baselines.ric.online,
+# prompt, steered per preference at inference (paretohqd/methods/ric/). With baselines.ric.online,
 # its online stage: multi-objective rejection sampling of its own answers, then more SFT. The
 # training data is shared; the LoRA and its online stage are per training seed.
-from paretohqd.methods.ric import online_source as ric_online_source
-from paretohqd.methods.ric import round_seed as ric_round_seed
+from paretohqd.methods.ric.config import online_source as ric_online_source
+from paretohqd.methods.ric.config import online_rounds
+from paretohqd.methods.ric.config import round_seed as ric_round_seed
 from paretohqd.registry import Conditioning
+
+
+include: "../functions/ric.smk"
+
 
 RIC = config["baselines"]["ric"]
 # how every RiC generation writes the desired rewards into the prompt
@@ -28,12 +33,12 @@ rule ric_data:
         reference=RIC["reference"],
         seed=config["seed"],
     script:
-        "../../workflow_scripts/ric_data.py"
+        workflow_file("workflow_scripts/ric_data.py")
 
 
 use rule sft_template as sft_ric with:
     input:
-        base_model_input,
+        get_base_model,
         data=rules.ric_data.output.data,
     output:
         directory("results/ric/seed{seed}/adapter"),
@@ -42,27 +47,28 @@ use rule sft_template as sft_ric with:
     benchmark:
         "results/benchmarks/sft_ric/seed{seed}.tsv"
     params:
-        settings=sft_settings(RIC["steps"]),
+        settings=get_sft_settings(RIC["steps"]),
 
 
 # The online stage, in rounds: answers for random desired rewards, kept when they score high on
 # any objective, each with its own rewards in the prompt; the LoRA continues on every answer kept
 # so far and on a replay of offline rows that pass the same test, at its own learning rate and
 # schedule (RiC's main.py). Round r asks the model of round r - 1 (round 1: the offline model).
-RIC_ROUNDS = list(range(1, RIC["online_rounds"] + 1))
+# (none without baselines.ric.online)
+RIC_ROUNDS = online_rounds(RIC)
 ONLINE = "results/ric/seed{seed}/online/round{round}"
 
 
 # the adapter an online round starts from: the offline RiC model, then the last round's
-RIC_ROUND_INPUT = round_input(rules.sft_ric.output[0], f"{ONLINE}/adapter")
+get_round_adapter = get_previous_round(rules.sft_ric.output[0], f"{ONLINE}/adapter")
 
 
 use rule generate_template as generate_ric_online with:
     input:
-        base_model_input,
-        all_reward_models,
+        get_base_model,
+        get_reward_models,
         prompts="results/data/prompts.parquet",
-        adapter=RIC_ROUND_INPUT,
+        adapter=get_round_adapter,
         conditioning=rules.ric_data.output.stats,
     output:
         responses=f"{ONLINE}/responses/pool.parquet",
@@ -75,7 +81,7 @@ use rule generate_template as generate_ric_online with:
         **scoring_params(),
         prompts={"split": "train", "n": RIC["online_prompts"]},
         source=lambda wc: ric_online_source(int(wc.round)),
-        seed=lambda wc: ric_round_seed(job_seed(wc), int(wc.round)),
+        seed=lambda wc: ric_round_seed(get_job_seed(wc), int(wc.round)),
         conditioning={
             "function": RIC_CONDITIONING,
             "objectives": list(OBJECTIVES),
@@ -85,8 +91,8 @@ use rule generate_template as generate_ric_online with:
 
 rule ric_online_data:
     input:
-        responses=rounds_so_far(f"{ONLINE}/responses/pool.parquet"),
-        scores=rounds_so_far(f"{ONLINE}/scores/{{objective}}/pool.parquet"),
+        responses=get_rounds_so_far(f"{ONLINE}/responses/pool.parquet"),
+        scores=get_rounds_so_far(f"{ONLINE}/scores/{{objective}}/pool.parquet"),
         stats=rules.ric_data.output.stats,
         offline=rules.ric_data.input.table,
         ric_rows=rules.ric_data.output.data,
@@ -102,14 +108,14 @@ rule ric_online_data:
         replay=RIC["online_replay"],
         seed=lambda wc: int(wc.seed),
     script:
-        "../../workflow_scripts/ric_online_data.py"
+        workflow_file("workflow_scripts/ric_online_data.py")
 
 
 use rule sft_template as sft_ric_online with:
     input:
-        base_model_input,
+        get_base_model,
         data=rules.ric_online_data.output[0],
-        adapter=RIC_ROUND_INPUT,
+        adapter=get_round_adapter,
     output:
         directory(f"{ONLINE}/adapter"),
     log:
@@ -117,18 +123,25 @@ use rule sft_template as sft_ric_online with:
     benchmark:
         "results/benchmarks/sft_ric_online/seed{seed}/round{round}.tsv"
     params:
-        settings=sft_settings(
+        settings=get_sft_settings(
             RIC["online_steps"],
             learning_rate=RIC["online_learning_rate"],
             lr_scheduler=RIC["online_schedule"],
         ),
 
 
-RIC_MODEL = (
-    expand(rules.sft_ric_online.output[0], round=RIC_ROUNDS[-1], allow_missing=True)[0]
-    if RIC["online"]
-    else rules.sft_ric.output[0]
-)
+# RiC's reported model and its online stage's kept answers: the last online round's (none
+# without the online stage, and then the offline LoRA alone)
+LAST_ROUND = RIC_ROUNDS[-1:]
+(RIC_MODEL,) = expand(
+    rules.sft_ric_online.output[0], round=LAST_ROUND, allow_missing=True
+) or [rules.sft_ric.output[0]]
+KEPT_ANSWERS = {
+    "online stage: kept answers": path
+    for path in expand(
+        rules.ric_online_data.output[0], round=LAST_ROUND, allow_missing=True
+    )
+}
 
 
 register_method(
@@ -141,28 +154,16 @@ register_method(
         targets=RIC_TARGETS,
     ),
     train=benchmarks(rules.sft_ric)
-    + (benchmarks(rules.sft_ric_online, round=RIC_ROUNDS) if RIC["online"] else []),
-    generate=(
-        benchmarks(rules.generate_ric_online, round=RIC_ROUNDS) if RIC["online"] else []
-    ),
+    + benchmarks(rules.sft_ric_online, round=RIC_ROUNDS),
+    generate=benchmarks(rules.generate_ric_online, round=RIC_ROUNDS),
     data={
         "every offline row, its rewards in the prompt": rules.ric_data.output.data,
-        **(
-            {
-                "online stage: kept answers": expand(
-                    rules.ric_online_data.output[0],
-                    round=RIC_ROUNDS[-1],
-                    allow_missing=True,
-                )[0]
-            }
-            if RIC["online"]
-            else {}
-        ),
+        **KEPT_ANSWERS,
     },
     recipe={
         "preference map": RIC["map"],
         "steps": RIC["steps"],
         "online stage": RIC["online"],
-        "online rounds": RIC["online_rounds"] if RIC["online"] else 0,
+        "online rounds": len(RIC_ROUNDS),
     },
 )

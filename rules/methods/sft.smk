@@ -4,7 +4,7 @@
 
 use rule sft_template as sft_full with:
     input:
-        base_model_input,
+        get_base_model,
         data="results/offline/scored.parquet",
     output:
         directory("results/sft/seed{seed}/adapter"),
@@ -13,7 +13,7 @@ use rule sft_template as sft_full with:
     benchmark:
         "results/benchmarks/sft_full/seed{seed}.tsv"
     params:
-        settings=sft_settings(config["baselines"]["sft"]["steps"]),
+        settings=get_sft_settings(config["baselines"]["sft"]["steps"]),
 
 
 register_method(

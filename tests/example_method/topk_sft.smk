@@ -18,7 +18,7 @@ use rule select_template as select_topk with:
 
 use rule sft_template as sft_topk with:
     input:
-        base_model_input,
+        get_base_model,
         data=rules.select_topk.output[0],
     output:
         directory("results/topk_sft/seed{seed}/{pref}/adapter"),

@@ -1,4 +1,5 @@
-"""Interpolate the per-objective LoRA adapters with one preference's weights."""
+"""Merge LoRA adapters into one with given weights (Rewarded Soups' soups, interpolated
+preferences)."""
 
 from pathlib import Path
 
@@ -8,4 +9,4 @@ from paretohqd.policy.merging import soup_adapter
 log = start(snakemake)
 soup_adapter(snakemake.params.model, list(snakemake.input.adapters), snakemake.params.weights,
              Path(snakemake.output[0]))
-log.info("soup of %s with weights %s", list(snakemake.input.adapters), snakemake.params.weights)
+log.info("merged %s with weights %s", list(snakemake.input.adapters), snakemake.params.weights)
