@@ -1,6 +1,6 @@
 """How much the data seed moves the hypervolume: runs of one config that differ only in `seed`
 (the prompt split, offline samples, reward models and judges, selections), each from its own
-metrics.json (rule summary), as Markdown for docs/BENCHMARKS.md.
+metrics.json (rule summary), as Markdown for docs/RESULTS.md.
 
 Per grading (reward models, judges) and method: each data seed's hypervolume with its own
 prompt-bootstrap interval, then the mean over data seeds with Student's t interval and where

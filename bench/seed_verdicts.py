@@ -1,5 +1,5 @@
 """The verdict tables of a multi-seed run, from its metrics.json (rule summary), as Markdown for
-docs/BENCHMARKS.md: per method the hypervolume under the reward models and under the judges,
+docs/RESULTS.md: per method the hypervolume under the reward models and under the judges,
 each with the crossed prompt x seed bootstrap interval, every seed's own value and the interval
 across seeds; the difference to the reference method both ways; over-optimisation; the
 steering measures.
