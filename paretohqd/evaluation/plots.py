@@ -56,7 +56,8 @@ def plot_front(front: pd.DataFrame, objectives: Sequence[str], prompts: str = "t
         ax.set_ylabel(f"mean {y} reward")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"Achieved fronts on the {prompts}: one point per (method, preference), "
+    # two lines: one would be wider than a one-panel figure
+    fig.suptitle(f"Achieved fronts on the {prompts}:\none point per (method, preference), "
                  "bars 1.96 SE")
     fig.tight_layout()
     return fig
