@@ -3,11 +3,12 @@
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from paretohqd.evaluation.compute import (compute_markdown, compute_table, job_record,
                                           with_hypervolume)
-from paretohqd.evaluation.costs import job_log
+from paretohqd.evaluation.costs import elapsed_seconds, job_log, main_invocation, run_floor
 from paretohqd.runtime import log_count, log_phase
 
 
@@ -90,3 +91,27 @@ def test_flops_work_and_budget_by_hand(tmp_path):
     assert "4 N T for LoRA training" in text
     missing = with_hypervolume(table.reset_index(), metrics, "ric")  # the reference did not run
     assert missing["flops_vs_ric"].isna().all()
+
+
+def test_the_runs_wall_time_is_its_main_invocations_elapsed_time(tmp_path):
+    logs = tmp_path / ".snakemake/log"
+    logs.mkdir(parents=True)
+    (logs / "2026-01-01T000000.snakemake.log").write_text(
+        "61 of 61 steps (100%) done\nComplete log(s): x\nElapsed time: 0:08:54.990352\n")
+    (logs / "2026-01-01T010000.snakemake.log").write_text(
+        "2 of 2 steps (100%) done\nElapsed time: 0:00:03.07\n")
+    (logs / "2026-01-01T020000.snakemake.log").write_text("Building DAG of jobs...\n")  # --report
+    main = main_invocation(sorted(logs.iterdir()))
+    assert main.name == "2026-01-01T000000.snakemake.log"
+    assert elapsed_seconds(main) == pytest.approx(534.990352)
+    assert elapsed_seconds(logs / "2026-01-01T020000.snakemake.log") is None
+    (logs / "long.snakemake.log").write_text("Elapsed time: 1 day, 2:00:01\n")
+    assert elapsed_seconds(logs / "long.snakemake.log") == 26 * 3600 + 1
+    assert main_invocation([logs / "2026-01-01T020000.snakemake.log"]) is None
+
+
+def test_the_floor_is_the_jobs_summed_time_over_the_cores():
+    jobs = pd.DataFrame({"wall_s": [10.0, 30.0], "work_s": [4.0, 6.0], "fixed_s": [6.0, 24.0]})
+    assert run_floor(jobs, 2) == {"floor_s": 20.0, "work_floor_s": 5.0, "fixed_floor_s": 15.0}
+    with pytest.raises(ValueError, match="cores must be at least 1"):
+        run_floor(jobs, 0)

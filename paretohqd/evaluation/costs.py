@@ -93,3 +93,42 @@ def job_costs(benchmarks: str | Path, logs: str | Path) -> pd.DataFrame:
                         "fixed_s": wall - work})
     return pd.DataFrame(records, columns=["rule", "job", "wall_s", "startup_s", "work_s",
                                           "fixed_s"])
+
+
+ELAPSED_LINE = re.compile(r"^Elapsed time: (?:(\d+) days?, )?(\d+):(\d+):([0-9.]+)$", re.MULTILINE)
+
+
+def elapsed_seconds(snakemake_log: str | Path) -> float | None:
+    """The wall seconds a Snakemake invocation reports on its log's last ``Elapsed time`` line
+    (``.snakemake/log/*.snakemake.log``), or None when it has none (an unfinished run)."""
+    found = ELAPSED_LINE.findall(Path(snakemake_log).read_text())
+    if not found:
+        return None
+    days, hours, minutes, seconds = found[-1]
+    return ((int(days or 0) * 24 + int(hours)) * 60 + int(minutes)) * 60 + float(seconds)
+
+
+STEPS_LINE = re.compile(r"^(\d+) of (\d+) steps \(100%\) done$", re.MULTILINE)
+
+
+def main_invocation(snakemake_logs: Sequence[str | Path]) -> Path | None:
+    """Of a run's Snakemake logs, the finished invocation that ran the most jobs (the newest
+    of equals): the one whose ``Elapsed time`` is the run's wall time; None if none finished."""
+    best, best_jobs = None, -1
+    for log in sorted(map(Path, snakemake_logs)):
+        text = log.read_text()
+        done = STEPS_LINE.findall(text)
+        if done and ELAPSED_LINE.search(text) and int(done[-1][1]) >= best_jobs:
+            best, best_jobs = log, int(done[-1][1])
+    return best
+
+
+def run_floor(jobs: pd.DataFrame, cores: int) -> dict[str, float]:
+    """What a run's jobs (``job_costs``) imply on ``cores`` cores, each job holding one: the
+    floor of its wall time if the jobs filled every core all the time (their summed wall time
+    over the cores), split into the floor of the work alone and of the fixed costs."""
+    if cores < 1:
+        raise ValueError(f"cores must be at least 1, got {cores}")
+    total = jobs[["wall_s", "work_s", "fixed_s"]].sum()
+    return {"floor_s": total.wall_s / cores, "work_floor_s": total.work_s / cores,
+            "fixed_floor_s": total.fixed_s / cores}
