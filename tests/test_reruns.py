@@ -27,17 +27,18 @@ from workflow_runner import ROOT, TINY, copy_run, job_counts, planned_outputs, s
 RERUN = ROOT / "tests/configs/rerun.yaml"
 HELDOUT = ROOT / "tests/configs/heldout.yaml"
 PREFS = [[0.0, 1.0], [0.25, 0.75], [0.5, 0.5]]
-# one preference's chain: stage 1 and 2, its evaluation (answers and scores), the summary, the
-# compute table and the model index (which lists every preference's adapters)
+# one preference's chain: stage 1 and 2, its evaluation (answers and scores), the summary and
+# the report's landing page, the compute table and the model index (which lists every
+# preference's adapters)
 ONE_CHAIN = {"select_stage1": 1, "sft_stage1": 1, "select_stage2": 1, "sft_stage2": 1,
-             "generate_eval": 1, "summary": 1, "compute": 1, "selection_diagnostics": 1,
-             "model_index": 1, "hub": 1, "answers": 1, "all": 1}
+             "generate_eval": 1, "summary": 1, "landing": 1, "compute": 1,
+             "selection_diagnostics": 1, "model_index": 1, "hub": 1, "answers": 1, "all": 1}
 OFFLINE_RULES = {"prompts", "base_model", "reward_model", "generate_offline", "scored_offline"}
 # a second training seed: both stages' training and the stage-2 pool (2 generators) per
 # preference, evaluation of the base model and of each preference, and the model index; the
 # stage-1 selections are shared
 NEW_SEED = {"sft_stage1": 3, "generate_stage2": 2, "scored_stage2": 1, "select_stage2": 3,
-            "sft_stage2": 3, "generate_eval": 4, "summary": 1, "compute": 1,
+            "sft_stage2": 3, "generate_eval": 4, "summary": 1, "landing": 1, "compute": 1,
             "selection_diagnostics": 1, "model_index": 1, "hub": 1, "all": 1}
 
 
@@ -110,8 +111,8 @@ def test_changing_one_reward_model_rescores_only_its_objective(first_run, tmp_pa
 def test_changing_evaluation_reruns_only_evaluation_and_summary(first_run, tmp_path):
     counts, _ = dry_run(first_run, tmp_path, {"evaluation": {"max_new_tokens": 6}})
     # base once, paretohqd per preference
-    assert counts == {"generate_eval": 4, "summary": 1, "compute": 1, "selection_diagnostics": 1,
-                      "hub": 1, "answers": 1, "all": 1}
+    assert counts == {"generate_eval": 4, "summary": 1, "landing": 1, "compute": 1,
+                      "selection_diagnostics": 1, "hub": 1, "answers": 1, "all": 1}
 
 
 @pytest.mark.e2e
@@ -199,9 +200,10 @@ def check_report(workdir: Path, *configfiles: Path) -> None:
 # stage-2 pool is new, so every preference's stage 2 re-runs, and (0.6, 0.4)'s stage 1.
 CHANGED = [[0.0, 1.0], [0.3, 0.7], [0.5, 0.5], [0.1, 0.9]]
 GENERATOR_CHANGED = [[0.0, 1.0], [0.6, 0.4], [0.1, 0.9]]
-# every job that lists every preference: the summaries, the compute and selection tables, the
-# model index, the hub folders, the answers page, the held-out set's summary and drops
-LISTS_EVERY_PREFERENCE = {"summary": 1, "compute": 1, "selection_diagnostics": 1,
+# every job that lists every preference: the summaries, the report's landing page, the compute
+# and selection tables, the model index, the hub folders, the answers page, the held-out set's
+# summary and drops
+LISTS_EVERY_PREFERENCE = {"summary": 1, "landing": 1, "compute": 1, "selection_diagnostics": 1,
                           "model_index": 1, "hub": 1, "answers": 1, "heldout_summary": 1,
                           "heldout_drops": 1, "all": 1}
 

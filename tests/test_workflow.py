@@ -541,7 +541,7 @@ def test_a_method_in_one_extra_rules_file_reaches_the_front(tiny_run, tmp_path):
     planned = snakemake(*args, "-n", **run)
     # the model index lists the new method's adapters too
     assert job_counts(planned.stdout) == {"select_topk": 2, "sft_topk": 2, "generate_eval": 2,
-                                          "summary": 1, "compute": 1,
+                                          "summary": 1, "landing": 1, "compute": 1,
                                           "selection_diagnostics": 1, "model_index": 1,
                                           "hub": 1, "answers": 1, "all": 1}
     result = snakemake(*args, **run)
@@ -572,7 +572,7 @@ def test_interpolated_preferences_are_evaluated_as_their_own_method(tiny_run, tm
     planned = snakemake(*args, "-n", workdir=workdir)
     assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-3000:]
     assert job_counts(planned.stdout) == {"interpolate": 1, "generate_eval": 1, "summary": 1,
-                                          "compute": 1, "selection_diagnostics": 1,
+                                          "landing": 1, "compute": 1, "selection_diagnostics": 1,
                                           "model_index": 1, "hub": 1, "answers": 1, "all": 1}
     result = snakemake(*args, workdir=workdir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -722,7 +722,7 @@ def test_a_second_seed_is_averaged_into_the_summary(tiny_run, tmp_path):
     # seed 43's stage-1 model and evaluations (base and the preference); the selection is
     # shared, and seed 42's model and evaluations come from the tiny run
     assert job_counts(result.stderr) == {"sft_stage1": 1, "generate_eval": 2, "summary": 1,
-                                         "compute": 1, "selection_diagnostics": 1,
+                                         "landing": 1, "compute": 1, "selection_diagnostics": 1,
                                          "model_index": 1, "hub": 1, "answers": 1, "all": 1}
 
     results = workdir / "results"
