@@ -198,7 +198,7 @@ def script_process(cluster, jobid: str, workdir: Path) -> int:
     raise AssertionError(f"no rule script among the processes of SLURM job {jobid}:\n{out}")
 
 
-def wait_until_gone(pid: int, timeout: float = 60) -> None:
+def wait_until_gone(pid: int, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while Path(f"/proc/{pid}").exists():
         assert time.monotonic() < deadline, f"process {pid} still there after {timeout} s"
@@ -289,7 +289,11 @@ def faulted_run(cluster, offline_stage, tmp_path_factory):
         for running in (process, reference):
             if running.poll() is None:
                 running.send_signal(signal.SIGINT)  # as Ctrl-C: Snakemake cancels its jobs
-                running.wait(timeout=60)
+                try:
+                    running.wait(timeout=180)
+                except subprocess.TimeoutExpired:  # keep the error that got us here
+                    running.kill()
+                    running.wait()
     output = log.read_text()
     assert process.returncode == 0, output[-5000:] + cluster.logs()
     assert reference.returncode == 0, (root / "local.log").read_text()[-3000:]
