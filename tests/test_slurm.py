@@ -205,12 +205,27 @@ def wait_until_gone(pid: int, timeout: float = 180) -> None:
         time.sleep(0.1)
 
 
-def freeze(cluster, jobid: str, workdir: Path, folder: Path) -> tuple[Fault, int]:
+def freeze(cluster, jobid: str, workdir: Path, folder: Path) -> tuple[Fault, int | None]:
     """SIGSTOP the job's training process, as a job too slow for its limit: SLURM kills it at
-    the limit however fast this machine trains (SIGKILL ends a stopped process too)."""
-    pid = script_process(cluster, jobid, workdir)
-    os.kill(pid, signal.SIGSTOP)
+    the limit however fast this machine trains (SIGKILL ends a stopped process too). On a slow
+    machine the limit may come first: SLURM has then killed the job already, the same fault,
+    and there is nothing to stop (None)."""
+    try:
+        pid = script_process(cluster, jobid, workdir)
+        os.kill(pid, signal.SIGSTOP)
+    except (subprocess.CalledProcessError, ProcessLookupError):
+        wait_until_ended(cluster, jobid)
+        return Fault(jobid, complete_checkpoints(folder)[-1]), None
     return Fault(jobid, complete_checkpoints(folder)[-1]), pid
+
+
+def wait_until_ended(cluster, jobid: str, timeout: float = 180) -> None:
+    """Wait until SLURM lists the job no more as pending or running."""
+    deadline = time.monotonic() + timeout
+    while subprocess.run(["squeue", "--noheader", "--jobs", jobid], env=cluster.env,
+                         capture_output=True, text=True).stdout.strip():
+        assert time.monotonic() < deadline, f"SLURM job {jobid} still queued after {timeout} s"
+        time.sleep(0.5)
 
 
 def cancel(cluster, jobid: str, workdir: Path, folder: Path) -> tuple[Fault, int]:
@@ -237,7 +252,8 @@ def inject_faults(cluster, process: subprocess.Popen, log: Path, workdir: Path,
                 folder = scratch(workdir, TRAINING[rule][0])
                 if complete_checkpoints(folder):
                     faults[rule], pid = actions.pop(rule)(cluster, jobs[rule][0], workdir, folder)
-                    stopped.append(pid)
+                    if pid is not None:
+                        stopped.append(pid)
             time.sleep(0.1)
     except BaseException:
         for pid in stopped:  # never leave a stopped process behind
