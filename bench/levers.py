@@ -1,10 +1,11 @@
 """Time the work of single jobs under the settings the speed levers change: torch threads,
-dtype, the sampler, generation's shared-prefix cache and the SFT loss. Each case runs in a
-fresh process (so start-up is not shared) on the models and data of a finished run, and prints
-one markdown row per case with the median of ``--repeats`` timings of the work alone.
+dtype, the sampler, generation's shared-prefix cache, the SFT loss and the reward models' length
+groups. Each case runs in a fresh process (so start-up is not shared) on the models and data of
+a finished run, and prints one markdown row per case with the median of ``--repeats`` timings
+of the work alone.
 
 Usage: .venv/bin/python bench/levers.py [--results results] [--repeats 3]
-       [--cases gen,sft,rm,prefix,loss]
+       [--cases gen,sft,rm,prefix,loss,groups,sftgroups]
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ if case["kind"] == "gen":
         policy.generate(**enc, do_sample=True, temperature=1.0, top_p=0.9, max_new_tokens=48,
                         pad_token_id=tokenizer.pad_token_id)
 elif case["kind"] == "sft":
+    import paretohqd.policy.sft_trainer as sft_trainer
+    sft_trainer.CPU_LENGTH_GROUPS = case.get("groups", sft_trainer.CPU_LENGTH_GROUPS)
     from paretohqd.policy.config import SFTSettings
     from paretohqd.policy.training import train_adapter
     if case["trainer"] == "tiled":  # the lever's baseline: TRL's own loss, its tiled LM head
@@ -69,10 +72,13 @@ elif case["kind"] == "sft":
     metrics = train_adapter(str(results / "models/base"), rows, folder / "a", folder / "c", settings)
     started = time.perf_counter() - metrics["seconds"]
 elif case["kind"] == "rm":
+    import paretohqd.rewards.training as training
     from paretohqd.rewards.training import build_reward_splits, train_reward_model
     from paretohqd.rewards.config import RewardTrainingSettings
+    # the lever's baseline: every batch padded to its longest pair
+    training.CPU_LENGTH_GROUPS = case.get("groups", training.CPU_LENGTH_GROUPS)
     prompts = pd.read_parquet(results / "data/prompts.parquet")
-    train, test = build_reward_splits("pyrit_harm", prompts, 0.2, True, 0)
+    train, test = build_reward_splits(case.get("recipe", "pyrit_harm"), prompts, 0.2, True, 0)
     folder = Path(tempfile.mkdtemp())
     settings = RewardTrainingSettings(epochs=0.25, learning_rate=1e-4, batch_size=16,
                                       max_length=96, seed=0, device="cpu", dtype=case["dtype"])
@@ -92,18 +98,26 @@ CASES = {
     "loss": [{"threads": 1, "dtype": d, "trainer": k} for d in ("bfloat16", "float32")
              for k in ("logits", "tiled")],
     "rm": [{"threads": t, "dtype": d} for d in ("bfloat16", "float32") for t in (1, 2)],
+    "groups": [{"threads": 1, "dtype": "float32", "recipe": r, "groups": g}
+               for r in ("pyrit_helpful", "pyrit_harm") for g in (4, 1)],
+    "sftgroups": [{"threads": 1, "dtype": "float32", "trainer": "logits", "groups": g}
+                  for g in (4, 2, 1)],
 }
 WORK = {"gen": "40 prompts x 48 new tokens, batch 40", "sft": "6 LoRA steps, batch 4",
         "prefix": "40 prompts x 48 new tokens, batch 40", "loss": "6 LoRA steps, batch 4",
-        "rm": "reward model, 12 steps of 16 pairs + 64 scored"}
+        "rm": "reward model, 12 steps of 16 pairs + 64 scored",
+        "groups": "reward model, 0.25 epochs of 16 pairs + 64 scored",
+        "sftgroups": "6 LoRA steps, batch 4"}
 
 
 # case lists that time another kind's code under a lever's two settings
-CODE = {"prefix": "gen", "loss": "sft"}
+CODE = {"prefix": "gen", "loss": "sft", "groups": "rm", "sftgroups": "sft"}
 
 
 def variant(case: dict) -> str:
     """What a case sets besides threads and dtype."""
+    if "groups" in case:
+        return f"{case.get('recipe', 'SFT')}, {case['groups']} length group(s) per batch"
     if "sampler" in case:
         return f"{case['sampler']}, {'shared prefix once' if case['prefix'] else 'padded rows'}"
     return {"logits": "loss from logits", "tiled": "TRL tiled head"}.get(case.get("trainer"), "")

@@ -106,3 +106,44 @@ def test_binary_targets_split_soft_labels_at_one_half():
     """Soft human labels become classes for ROC AUC: good (1) above 0.5, bad (0) otherwise."""
     labels = pd.Series([0.0, 0.5, 0.51, 1.0, 0.2])
     assert binary_targets(labels).tolist() == [0, 0, 1, 1, 0]
+
+
+def test_length_groups_give_the_whole_batchs_loss_and_gradients(tiny_encoder, tmp_path):
+    """LengthGroupTrainer's loss over length-sorted slices, each cut to its longest row, is
+    the whole padded batch's mean loss, and so are its gradients, for group counts that split
+    the rows evenly and unevenly (a batch of 7 pairs of very different lengths)."""
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer,
+                              DataCollatorWithPadding, TrainingArguments)
+
+    from paretohqd.rewards.training import LengthGroupTrainer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_encoder)
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_encoder, num_labels=1, problem_type="regression")
+    rows = labelled(7, seed=2)
+    rows["response"] = [" ".join([text] * (1 + 3 * i)) for i, text in enumerate(rows["response"])]
+    encoded = [tokenizer(p, r, truncation="longest_first", max_length=64)
+               for p, r in zip(rows["prompt"], rows["response"])]
+    batch = DataCollatorWithPadding(tokenizer)(encoded)
+    batch["labels"] = torch.tensor(rows["label"].to_numpy(), dtype=torch.float32)
+    lengths = batch["attention_mask"].sum(dim=1)
+    assert lengths.max() > 2 * lengths.min()  # padding that the groups cut away
+
+    def loss_and_grads(groups: int):
+        args = TrainingArguments(output_dir=str(tmp_path), report_to=[], use_cpu=True)
+        trainer = LengthGroupTrainer(model=model, args=args, processing_class=tokenizer,
+                                     length_groups=groups)
+        model.zero_grad()
+        loss = trainer.compute_loss(model, dict(batch))
+        loss.backward()
+        return loss.item(), [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    model.eval()  # no dropout: both sides see the same network
+    whole_loss, whole_grads = loss_and_grads(1)
+    for groups in (2, 3, 4):
+        loss, grads = loss_and_grads(groups)
+        assert loss == pytest.approx(whole_loss, rel=1e-5)
+        assert len(grads) == len(whole_grads)
+        for grad, whole in zip(grads, whole_grads):
+            torch.testing.assert_close(grad, whole, rtol=1e-4, atol=1e-6)

@@ -279,6 +279,45 @@ def test_logits_loss_equals_trl_tiled_loss(tiny_causal_lm, tmp_path):
     assert sft_trainer_class(torch.device("cuda")) is SFTTrainer
 
 
+@pytest.mark.parametrize("count_given", [True, False])
+def test_length_grouped_sft_loss_and_gradients_are_the_whole_batchs(tiny_causal_lm, tmp_path,
+                                                                     monkeypatch, count_given):
+    """The CPU trainer's loss in length groups (each cut to its longest row) has the loss and
+    gradients of the whole padded batch, whether Trainer hands it the batch's count of answer
+    tokens (token losses summed over it) or not (group means weighted by their tokens)."""
+    from trl import SFTConfig
+
+    import paretohqd.policy.sft_trainer as sft_trainer
+    from paretohqd.policy.sft_trainer import LogitsLossSFTTrainer, answer_tokens
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
+    rows = [{"prompt": "hi " * (1 + 6 * i), "response": "ok " * (2 + 4 * i)}
+            for i in range(4)] + [{"prompt": "why?", "response": "because"}]
+    args = SFTConfig(output_dir=str(tmp_path), use_cpu=True, max_length=128, report_to=[],
+                     completion_only_loss=True, activation_checkpointing=False, bf16=False)
+    trainer = LogitsLossSFTTrainer(model=model, args=args, processing_class=tokenizer,
+                                   train_dataset=sft_dataset(pd.DataFrame(rows), "chat"))
+    batch = dict(trainer.data_collator([trainer.train_dataset[i] for i in range(len(rows))]))
+    lengths = batch["attention_mask"].sum(dim=1)
+    assert lengths.max() > lengths.min() + 30  # padding that the groups cut away
+    count = answer_tokens(batch) if count_given else None
+
+    def loss_and_grads(groups: int):
+        monkeypatch.setattr(sft_trainer, "CPU_LENGTH_GROUPS", groups)
+        model.zero_grad()
+        loss = trainer.compute_loss(model, dict(batch), num_items_in_batch=count)
+        loss.backward()
+        return loss.item(), [p.grad.clone() for p in model.parameters() if p.grad is not None]
+
+    whole_loss, whole_grads = loss_and_grads(1)
+    for groups in (2, 3, 4):
+        loss, grads = loss_and_grads(groups)
+        assert loss == pytest.approx(whole_loss, rel=1e-5)
+        for grad, whole in zip(grads, whole_grads, strict=True):
+            torch.testing.assert_close(grad, whole, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("fmt", ["chat", "raw"])
 def test_generation_is_seeded(tiny_causal_lm, fmt):
     """The same sampling seed gives the same answers, another seed other answers."""

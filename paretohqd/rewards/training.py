@@ -19,10 +19,39 @@ from transformers import (
 
 from paretohqd.assets import check_model_source
 from paretohqd.devices import resolve_device, resolve_dtype
+from paretohqd.length_groups import length_groups
 from paretohqd.rewards.labels import JUDGE_PART, RECIPES, REWARD_PART, split_by_prompt
 from paretohqd.rewards.labels import conversation_pairs as conversation_pairs_of
 from paretohqd.rewards.scorers import ClassifierScorer
 from paretohqd.rewards.config import RewardTrainingSettings
+
+# Length groups per batch of 16 pairs on a CPU (1 elsewhere: a GPU pays little for padding and
+# more for small matrices); docs/BENCHMARKS.md, lever 11
+CPU_LENGTH_GROUPS = 4
+
+
+class LengthGroupTrainer(Trainer):
+    """A Trainer whose loss runs each batch in ``length_groups`` slices of rows of similar
+    length, each cut to its own longest row (``paretohqd.length_groups``), and weights each
+    slice's mean loss by its share of the rows: the same rows per step and the same loss and
+    gradients as the whole padded batch (up to float rounding), for fewer padded positions.
+
+    Why: the collator pads a batch to its longest pair, and the helpful recipe mixes short
+    conversation pairs with long PyRIT rows: at batch 16 a step computed 2.07 positions per
+    real token, 1.18 in four length groups (docs/BENCHMARKS.md, lever 11). Needs right padding
+    (what the BERT-style cross-encoders use) and a mean loss over rows (the regression head's
+    MSE).
+    """
+
+    def __init__(self, *args, length_groups: int = 1, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.length_groups = length_groups
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.length_groups <= 1 or return_outputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        return sum(super(LengthGroupTrainer, self).compute_loss(model, part) * share
+                   for part, share in length_groups(inputs, self.length_groups))
 
 
 def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
@@ -96,8 +125,9 @@ def train_reward_model(train: pd.DataFrame, test: pd.DataFrame, base_model: str,
         include_num_input_tokens_seen="non_padding",  # counted for the compute table
         bf16=resolve_dtype(settings.dtype, device) == torch.bfloat16,  # mixed precision
     )
-    trainer = Trainer(model=model, args=args, processing_class=tokenizer,
-                      train_dataset=_tokenize(train, tokenizer, settings.max_length))
+    trainer = LengthGroupTrainer(model=model, args=args, processing_class=tokenizer,
+                                 train_dataset=_tokenize(train, tokenizer, settings.max_length),
+                                 length_groups=CPU_LENGTH_GROUPS if device.type == "cpu" else 1)
     trainer.train()
     output_dir.mkdir(parents=True, exist_ok=True)
     trainer.model.save_pretrained(output_dir)
