@@ -1,15 +1,18 @@
 """The paper configs end to end, on stand-in weights under the real hub names, offline.
 
-Each of config/hh_rlhf.yaml, hh_rlhf_3obj.yaml and reddit_tldr.yaml runs through every rule to
-the summary with ``HF_HUB_OFFLINE=1``, reading a Hugging Face cache that tests/hub_standins.py
-fills with small random models of the real classes (a Llama policy with Llama-2's tokenizer
-layout, GPT-2, BART, RoBERTa and DeBERTa-v3 reward models) and with small copies of hh-rlhf and
+config/hh_rlhf_3obj.yaml and reddit_tldr.yaml each run through every rule to the summary with
+``HF_HUB_OFFLINE=1``, reading a Hugging Face cache that tests/hub_standins.py fills with small
+random models of the real classes (a Llama policy with Llama-2's tokenizer layout, GPT-2, BART,
+RoBERTa and DeBERTa-v3 reward models) and with small copies of hh-rlhf and
 summarize_from_feedback in their real formats. The loading code is the code a cluster run
-uses; only the cache's content is small. The run is sized down on the command line
-(tests/configs/paper_sizes.yaml, and the preferences cut to the middle one of the config's own
-list: the paper's 11 or 13 would only repeat the same rules, and each repetition costs a
-minute of the suite; held-out sets cut to two prompts, and hh_rlhf_3obj's, the same AdvBench
-set as hh_rlhf's, answered in hh_rlhf's run only); nothing else is changed.
+uses; only the cache's content is small. config/hh_rlhf.yaml is hh_rlhf_3obj.yaml less its
+humour objective, with other preferences and pool factor: its models, prompts and AdvBench set
+run in the 3-objective run, and its own DAG is the dry run of
+tests/test_workflow.py::test_dry_run_builds_the_full_dag_offline. The runs are sized down on
+the command line (tests/configs/paper_sizes.yaml, and the preferences cut to the middle one of
+the config's own list: the paper's 11 or 13 would only repeat the same rules, and each
+repetition costs a minute of the suite; held-out sets cut to two prompts); nothing else is
+changed.
 Marker ``paper``: ``make test PYTEST_ARGS='-m "not paper"'`` leaves them out.
 """
 
@@ -39,9 +42,8 @@ from workflow_runner import ROOT, snakemake
 pytestmark = [pytest.mark.e2e, pytest.mark.paper]
 
 SIZES = ROOT / "tests/configs/paper_sizes.yaml"
-PAPER_CONFIGS = ["hh_rlhf", "hh_rlhf_3obj", "reddit_tldr"]
-# configs whose held-out sets another paper config's run answers already (hh_rlhf's)
-SAME_HELDOUT = {"hh_rlhf_3obj"}
+# the configs run end to end (config/hh_rlhf.yaml's parts run in hh_rlhf_3obj's: docstring)
+PAPER_CONFIGS = ["hh_rlhf_3obj", "reddit_tldr"]
 
 
 def hub_needs(config: dict) -> tuple[set[str], set[str]]:
@@ -57,7 +59,7 @@ def hub_needs(config: dict) -> tuple[set[str], set[str]]:
 
 @pytest.fixture(scope="module")
 def hub_env(tmp_path_factory) -> dict[str, str]:
-    """One stand-in cache with what all three paper configs name."""
+    """One stand-in cache with what the paper configs run here name."""
     models, sources = set(), set()
     for name in PAPER_CONFIGS:
         config_models, config_sources = hub_needs(
@@ -77,10 +79,8 @@ def paper_run(request, hub_env, tmp_path_factory) -> tuple[dict, Path]:
     # one of the config's own preferences
     preferences = config["preferences"][len(config["preferences"]) // 2:][:1]
     config["preferences"] = preferences
-    # and two prompts of each held-out set; hh_rlhf_3obj's set is hh_rlhf's (AdvBench through
-    # the same loader and transcript template), answered in that run only
-    heldout = [] if name in SAME_HELDOUT else [
-        {**spec, "max_prompts": 2} for spec in config["evaluation"]["heldout_sets"]]
+    # and two prompts of each held-out set
+    heldout = [{**spec, "max_prompts": 2} for spec in config["evaluation"]["heldout_sets"]]
     config["evaluation"]["heldout_sets"] = heldout
     chosen = workdir / "preference.yaml"
     chosen.write_text(yaml.safe_dump({"preferences": preferences,
@@ -177,8 +177,7 @@ def test_the_checks_that_guard_the_tiny_run_hold_on_the_paper_run(paper_run, hub
 
 def test_the_hh_configs_answer_advbench_as_a_held_out_set(paper_run):
     """AdvBench from the hub, written as a one-turn hh-rlhf transcript, answered by every model
-    and graded in the test frame; the TL;DR config's empty list replaces the default's set
-    (and so does the test's for hh_rlhf_3obj)."""
+    and graded in the test frame; the TL;DR config's empty list replaces the default's set."""
     config, results = paper_run
     if not config["evaluation"]["heldout_sets"]:
         assert not (results / "heldout").exists() and not (results / "summary/heldout").exists()
