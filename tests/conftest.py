@@ -25,7 +25,8 @@ SHARED_RUN_MODULES = {"tests/test_cli.py", "tests/test_workflow.py", "tests/test
 # worker on it; the quick modules fill the tail.
 LONG_MODULES = ["tests/test_wheelhouse.py", "tests/test_slurm.py", "tests/test_paper_configs.py",
                 "tests/test_reruns.py", "tests/test_more_methods.py",
-                "tests/test_interruption.py", "tests/test_concurrent_runs.py"]
+                "tests/test_interruption.py", "tests/test_concurrent_runs.py",
+                "tests/test_dags.py"]
 
 # Property tests draw the same examples on every run (and every machine): a failure is
 # reproducible, and a passing suite does not turn red by the luck of a new draw.

@@ -8,7 +8,7 @@ summarize_from_feedback in their real formats. The loading code is the code a cl
 uses; only the cache's content is small. config/hh_rlhf.yaml is hh_rlhf_3obj.yaml less its
 humour objective, with other preferences and pool factor: its models, prompts and AdvBench set
 run in the 3-objective run, and its own DAG is the dry run of
-tests/test_workflow.py::test_dry_run_builds_the_full_dag_offline. The runs are sized down on
+tests/test_dags.py::test_dry_run_builds_the_full_dag_offline. The runs are sized down on
 the command line (tests/configs/paper_sizes.yaml, and the preferences cut to the middle one of
 the config's own list: the paper's 11 or 13 would only repeat the same rules, and each
 repetition costs a minute of the suite; held-out sets cut to two prompts); nothing else is
