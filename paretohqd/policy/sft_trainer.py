@@ -41,7 +41,8 @@ class LogitsLossSFTTrainer(SFTTrainer):
     are computed on top: 22% of a step's time for a 135M model (docs/BENCHMARKS.md). What is
     lost is only those two logged metrics. The length groups skip the padding of the shorter
     rows (lever 11); the slices' losses add up to the batch's (token losses over the batch's
-    count of answer tokens).
+    count of answer tokens), and so do their gradients without dropout (LoRA dropout draws its
+    masks per slice).
     """
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

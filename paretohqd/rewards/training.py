@@ -33,8 +33,10 @@ CPU_LENGTH_GROUPS = 4
 class LengthGroupTrainer(Trainer):
     """A Trainer whose loss runs each batch in ``length_groups`` slices of rows of similar
     length, each cut to its own longest row (``paretohqd.length_groups``), and weights each
-    slice's mean loss by its share of the rows: the same rows per step and the same loss and
-    gradients as the whole padded batch (up to float rounding), for fewer padded positions.
+    slice's mean loss by its share of the rows: the same rows per step and, without dropout,
+    the same loss and gradients as the whole padded batch (up to float rounding), for fewer
+    padded positions. Dropout draws its masks per slice, so a trained model comes out as from
+    another dropout draw.
 
     Why: the collator pads a batch to its longest pair, and the helpful recipe mixes short
     conversation pairs with long PyRIT rows: at batch 16 a step computed 2.07 positions per
