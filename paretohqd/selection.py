@@ -75,9 +75,12 @@ def layers_for(layers: np.ndarray, k: int, n_layers: int | str, pool_factor: flo
 
 def direction_distances(points: np.ndarray, weights: Sequence[float],
                         low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Perpendicular Euclidean distance of each point to the ray that starts at the ideal point
-    ``high`` and points at ``W = low + w * (high - low)``; points behind the ray's start (and
-    every point, if the ray is degenerate) are measured to ``high`` itself."""
+    """Perpendicular Euclidean distance of each point to the preference line: the line through
+    the ideal point ``high`` and ``W = low + w * (high - low)``. Inside the frame [low, high]
+    every point projects onto the ray from ``high`` towards ``W`` (the paper's distance). A point
+    beyond the ideal point (stage 2 in the offline frame, or a quantile frame) is measured to
+    the line too, never to ``high`` itself: being better than the ideal costs no distance. If
+    ``W`` is ``high`` (no line), every point is measured to ``high``."""
     points = np.asarray(points, dtype=float)
     target = low + np.asarray(weights, dtype=float) * (high - low)
     direction = target - high
@@ -86,17 +89,16 @@ def direction_distances(points: np.ndarray, weights: Sequence[float],
     if length == 0:
         return np.linalg.norm(offset, axis=1)
     unit = direction / length
-    along = offset @ unit
-    perpendicular = np.linalg.norm(offset - np.outer(along, unit), axis=1)
-    return np.where(along >= 0, perpendicular, np.linalg.norm(offset, axis=1))
+    return np.linalg.norm(offset - np.outer(offset @ unit, unit), axis=1)
 
 
 def _take(order_key: np.ndarray, row_ids: Sequence[str], candidates: np.ndarray,
-          k: int) -> np.ndarray:
+          k: int, quality: np.ndarray) -> np.ndarray:
     """The ``k`` candidates with the smallest key; ties (equal to 12 decimals, so float noise
-    cannot reorder them) broken by row id."""
+    cannot reorder them) go to the larger ``quality`` (the sum of normalised rewards, so a
+    point never ranks below one it dominates at the same key), then to the smaller row id."""
     ids = np.asarray(row_ids, dtype=str)[candidates]
-    ranked = np.lexsort((ids, np.round(order_key[candidates], 12)))
+    ranked = np.lexsort((ids, -quality[candidates], np.round(order_key[candidates], 12)))
     return candidates[ranked[:k]]
 
 
@@ -115,8 +117,10 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
     ``frame``: the statistics (min, max, mean, std) that normalise the rewards and, for
     ``direction``, give the ideal point r_max and r_min; by default the points' own (their
     ``frame_quantile`` and 1 - ``frame_quantile`` quantiles as min and max when it is > 0).
-    Ties are broken by row id, so selection is deterministic. ``layers``: the points' Pareto
-    layers, if the caller has them already (they do not depend on the normalisation).
+    Ties go to the point with the larger sum of normalised rewards, then to the smaller row
+    id, so selection is deterministic and a point never ranks below one it dominates at an
+    equal key. ``layers``: the points' Pareto layers, if the caller has them already (they do
+    not depend on the normalisation).
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -137,7 +141,7 @@ def select(points: np.ndarray, row_ids: Sequence[str], weights: Sequence[float],
     if k > len(candidates):
         warnings.warn(f"k={k} exceeds the candidate pool of {len(candidates)} points; "
                       f"selecting all {len(candidates)}", stacklevel=2)
-    return _take(key, row_ids, candidates, k)
+    return _take(key, row_ids, candidates, k, normalised.sum(axis=1))
 
 
 def select_rows(table: pd.DataFrame, objectives: Sequence[str], weights: Sequence[float], k: int,

@@ -52,9 +52,10 @@ def test_layers_for_auto_and_fixed():
 def test_direction_distance_by_hand_2d():
     low, high = np.zeros(2), np.ones(2)
     # w = (0.5, 0.5): the ray from (1, 1) towards (0.5, 0.5), i.e. the diagonal downwards.
-    points = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 0.0], [2.0, 2.0]])
+    points = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 0.0], [2.0, 2.0], [1.5, 0.5]])
     d = direction_distances(points, [0.5, 0.5], low, high)
-    np.testing.assert_allclose(d, [0, np.sqrt(0.5), 0, np.sqrt(2)], atol=1e-12)  # last: behind the start
+    # the last two lie beyond the ideal point: measured to the line, not to (1, 1)
+    np.testing.assert_allclose(d, [0, np.sqrt(0.5), 0, 0, np.sqrt(0.5)], atol=1e-12)
     # w = (1, 0): the ray from (1, 1) straight down the line x = 1.
     d = direction_distances(np.array([[1.0, 0.2], [0.7, 0.9]]), [1.0, 0.0], low, high)
     np.testing.assert_allclose(d, [0.0, 0.3], atol=1e-12)
@@ -65,6 +66,48 @@ def test_direction_distance_by_hand_3d():
     d = direction_distances(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]), [0, 0, 1], low, high)
     # the ray from (1,1,1) towards (0,0,1) lies in the plane z = 1
     np.testing.assert_allclose(d, [1.0, np.sqrt(0.5)], atol=1e-12)
+
+
+def test_a_point_beyond_the_ideal_ranks_ahead_of_what_it_dominates():
+    """The audit's case: in a frame from other data (stage 2 in the offline frame), (1.2, 1.2)
+    lies on w = (0.5, 0.5)'s line beyond the ideal point and dominates (0.9, 0.9)."""
+    points = np.array([[0.9, 0.9], [1.2, 1.2], [0.2, 0.95]])
+    frame = {"min": [0.0, 0.0], "max": [1.0, 1.0], "mean": [0.5, 0.5], "std": [0.3, 0.3]}
+    order = select(points, ["a", "b", "c"], [0.5, 0.5], k=3, frame=frame, pool_factor=3)
+    assert order.tolist() == [1, 0, 2]
+
+
+def _line_distance(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Distance to the line through (1, ..., 1) and w, the preference line of the unit frame."""
+    unit = (weights - 1) / np.linalg.norm(weights - 1)
+    offset = points - 1
+    return np.linalg.norm(offset - np.outer(offset @ unit, unit), axis=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(2, 3).flatmap(lambda m: st.tuples(
+    arrays(np.int64, st.tuples(st.integers(2, 14), st.just(m)), elements=st.integers(0, 14)),
+    arrays(np.int64, (m,), elements=st.integers(0, 10)).filter(lambda w: w.sum() > 0))))
+def test_a_dominating_point_no_farther_from_the_line_never_ranks_below(case):
+    """Within the pool, in a frame the points overshoot by up to 1.4x (stage 2's offline
+    frame): a point that dominates another and is no farther from the preference line is never
+    ranked after it."""
+    grid, raw_weights = case
+    points = grid / 10.0
+    weights = raw_weights / raw_weights.sum()
+    m = points.shape[1]
+    frame = {"min": [0.0] * m, "max": [1.0] * m, "mean": [0.5] * m, "std": [0.3] * m}
+    ids = [f"r{i:02d}" for i in range(len(points))]
+    order = select(points, ids, weights, k=len(points), frame=frame,
+                   pool_factor=len(points))
+    rank = np.empty(len(points), dtype=int)
+    rank[order] = np.arange(len(points))
+    distance = np.round(_line_distance(points, weights), 9)
+    for a in range(len(points)):
+        for b in range(len(points)):
+            dominates = np.all(points[a] >= points[b]) and np.any(points[a] > points[b])
+            if dominates and distance[a] <= distance[b]:
+                assert rank[a] < rank[b], (points[a], points[b], weights)
 
 
 def test_extreme_preference_picks_top_of_objective():

@@ -22,8 +22,8 @@ def set_diagnostics(table: pd.DataFrame, objectives: Sequence[str],
                     high: Sequence[float]) -> dict[str, float]:
     """One set's ``rows``, ``mean_layer`` (NaN without a ``layer`` column), ``mean_<objective>``
     (normalised: the offline ``low`` -> 0, ``high`` -> 1) and ``ray_distance`` (mean distance
-    of its normalised points to the ray from the ideal point (1, ..., 1) towards ``weights``,
-    as direction selection measures it; NaN without a preference)."""
+    of its normalised points to the preference line through the ideal point (1, ..., 1) and
+    ``weights``, as direction selection measures it; NaN without a preference)."""
     points = normalised(table[list(objectives)].to_numpy(dtype=float), low, high)
     m = len(objectives)
     distance = (float(direction_distances(points, weights, np.zeros(m), np.ones(m)).mean())
