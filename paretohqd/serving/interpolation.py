@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy.optimize import nnls
-from scipy.spatial import Delaunay, QhullError
+from scipy.optimize import linprog, nnls
 
 from paretohqd.config import SUM_TOLERANCE
 
@@ -21,6 +20,9 @@ MIN_WEIGHT = 1e-9
 # outside the trained preferences' hull: how much more the sum-to-one row weighs than the
 # objectives in the least-squares fit (enough for the sum to hold to rounding)
 SUM_ROW_WEIGHT = 1e4
+# HiGHS's tightest: its default (1e-7) takes a mix 5e-8 away from the asked preference as
+# exact (the paper's (0.3333334, 0.3333333, 0.3333333) with one neighbour, for 0.35,0.3,0.35)
+FEASIBILITY_TOLERANCE = 1e-10
 
 
 class PreferenceError(ValueError):
@@ -72,74 +74,61 @@ def nearest(preference: Sequence[float], trained: Mapping[str, Sequence[float]])
 def interpolation_weights(preference: Sequence[float],
                           trained: Mapping[str, Sequence[float]]) -> list[tuple[str, float]]:
     """Trained preference ids and convex weights (>= 0, summing to 1) whose weighted sum of
-    trained preferences is ``preference``, nearest first; a trained preference alone when it
-    is one.
+    trained preferences is ``preference``, nearest first (ties: by id); a trained preference
+    alone when it is one.
 
-    Inside the convex hull of the trained preferences the weights are exact and local: two
-    objectives, the trained preferences either side on the segment; more, the vertices of the
-    simplex of a Delaunay triangulation of the trained preferences that contains it (so
-    every point of the hull is reached with at most M adapters, all near it). Outside the hull
-    (or when the trained preferences span less than the simplex), the convex combination
-    nearest to it: the realised preference (``realised``) then differs from the asked one.
+    Inside the convex hull of the trained preferences the weights are exact, and of all exact
+    ones those of least spread: they minimise sum_j lambda_j ||p_j - w||^2, the expected squared
+    Euclidean distance in R^M (every objective alike) of the mixed trained preferences p_j from
+    the asked w. That is a simplex of the Delaunay triangulation of the trained preferences in
+    the simplex's own metric around w: at most M adapters, all near w; with two objectives the
+    neighbours either side. Outside the hull (or when the trained preferences span less than
+    the simplex), the least spread mix for the hull's point nearest w (Euclidean; with two
+    objectives the nearest end alone): the realised preference (``realised``) then differs
+    from w. Ties between equally spread mixes fall the same way for any order of ``trained``.
     """
-    order = sorted(trained, key=_distances(preference, trained).get)
-    if not order:
+    if not trained:
         raise PreferenceError("no trained preferences to interpolate between")
+    distances = _distances(preference, trained)
+    order = sorted(trained, key=lambda pid: (distances[pid], pid))
     target = np.asarray(preference, dtype=float)
     if np.allclose(trained[order[0]], target, rtol=0.0, atol=SUM_TOLERANCE):
         return [(order[0], 1.0)]
-    if len(target) == 2:
-        pairs = _segment_weights(target, trained, order)
-    else:
-        pairs = _simplex_weights(target, trained, order) or _nearest_convex_weights(
-            target, trained, order)
-    pairs = [(pid, w) for pid, w in pairs if w > MIN_WEIGHT]
-    total = sum(w for _, w in pairs)
-    return sorted(((pid, w / total) for pid, w in pairs), key=lambda pair: order.index(pair[0]))
-
-
-def _simplex_weights(target: np.ndarray, trained: Mapping[str, Sequence[float]],
-                     order: Sequence[str]) -> list[tuple[str, float]]:
-    """Barycentric weights of ``target`` in the Delaunay simplex of the trained preferences
-    that contains it (coordinates: all entries but the last, which the sum fixes); empty when
-    it is outside their hull or they do not span the simplex."""
-    points = np.asarray([trained[pid] for pid in order], dtype=float)[:, :-1]
-    try:
-        triangulation = Delaunay(points)
-    except QhullError:  # fewer than M points, or all on a lower-dimensional face
-        return []
-    simplex = int(triangulation.find_simplex(target[:-1]))
-    if simplex < 0:
-        return []
-    transform = triangulation.transform[simplex]
-    inner = transform[:-1] @ (target[:-1] - transform[-1])
-    weights = np.append(inner, 1.0 - inner.sum()).clip(min=0.0)
-    return [(order[i], float(w)) for i, w in zip(triangulation.simplices[simplex], weights)]
-
-
-def _nearest_convex_weights(target: np.ndarray, trained: Mapping[str, Sequence[float]],
-                            order: Sequence[str]) -> list[tuple[str, float]]:
-    """Convex weights of the trained preferences whose combination is nearest ``target``
-    (Euclidean): non-negative least squares with the sum-to-one row weighted so heavily that
-    it holds to rounding."""
     points = np.asarray([trained[pid] for pid in order], dtype=float)
-    system = np.vstack([points.T, SUM_ROW_WEIGHT * np.ones(len(order))])
+    weights = _least_spread_weights(points, target)
+    if weights is None:  # outside the hull; its nearest point is a mix, so this one is feasible
+        hull_point = points.T @ _nearest_convex_weights(points, target)
+        weights = _least_spread_weights(points, hull_point)
+    keep = weights > MIN_WEIGHT
+    total = weights[keep].sum()
+    return [(pid, float(w / total)) for pid, w, kept in zip(order, weights, keep) if kept]
+
+
+def _least_spread_weights(points: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """Convex weights of ``points`` (rows, in this order) whose combination is ``target`` and
+    which minimise sum_j lambda_j ||p_j - target||^2, a linear programme; None when there are
+    none (``target`` outside the hull)."""
+    cost = ((points - target) ** 2).sum(axis=1)
+    equalities = np.vstack([points.T, np.ones(len(points))])
+    # the dual simplex ends on a vertex (at most M non-zero weights, M equalities being
+    # independent), the same one for the same column order
+    result = linprog(cost, A_eq=equalities, b_eq=np.append(target, 1.0), bounds=(0.0, None),
+                     method="highs-ds",
+                     options={"primal_feasibility_tolerance": FEASIBILITY_TOLERANCE})
+    if result.status == 2:  # infeasible
+        return None
+    if result.status != 0:
+        raise RuntimeError(f"interpolation weights for {target.tolist()}: {result.message}")
+    return result.x
+
+
+def _nearest_convex_weights(points: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Convex weights of ``points`` (rows) whose combination is nearest ``target``
+    (Euclidean): non-negative least squares with the sum-to-one row weighted so heavily that
+    it holds to rounding, then rescaled to sum to 1 exactly."""
+    system = np.vstack([points.T, SUM_ROW_WEIGHT * np.ones(len(points))])
     weights, _ = nnls(system, np.append(target, SUM_ROW_WEIGHT))
-    return [(pid, float(w)) for pid, w in zip(order, weights)]
-
-
-def _segment_weights(target: np.ndarray, trained: Mapping[str, Sequence[float]],
-                     order: Sequence[str]) -> list[tuple[str, float]]:
-    """Two objectives: the nearest trained preference below and above ``target``'s first
-    entry, weighted linearly; the nearest one alone outside the trained range."""
-    below = [pid for pid in order if trained[pid][0] < target[0]]
-    above = [pid for pid in order if trained[pid][0] > target[0]]
-    if not below or not above:
-        return [(order[0], 1.0)]
-    low, high = below[0], above[0]
-    x_low, x_high = trained[low][0], trained[high][0]
-    w_low = float((x_high - target[0]) / (x_high - x_low))
-    return [(low, w_low), (high, 1.0 - w_low)]
+    return weights / weights.sum()
 
 
 def realised(weights: Sequence[tuple[str, float]],
