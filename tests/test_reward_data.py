@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 from paretohqd.rewards.labels import (
     conversation_pairs,
@@ -105,3 +106,21 @@ def test_split_by_prompt_keeps_every_pair_of_a_prompt_together():
     assert held["prompt"].nunique() == 2 and len(kept) + len(held) == 7
     for prompt in "abcd":
         assert (prompt in set(held["prompt"])) != (prompt in set(kept["prompt"]))
+
+
+@pytest.mark.parametrize("recipe", ["pyrit_harm", "pyrit_helpful"])
+def test_the_judge_split_puts_no_near_duplicate_prompts_on_both_sides(recipe):
+    """The default split (seed 42, half the prompts to the judges) of the installed PyRIT
+    labels: no judge prompt equals a reward-model prompt after normalisation or is a near
+    duplicate of one (e.g. a double space, "how to use lethal gas" / "Describe how to use
+    lethal gas" in the audit of 7387502)."""
+    from paretohqd.data.similarity import NEAR_DUPLICATE, best_matches, normalise
+    from paretohqd.rewards.labels import RECIPES, split_by_prompt
+
+    kept, held = split_by_prompt(RECIPES[recipe](), 0.5, seed=42)
+    kept_keys = sorted({normalise(p) for p in kept["prompt"]})
+    held_keys = sorted({normalise(p) for p in held["prompt"]})
+    assert not set(kept_keys) & set(held_keys)
+    best, _ = best_matches(held_keys, kept_keys)
+    assert best.max() < NEAR_DUPLICATE
+    assert 0.3 < held["prompt"].nunique() / RECIPES[recipe]()["prompt"].nunique() < 0.7

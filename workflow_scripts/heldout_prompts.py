@@ -1,7 +1,8 @@
 """One held-out prompt set (evaluation.heldout_sets): loaded, made disjoint from every prompt
 the run trains, labels or tests on, sampled; the removed prompts listed with their reason."""
 
-from paretohqd.data.heldout import NEAR_DUPLICATE, disjoint, heldout_prompts, load_heldout
+from paretohqd.data.heldout import disjoint, heldout_prompts, load_heldout
+from paretohqd.data.similarity import NEAR_DUPLICATE
 from paretohqd.io import atomic_path, read_table, write_table
 from paretohqd.rewards.labels import RECIPES
 from paretohqd.runtime import start

@@ -1,29 +1,27 @@
 """Held-out prompt sets: prompts from sources that no training, reward or test prompt comes from,
 for asking whether a method's trade-off carries beyond its training distribution.
 
-A set is made disjoint from every prompt the run learns or is tested on: a prompt is removed
-when its normalised text equals one of them (exact) or when the cosine similarity of their
-character n-gram TF-IDF vectors reaches a threshold (near duplicate: rewordings, punctuation,
-a changed word or two). ``disjoint`` reports what it removed and why.
+A set is made disjoint from every prompt the run learns or is tested on, and free of near
+duplicates within itself (``paretohqd.data.similarity``: exact after normalisation, or
+character n-gram TF-IDF cosine at a threshold), so that its prompts are about as independent
+as the bootstrap that resamples them assumes. ``disjoint`` reports what it removed and why.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from paretohqd.assets import package_file
 from paretohqd.data.offline import sample_prompts
 from paretohqd.data.prompts import clean_text, prompt_id
+from paretohqd.data.similarity import (NEAR_DUPLICATE, best_matches, first_of_near_duplicates,
+                                       normalise)
 
 HELDOUT_SPLIT = "heldout"
-NEAR_DUPLICATE = 0.8  # cosine of character 3-5-gram TF-IDF vectors
-_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def _prompts(texts, category: str) -> pd.DataFrame:
@@ -84,11 +82,6 @@ def load_heldout(name: str, spec: Mapping[str, Any]) -> pd.DataFrame:
     return raw.assign(prompt=[template.replace("{prompt}", p) for p in raw["prompt"]])
 
 
-def normalise(text: str) -> str:
-    """Lower-case words and digits only: what an exact-duplicate check compares."""
-    return " ".join(_WORDS.findall(text.lower()))
-
-
 @dataclass(frozen=True)
 class Disjoint:
     """A held-out set after the check: the kept prompts, and the removed ones with the
@@ -101,7 +94,10 @@ class Disjoint:
 def disjoint(candidates: pd.DataFrame, seen: Sequence[str],
              threshold: float = NEAR_DUPLICATE) -> Disjoint:
     """``candidates`` (columns ``prompt``, ``category``) without the prompts that duplicate,
-    exactly or nearly, any prompt in ``seen``; duplicates within the set are dropped too."""
+    exactly or nearly, any prompt in ``seen``, then without near duplicates within the set: of
+    each such pair the earlier prompt stays (exact repeats within the set are dropped silently,
+    as one prompt). Removed rows name the prompt matched (``matched``) and ``reason``: ``exact``
+    or ``cosine c`` against the run's prompts, ``within the set, cosine c`` against a kept one."""
     frame = candidates.assign(key=candidates["prompt"].map(normalise))
     frame = frame[frame["key"] != ""].drop_duplicates("key").reset_index(drop=True)
     originals: dict[str, str] = {}
@@ -110,26 +106,25 @@ def disjoint(candidates: pd.DataFrame, seen: Sequence[str],
     originals.pop("", None)
     seen_keys = list(originals)
     exact = frame["key"].isin(originals).to_numpy()
-    best = np.zeros(len(frame))
-    match = np.full(len(frame), "", dtype=object)
-    if seen_keys and len(frame):
-        vectoriser = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-        vectoriser.fit(seen_keys + frame["key"].tolist())
-        mine = vectoriser.transform(frame["key"])
-        theirs = vectoriser.transform(seen_keys)
-        for start in range(0, len(seen_keys), 2048):  # bounded memory for large prompt sets
-            cosine = (mine @ theirs[start:start + 2048].T).toarray()
-            top = cosine.argmax(axis=1)
-            value = cosine[np.arange(len(frame)), top]
-            better = value > best
-            best[better] = value[better]
-            match[better] = [seen_keys[start + j] for j in top[better]]
+    # one weighting for both checks: the n-gram frequencies of the run's prompts and the set's
+    corpus = seen_keys + frame["key"].tolist()
+    best, where = best_matches(frame["key"].tolist(), seen_keys, corpus)
     near = (best >= threshold) & ~exact
-    why = np.where(exact, "exact", np.where(near, [f"cosine {b:.3f}" for b in best], ""))
-    match[exact] = frame.loc[exact, "key"].to_numpy()
-    matched = [originals.get(key, "") for key in match]
-    removed = frame.assign(matched=matched, reason=why)[exact | near]
-    kept = frame[~(exact | near)].drop(columns="key")
+    matched = np.array([originals[seen_keys[j]] if j >= 0 else "" for j in where], dtype=object)
+    matched[exact] = [originals[key] for key in frame.loc[exact, "key"]]
+    why = np.array(["exact" if e else f"cosine {b:.3f}" if n else ""
+                    for e, n, b in zip(exact, near, best)], dtype=object)
+    outside = ~(exact | near)
+    rest = np.nonzero(outside)[0]
+    kept_within, match, cosine = first_of_near_duplicates(frame["key"].iloc[rest].tolist(),
+                                                          threshold, corpus)
+    within = rest[~kept_within]
+    matched[within] = frame["prompt"].to_numpy()[rest[match[~kept_within]]]
+    why[within] = [f"within the set, cosine {c:.3f}" for c in cosine[~kept_within]]
+    removed_mask = ~outside
+    removed_mask[within] = True
+    removed = frame.assign(matched=matched, reason=why)[removed_mask]
+    kept = frame[~removed_mask].drop(columns="key")
     kept.insert(0, "prompt_id", kept["prompt"].map(prompt_id))
     return Disjoint(kept.reset_index(drop=True),
                     removed.drop(columns="key").reset_index(drop=True))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from paretohqd.assets import package_file
+from paretohqd.data.similarity import near_duplicate_groups
 
 SCORER_EVALS = "datasets/scorer_evals"
 LABEL_COLUMNS = ["prompt", "response", "label", "origin"]
@@ -78,10 +79,15 @@ REWARD_PART, JUDGE_PART = "reward", "judge"
 
 def split_by_prompt(labelled: pd.DataFrame, fraction: float, seed: int
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(kept, held out): a seeded ``fraction`` of the distinct prompts goes to the held-out
-    part with every labelled pair of theirs, so that no prompt is labelled in both parts."""
+    """(kept, held out): a seeded ``fraction`` of the prompt groups goes to the held-out part
+    with every labelled pair of theirs. A group is a prompt with its exact and near duplicates
+    (``near_duplicate_groups``: the held-out sets' normalisation and similarity), so that no
+    prompt is labelled in one part and a reworded copy of it in the other."""
     prompts = pd.Series(labelled["prompt"].unique()).sort_values(ignore_index=True)
-    held = set(prompts.sample(n=round(fraction * len(prompts)), random_state=seed))
+    groups = pd.Series(near_duplicate_groups(prompts.tolist()))
+    distinct = pd.Series(groups.unique())
+    held_groups = distinct.sample(n=round(fraction * len(distinct)), random_state=seed)
+    held = set(prompts[groups.isin(held_groups)])
     in_held = labelled["prompt"].isin(held)
     return (labelled[~in_held].reset_index(drop=True),
             labelled[in_held].reset_index(drop=True))
