@@ -138,10 +138,29 @@ def test_the_drop_interval_equals_a_hand_computation():
         assert row.drop == pytest.approx(row.hv_test - row.hv_heldout)
         assert (row.drop_ci_low, row.drop_ci_high) == pytest.approx(
             percentile_interval(by_hand, 0.9))
+        base_x, base_y = test["base"], held["base"]
+        base_by_hand = (base_x[test_draw].mean(axis=1).prod(axis=1)
+                        - base_y[held_draw].mean(axis=1).prod(axis=1))
+        base_drop = (base_x[:, 0].mean() * base_x[:, 1].mean()
+                     - base_y[:, 0].mean() * base_y[:, 1].mean())
+        assert row.drop_vs_base == pytest.approx(row.drop - base_drop)
+        assert (row.drop_vs_base_ci_low, row.drop_vs_base_ci_high) == pytest.approx(
+            percentile_interval(by_hand - base_by_hand, 0.9))
         assert row.drop_se == pytest.approx(by_hand.std(ddof=1))
         assert (row.test_prompts, row.heldout_prompts, row.seeds) == (12, 7, 1)
+    assert drops.set_index("method").loc["base", "drop_vs_base"] == 0
     text = drops_markdown(drops.assign(set="harmbench"), 0.9)
     assert "| harmbench | reward models | paretohqd |" in text and "90% percentile" in text
+    # without a base model there is nothing to subtract: NaN in the table, "-" in the text
+    solo = {"paretohqd": test["paretohqd"]}, {"paretohqd": held["paretohqd"]}
+    alone = hypervolume_drops(
+        _graded(solo[0], bootstrap_means({("paretohqd", "none"): solo[0]["paretohqd"][None]},
+                                         n, seed)),
+        _graded(solo[1], bootstrap_means({("paretohqd", "none"): solo[1]["paretohqd"][None]},
+                                         n, seed, stream)), ["a", "b"], 0.9)
+    assert alone["drop_vs_base"].isna().all()
+    assert "| +" in drops_markdown(alone.assign(set="x"), 0.9).split("\n")[2]
+    assert " | - | " in drops_markdown(alone.assign(set="x"), 0.9)
 
 
 def test_a_held_out_stream_keeps_the_seed_draw_and_redraws_the_prompts():
