@@ -66,7 +66,8 @@ elif case["kind"] == "sft":
     folder = Path(tempfile.mkdtemp())
     settings = SFTSettings(steps=6, batch_size=4, learning_rate=1e-3, lr_scheduler="linear",
                            lora_r=16, lora_alpha=32,
-                           lora_dropout=0.05, max_length=256, save_steps=100, seed=0,
+                           lora_dropout=0.05, lora_target_modules="all-linear",
+                           max_length=256, save_steps=100, seed=0,
                            device="cpu", dtype=case["dtype"])
     started = time.perf_counter()
     metrics = train_adapter(str(results / "models/base"), rows, folder / "a", folder / "c", settings)

@@ -5,7 +5,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from paretohqd.config import (ConfigError, check_config, objective_names,
+from paretohqd.config import (ConfigError, check_config, load_config, objective_names,
                               parse_command_line_values, preference_id, training_seeds)
 from workflow_runner import planned_outputs, snakemake
 
@@ -87,11 +87,30 @@ def test_classifier_needs_model_or_recipe(config):
         ({"evaluation": {"heldout_sets": [{"name": "a b", "source": "harmbench"}]}}, "name"),
         ({"evaluation": {"heldout_sets": [{"name": "x", "source": "hub", "template": "Q"}]}},
          "template"),
+        ({"sft": {"lora_target_modules": []}}, "lora_target_modules"),
+        ({"sft": {"lora_target_modules": "q_proj"}}, "lora_target_modules"),
+        ({"sft": {"lora_target_modules": ["q_proj", ""]}}, "lora_target_modules"),
+        ({"sft": {"lora_target_modules": ["q_proj", "q_proj"]}}, "lora_target_modules"),
     ],
 )
 def test_schema_rejects_bad_values_naming_the_key(repo_root, patch, culprit):
     with pytest.raises(WorkflowError, match=culprit):
         validate(patch, str(repo_root / "schemas/config.schema.yaml"))
+
+
+def test_lora_targets_default_to_all_linear_or_take_module_names(config, repo_root):
+    assert config["sft"]["lora_target_modules"] == "all-linear"
+    given = {"sft": {"lora_target_modules": ["q_proj", "v_proj"]}}
+    validate(given, str(repo_root / "schemas/config.schema.yaml"))
+    assert given["sft"]["lora_target_modules"] == ["q_proj", "v_proj"]
+
+
+@pytest.mark.parametrize("name", ["hh_rlhf", "hh_rlhf_3obj", "reddit_tldr"])
+def test_paper_configs_put_the_lora_where_ric_does(repo_root, name):
+    """RiC's released LoraConfig names no target_modules: PEFT's default for Llama, q and v."""
+    config = load_config([repo_root / f"config/{name}.yaml"],
+                         repo_root / "schemas/config.schema.yaml")
+    assert config["sft"]["lora_target_modules"] == ["q_proj", "v_proj"]
 
 
 @pytest.mark.parametrize("device", ["cpu", "auto", "cuda"])

@@ -1,6 +1,7 @@
 """MODPO: preference pairs and margins by hand, and the real trainer's loss against the formula."""
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -59,6 +60,17 @@ def test_loss_at_init_is_softplus_of_margin_over_weight(tiny_causal_lm, tmp_path
     with torch.no_grad():
         loss = trainer.compute_loss(trainer.model, batch)
     assert float(loss) == pytest.approx(math.log1p(math.exp(margin / w_k)), rel=1e-4)
+
+
+def test_modpo_lora_takes_the_configured_layers(tiny_causal_lm, tmp_path):
+    """sft.lora_target_modules reaches MODPO's LoRA as it does SFT's."""
+    pairs = preference_pairs(TABLE, ["a", "b"], [0.75, 0.25], "minmax", beta=SETTINGS.beta)
+    settings = replace(SETTINGS, lora_target_modules=["q_proj", "v_proj"])
+    trainer, _ = build_trainer(str(tiny_causal_lm), pairs, [0.75, 0.25], tmp_path, settings,
+                               "chat")
+    lora = {name.split(".lora_")[0].rsplit(".", 1)[-1]
+            for name, _ in trainer.model.named_parameters() if ".lora_" in name}
+    assert lora == {"q_proj", "v_proj"}
 
 
 def test_train_modpo_writes_an_adapter(tiny_causal_lm, tmp_path):

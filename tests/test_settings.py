@@ -22,6 +22,7 @@ def test_sft_settings_take_the_sft_section_and_the_given_steps_and_seed(config):
     assert settings.steps == 7 and settings.max_length == sft["max_length"]
     assert (settings.batch_size, settings.lora_r, settings.save_steps) == (
         sft["batch_size"], sft["lora_r"], sft["save_steps"])
+    assert settings.lora_target_modules == sft["lora_target_modules"] == "all-linear"
     assert (settings.seed, settings.device, settings.dtype) == (
         3, config["device"], config["dtype"])
 
@@ -30,6 +31,7 @@ def test_modpo_and_morlhf_settings_take_their_baselines_section(config):
     config["baselines"]["modpo"] = {"steps": 5, "beta": 0.3}
     config["baselines"]["morlhf"] = {"steps": 4, "generations": 3, "prompts_per_step": 2,
                                      "kl_beta": 0.05}
+    config["sft"]["lora_target_modules"] = ["q_proj", "v_proj"]
     modpo = MODPOSettings.from_config(config, seed=1)
     assert (modpo.steps, modpo.beta, modpo.batch_size) == (5, 0.3, config["sft"]["batch_size"])
     morlhf = MORLHFSettings.from_config(config, seed=2)
@@ -37,6 +39,7 @@ def test_modpo_and_morlhf_settings_take_their_baselines_section(config):
     assert (morlhf.steps, morlhf.num_generations, morlhf.kl_beta) == (4, 3, 0.05)
     assert (morlhf.batch_size, morlhf.prompts_per_step) == (6, 2)  # completions per step
     assert morlhf.max_new_tokens == config["generation"]["max_new_tokens"]
+    assert modpo.lora_target_modules == morlhf.lora_target_modules == ["q_proj", "v_proj"]
 
 
 def test_settings_survive_the_trip_through_rule_params(config):

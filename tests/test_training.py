@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
 
 import paretohqd.policy.training as training
+from paretohqd.config import ConfigError
 from paretohqd.policy.generation import adapter_digest, load_policy, sample_responses
 from paretohqd.policy.config import SFTSettings
 from paretohqd.policy.training import (NonFiniteLossError, prepare_checkpoints, run_fingerprint,
@@ -403,3 +404,44 @@ def test_rows_whose_prompt_fills_max_length_are_counted_then_refused(tiny_causal
         train_adapter(str(tiny_causal_lm), rows.iloc[:1], tmp_path / "out2", tmp_path / "ckpt2",
                       settings)
     assert not (tmp_path / "out2").exists()
+
+
+def _lora_layers(names) -> set[str]:
+    """The layers (last part of their dotted names) that hold a LoRA's weights ``names``."""
+    return {name.split(".lora_")[0].rsplit(".", 1)[-1] for name in names if ".lora_" in name}
+
+
+@pytest.mark.parametrize("targets, layers", [
+    ("all-linear", {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}),
+    (["q_proj", "v_proj"], {"q_proj", "v_proj"}),
+], ids=["all-linear", "q_v"])
+def test_lora_config_puts_the_lora_on_the_configured_layers(tiny_causal_lm, targets, layers):
+    from peft import get_peft_model
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm)
+    settings = replace(SETTINGS, lora_target_modules=targets)
+    peft_model = get_peft_model(model, training.lora_config(settings, model))
+    assert _lora_layers(name for name, _ in peft_model.named_parameters()) == layers
+
+
+def test_trained_adapter_has_only_the_configured_layers(tiny_causal_lm, tmp_path):
+    """RiC's targets (sft.lora_target_modules [q_proj, v_proj]) reach the trained adapter."""
+    settings = replace(SETTINGS, steps=1, lora_target_modules=["q_proj", "v_proj"])
+    train_adapter(str(tiny_causal_lm), ROWS, tmp_path / "out", tmp_path / "ckpt", settings)
+    config = json.loads((tmp_path / "out/adapter_config.json").read_text())
+    assert sorted(config["target_modules"]) == ["q_proj", "v_proj"]
+    weights = load_file(tmp_path / "out/adapter_model.safetensors")
+    assert _lora_layers(weights) == {"q_proj", "v_proj"}
+
+
+@pytest.mark.parametrize("targets, problem", [
+    (["q_proj", "qkv_proj"], r"'qkv_proj' names no module of the base model"),
+    (["mlp"], r"'mlp' names \['LlamaMLP'\] modules, not layers a LoRA adapts"),
+], ids=["missing", "not a layer"])
+def test_a_target_the_model_lacks_is_named_before_training(tiny_causal_lm, tmp_path, targets,
+                                                           problem):
+    settings = replace(SETTINGS, lora_target_modules=targets)
+    with pytest.raises(ConfigError, match=rf"sft\.lora_target_modules = .*: {problem}; its "
+                                          r"layers are \[.*'q_proj'.*\]"):
+        train_adapter(str(tiny_causal_lm), ROWS, tmp_path / "out", tmp_path / "ckpt", settings)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "ckpt").exists()

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 Config = dict[str, Any]
+ALL_LINEAR = "all-linear"
 
 
 @dataclass(frozen=True)
 class TrainerSettings:
     """What every LoRA trainer here shares: optimiser steps and batch, learning rate and its
-    schedule, the LoRA, checkpoint interval, seed, device and dtype (``sft`` section, top-level
+    schedule, the LoRA (rank, alpha, dropout and the layers it adapts: ``ALL_LINEAR`` or module
+    names), checkpoint interval, seed, device and dtype (``sft`` section, top-level
     device/dtype; the seed is the training seed of the job, one of ``seeds``)."""
 
     steps: int
@@ -29,6 +31,7 @@ class TrainerSettings:
     lora_r: int
     lora_alpha: int
     lora_dropout: float
+    lora_target_modules: str | list[str]
     save_steps: int
     seed: int
     device: str
@@ -39,7 +42,7 @@ def trainer_fields(config: Config, steps: int, seed: int) -> dict[str, Any]:
     """The shared fields from the config, with a trainer's own ``steps`` and training ``seed``."""
     sft = config["sft"]
     keys = ("batch_size", "learning_rate", "lr_scheduler", "lora_r", "lora_alpha", "lora_dropout",
-            "save_steps")
+            "lora_target_modules", "save_steps")
     return {"steps": steps, **{key: sft[key] for key in keys}, "seed": seed,
             "device": config["device"], "dtype": config["dtype"]}
 

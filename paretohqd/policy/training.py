@@ -21,13 +21,15 @@ import pandas as pd
 import torch
 from datasets import Dataset
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+from transformers.pytorch_utils import Conv1D
 from transformers.trainer_utils import get_last_checkpoint
 
 from paretohqd.assets import check_model_source
+from paretohqd.config import ConfigError
 from paretohqd.devices import resolve_device, resolve_dtype
 from paretohqd.policy.generation import CHAT, adapter_digest
 from paretohqd.runtime import log_count, log_phase
-from paretohqd.policy.config import SFTSettings, TrainerSettings
+from paretohqd.policy.config import ALL_LINEAR, SFTSettings, TrainerSettings
 
 
 def sft_dataset(rows: pd.DataFrame, prompt_format: str) -> Dataset:
@@ -64,13 +66,44 @@ def _precision(settings: TrainerSettings, device: torch.device) -> dict[str, boo
     return {"bf16": dtype == torch.bfloat16, "fp16": dtype == torch.float16}
 
 
-def lora_config(settings: TrainerSettings):
-    """A fresh LoRA on every linear layer of a causal LM."""
+LORA_LAYERS = (torch.nn.Linear, torch.nn.Embedding, Conv1D)  # what a LoRA adapts in a causal LM
+
+
+def _target_problem(target: str, modules: dict[str, torch.nn.Module]) -> str | None:
+    """Why PEFT cannot put a LoRA on the modules whose dotted name is ``target`` or ends in it
+    (PEFT's match), or None if it can."""
+    matched = [module for name, module in modules.items()
+               if name == target or name.endswith(f".{target}")]
+    if not matched:
+        return f"{target!r} names no module of the base model"
+    other = sorted({type(m).__name__ for m in matched if not isinstance(m, LORA_LAYERS)})
+    return f"{target!r} names {other} modules, not layers a LoRA adapts" if other else None
+
+
+def check_lora_targets(targets: str | list[str], model: torch.nn.Module) -> None:
+    """Raise ``ConfigError`` naming ``sft.lora_target_modules`` if one of ``targets`` names no
+    linear or embedding layer of ``model``; ``ALL_LINEAR`` needs no check."""
+    if targets == ALL_LINEAR:
+        return
+    modules = dict(model.named_modules())
+    for target in targets:
+        problem = _target_problem(target, modules)
+        if problem:
+            layers = sorted({name.rsplit(".", 1)[-1] for name, module in modules.items()
+                             if isinstance(module, LORA_LAYERS)})
+            raise ConfigError(f"sft.lora_target_modules = {targets}: {problem}; its layers are {layers} "
+                              f"(or use {ALL_LINEAR!r})")
+
+
+def lora_config(settings: TrainerSettings, model: torch.nn.Module):
+    """A fresh LoRA of ``model`` (a causal LM) on the layers ``settings.lora_target_modules``
+    names, checked against the model before any trainer is built."""
     from peft import LoraConfig
 
+    check_lora_targets(settings.lora_target_modules, model)
     return LoraConfig(r=settings.lora_r, lora_alpha=settings.lora_alpha,
-                      lora_dropout=settings.lora_dropout, target_modules="all-linear",
-                      task_type="CAUSAL_LM")
+                      lora_dropout=settings.lora_dropout,
+                      target_modules=settings.lora_target_modules, task_type="CAUSAL_LM")
 
 
 def trainer_args(settings: TrainerSettings, checkpoint_dir: Path) -> dict:
@@ -239,7 +272,7 @@ def train_adapter(base_model: str, rows: pd.DataFrame, output_dir: Path, checkpo
     if init_adapter is not None:
         model = PeftModel.from_pretrained(model, init_adapter, is_trainable=True)
     else:
-        peft_config = lora_config(settings)
+        peft_config = lora_config(settings, model)
     args = SFTConfig(max_length=settings.max_length, completion_only_loss=True,
                      **trainer_args(settings, checkpoint_dir))
     trainer_class = sft_trainer_class(resolve_device(settings.device))

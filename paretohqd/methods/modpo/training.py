@@ -99,7 +99,7 @@ def build_trainer(base_model: str, pairs: pd.DataFrame, weights: Sequence[float]
                      max_length=settings.max_length, **trainer_args(settings, checkpoint_dir))
     trainer = MarginDPOTrainer(model=model, args=args,
                                train_dataset=pair_dataset(pairs, prompt_format),
-                               processing_class=tokenizer, peft_config=lora_config(settings))
+                               processing_class=tokenizer, peft_config=lora_config(settings, model))
     return trainer, tokenizer
 
 

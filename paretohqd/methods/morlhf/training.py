@@ -64,7 +64,7 @@ def train_morlhf(base_model: str, prompts: pd.DataFrame, weights: Sequence[float
         **{**trainer_args(settings, checkpoint_dir), "include_num_input_tokens_seen": "no"})
     trainer = GRPOTrainer(model=model, reward_funcs=rewards, args=args,
                           train_dataset=prompt_dataset(prompts["prompt"].tolist(), prompt_format),
-                          processing_class=tokenizer, peft_config=lora_config(settings))
+                          processing_class=tokenizer, peft_config=lora_config(settings, model))
     fingerprint = run_fingerprint(
         [asdict(settings), base_model, list(weights),
          [r.__name__ for r in rewards]], prompts[["prompt"]])
