@@ -86,8 +86,9 @@ def test_over_optimisation_by_hand(tmp_path):
     metrics["judged"] = section
     text = comparison_markdown(comparison_table(metrics, "m"), metrics, "m")
     assert "| HV judged [95%] | HV(m) - HV judged [95%] | over-optimisation [95%] |" in text
-    assert "| m | 0.4000 [0.4000, 0.4000] |  |  | 0.2000 [0.2000, 0.2000] |  | " \
-           "0.2000 [0.2000, 0.2000] |" in text
+    # IGD+ 0 (m's point is the union front), no spacing (one point), then the judged columns
+    assert "| m | 0.4000 [0.4000, 0.4000] |  |  | 0.0000 [0.0000, 0.0000] |  | " \
+           "0.2000 [0.2000, 0.2000] |  | 0.2000 [0.2000, 0.2000] |" in text
     assert ("a: a judge trained on held-out labels [0, 1], b: its own reward model, no judge "
             "[0, 1]") in text
     assert np.isnan(comparison_table(metrics, "m").set_index("method").loc[

@@ -64,9 +64,13 @@ def _landing_metrics(seeds: int = 1) -> dict:
                       "compare_to": "paretohqd"},
         "methods": {
             "base": {"hypervolume": 0.29311, "hypervolume_ci": [0.25, 0.33],
+                     "igd_plus": 0.2, "igd_plus_ci": [0.15, 0.25],
+                     "spacing": nan, "spacing_ci": [nan, nan],
                      "hypervolume_across_seeds": across(0.29, 0.2, 0.4),
                      "vs_paretohqd": {"estimate": 0.06389, "ci_low": 0.01, "ci_high": 0.1}},
             "paretohqd": {"hypervolume": 0.357, "hypervolume_ci": [0.33184, 0.38476],
+                          "igd_plus": 0.004, "igd_plus_ci": [0.0, 0.012],
+                          "spacing": 0.021, "spacing_ci": [0.015, 0.03],
                           "hypervolume_across_seeds": across(0.36, 0.3, 0.42)},
             "sft": {"hypervolume": 0.31, "hypervolume_ci": [nan, nan],
                     "vs_paretohqd": {"estimate": 0.047, "ci_low": -0.01, "ci_high": 0.08}},
@@ -122,6 +126,31 @@ def test_landing_table_ranks_methods_by_hypervolume_with_intervals():
     assert "0.2931 [0.2500, 0.3300]" in rows[2] and "0.0639 [0.0100, 0.1000]" in rows[2]
     several = hypervolume_table(_landing_metrics(seeds=3))
     assert "across seeds [95%]" in several and "0.3600 [0.3000, 0.4200]" in several
+
+
+def test_landing_coverage_table_ranks_methods_by_igd_plus_lowest_first():
+    """IGD+ and spacing with their intervals, lowest IGD+ first; a method without them (an
+    older metrics.json) last with empty cells, one with a single point without spacing."""
+    from paretohqd.evaluation.landing import coverage_table
+
+    table = coverage_table(_landing_metrics())
+    assert table.startswith(".. list-table:: How closely (IGD+) and how evenly (spacing)")
+    header, *rows = table.split("   * - ")[1:]
+    assert header.split("\n     - ") == ["method", "IGD+ [95%]", "spacing [95%]\n"]
+    assert [row.split("\n")[0] for row in rows] == ["``paretohqd``", "``base``", "``sft``"]
+    assert rows[0].split("\n     - ")[1:] == ["0.0040 [0.0000, 0.0120]",
+                                            "0.0210 [0.0150, 0.0300]\n"]
+    assert rows[1].split("\n     - ")[1:] == ["0.2000 [0.1500, 0.2500]", "\n"]
+
+
+def test_landing_page_shows_the_coverage_table_and_says_what_it_measures(tmp_path,
+                                                                         monkeypatch):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3
+    page = _render(_landing_metrics(), png, tmp_path, monkeypatch)
+    assert "system-message" not in page and "problematic" not in page
+    assert page.count("<table") == 2
+    assert "0.0040 [0.0000, 0.0120]" in page and "0.0210 [0.0150, 0.0300]" in page
+    assert "IGD+ (lower is better" in page and "minimum spanning tree" in page
 
 
 def test_landing_note_says_what_the_intervals_resample():

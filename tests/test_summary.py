@@ -1,4 +1,5 @@
 import json
+import math
 from html import escape
 
 import numpy as np
@@ -265,6 +266,8 @@ def comparison_metrics() -> dict:
                             "collapse_rate": 0.0, "n_points": 1,
                             "train_seconds": 0, "generate_seconds": 0, "total_seconds": 0},
                    "paretohqd": {"hypervolume": 0.5, "hypervolume_ci": [0.45, 0.55],
+                                 "igd_plus": 0.01, "igd_plus_ci": [0.0, 0.02],
+                                 "spacing": 0.03, "spacing_ci": [0.02, 0.05],
                                  "rank_correlation": {
                                      "a": {"estimate": 0.9, "ci_low": 0.5, "ci_high": 1.0},
                                      "b": {"estimate": 0.7, "ci_low": 0.1, "ci_high": 1.0}},
@@ -272,6 +275,8 @@ def comparison_metrics() -> dict:
                                  "train_seconds": 30, "generate_seconds": 10,
                                  "total_seconds": 40},
                    "sft": {"hypervolume": 0.3, "hypervolume_ci": [0.2, 0.4],
+                           "igd_plus": 0.12, "igd_plus_ci": [0.1, 0.15],
+                           "spacing": math.nan, "spacing_ci": [math.nan, math.nan],
                            "vs_paretohqd": {"estimate": 0.2, "ci_low": -0.01, "ci_high": 0.3,
                                             "share_paretohqd_better": 0.96},
                            "collapse_rate": 0.2, "n_points": 1,
@@ -284,10 +289,11 @@ def test_comparison_table_ratio_and_markdown():
     assert table.set_index("method")["compute_vs_paretohqd"].to_dict() == {
         "base": 0.0, "paretohqd": 1.0, "sft": 2.5}
     text = comparison_markdown(table, metrics, "paretohqd")
-    assert ("| sft | 0.3000 [0.2000, 0.4000] | 0.2000 [-0.0100, 0.3000] | 0.960 |  |  |  |  "
-            "|  | 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |") in text
-    assert "| paretohqd | 0.5000 [0.4500, 0.5500] |  |  | 0.90 [0.50, 1.00] | 0.70 [0.10, 1.00]" \
-        in text
+    assert ("| sft | 0.3000 [0.2000, 0.4000] | 0.2000 [-0.0100, 0.3000] | 0.960 "
+            "| 0.1200 [0.1000, 0.1500] |  |  |  |  |  |  | 0.200 | 100.0 | 0.0 | 100.0 | 2.50 | 1 |"
+            ) in text
+    assert ("| paretohqd | 0.5000 [0.4500, 0.5500] |  |  | 0.0100 [0.0000, 0.0200] "
+            "| 0.0300 [0.0200, 0.0500] | 0.90 [0.50, 1.00] | 0.70 [0.10, 1.00]") in text
     assert "| compute / paretohqd |" in text and "40 test prompts and 1 training seed(s)" in text
     assert "| resamples with paretohqd ahead |" in text and "across seeds" not in text.split(
         "\n")[0]
@@ -297,6 +303,51 @@ def test_comparison_table_ratio_and_markdown():
     by_sft = comparison_table(metrics, "sft").set_index("method")["compute_vs_sft"]
     assert by_sft.to_dict() == {"base": 0.0, "paretohqd": 0.4, "sft": 1.0}
     assert comparison_table(metrics, "ric")["compute_vs_ric"].isna().all()  # did not run
+
+
+def test_comparison_shows_igd_plus_and_spacing_beside_the_hypervolume():
+    """IGD+ and spacing with their intervals follow the hypervolume's columns (``_ci_low``,
+    ``_ci_high``); a method without them (an older metrics.json) has empty cells; the note
+    says what they are and which way is better."""
+    metrics = comparison_metrics()
+    table = comparison_table(metrics, "paretohqd").set_index("method")
+    assert table.loc["sft", ["igd_plus", "igd_plus_ci_low", "igd_plus_ci_high"]].tolist() == [
+        0.12, 0.1, 0.15]
+    assert table.loc["paretohqd", ["spacing", "spacing_ci_low", "spacing_ci_high"]].tolist() \
+        == [0.03, 0.02, 0.05]
+    assert table.loc["base", ["igd_plus", "spacing"]].isna().all()
+    assert table.loc["sft", "hypervolume"] == 0.3  # the hypervolume's columns as they were
+    text = comparison_markdown(table.reset_index(), metrics, "paretohqd")
+    assert ("| resamples with paretohqd ahead | IGD+ [95%] | spacing [95%] | rho a [95%] |"
+            in text.splitlines()[0])
+    assert "| base | 0.1000 [0.0500, 0.1500] | 0.4000 [0.3000, 0.5000] | 1.000 |  |  |" in text
+    note = text.splitlines()[-1]
+    assert "IGD+ (lower is better" in note and "non-dominated union of all methods' points" in note
+    assert "spacing (0: evenly spread" in note and "minimum spanning tree" in note
+
+
+def test_metrics_json_carries_igd_plus_and_spacing_with_intervals():
+    """build_metrics adds ``igd_plus`` and ``spacing`` with ``_se`` and ``_ci`` beside the
+    hypervolume: m's two points (0.5, 0.75) and (0.9, 0.25) form the union front above base's
+    (0.1, 0.5) (IGD+ 0, base's the mean of 0.4 and 0.8 short on a), one tree edge (spacing 0);
+    every prompt scores the point's mean, so every resample repeats the estimate."""
+    objectives = ["a", "b"]
+    rows = [("m", "p1", [2.0, 6.0]), ("m", "p2", [3.6, 2.0]), ("base", "none", [0.4, 4.0])]
+    front = _front(rows, objectives)
+    per_prompt = {(m, p): np.full((1, 2, 2), values) for m, p, values in rows}
+    stats = {"rewards": {"a": {"min": 0.0, "max": 4.0}, "b": {"min": 0.0, "max": 8.0}}}
+    bootstrap = Bootstrap(resamples=20, seed=0, level=0.95)
+    costs = {m: {"train": [], "generate": []} for m in ("m", "base")}
+    metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.0, costs,
+                            "m", bootstrap, seeds=[0], per_prompt=per_prompt)
+    m, base = metrics["methods"]["m"], metrics["methods"]["base"]
+    assert (m["igd_plus"], m["igd_plus_se"], m["igd_plus_ci"]) == (0.0, 0.0, [0.0, 0.0])
+    assert (m["spacing"], m["spacing_ci"]) == (0.0, [0.0, 0.0])
+    # base to (0.5, 0.75): 0.4 on a, 0.25 on b; to (0.9, 0.25): 0.8 on a only
+    expected = (math.hypot(0.4, 0.25) + 0.8) / 2
+    assert base["igd_plus"] == pytest.approx(expected)
+    assert base["igd_plus_ci"] == pytest.approx([expected, expected])
+    assert math.isnan(base["spacing"]) and all(math.isnan(v) for v in base["spacing_ci"])
 
 
 def test_comparison_shows_seeds_and_steering():

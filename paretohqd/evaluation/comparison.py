@@ -1,6 +1,7 @@
 """The method comparison (comparison.csv / .md / .html): metrics side by side, each hypervolume
 with its bootstrap interval (and across training seeds when there are several), its difference
-to the reference method with the share of resamples in which the reference is ahead, the
+to the reference method with the share of resamples in which the reference is ahead, how
+closely and evenly its models cover the front of all methods (IGD+, spacing), the
 preference-order rank correlations, the steering measures, and compute relative to the
 reference method's."""
 
@@ -10,7 +11,20 @@ import math
 
 import pandas as pd
 
+from paretohqd.evaluation.coverage import MEASURES
 from paretohqd.html import html_note, html_page, html_table
+
+# what IGD+ and spacing are, for every page that shows them
+COVERAGE_NOTE = (
+    "IGD+ (lower is better; 0: every point of the reference front is weakly dominated by one of "
+    "the method's points): the mean over the points of the reference front, the non-dominated "
+    "union of all methods' points (the base model's included), of the distance to the nearest "
+    "of the method's points counting only the objectives where that point falls short, in the "
+    "same normalised frame. spacing (0: evenly spread; larger: bunched into clusters with gaps "
+    "between; empty with one point): the standard deviation of the L1 edge lengths of a "
+    "minimum spanning tree over the method's points in that frame; noise in the means biases it "
+    "upwards (an even spread can only look less even). The bootstrap recomputes the union "
+    "front in every resample.")
 
 
 def ratio_column(reference: str) -> str:
@@ -22,8 +36,10 @@ def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
     """One row per method: hypervolume with its interval, the mean across training seeds with
     Student's t interval (``hv_seeds*``), HV(reference) - HV(method) with its bootstrap
     interval, across seeds (``difference_seeds*``) and the share of resamples in which the
-    reference is ahead, Spearman's rho of each objective (w_i vs mean reward i), the range of
-    each objective's normalised mean reward across the preferences (``range_<objective>``) and
+    reference is ahead, IGD+ against the union front of all methods (``igd_plus``) and the
+    spread of its models (``spacing``) with their bootstrap intervals, Spearman's rho of each
+    objective (w_i vs mean reward i), the range of each objective's normalised mean reward
+    across the preferences (``range_<objective>``) and
     the mean angle to the preference rays (``angle``), for prompt-conditioned methods Pearson's
     r of each objective's asked-for vs obtained reward (``fit_<objective>``, with its interval;
     columns only when some method has it), collapse rate, train / generate / total seconds and
@@ -47,11 +63,11 @@ def comparison_table(metrics: dict, reference: str) -> pd.DataFrame:
                     "difference_ci_high": versus.get("ci_high", math.nan)})
         _put(row, "difference_seeds", entry.get(f"vs_{reference}_across_seeds", {}), "mean")
         row[f"share_{reference}_better"] = versus.get(f"share_{reference}_better", math.nan)
+        for measure in MEASURES:
+            _put(row, measure, _stored_interval(entry, measure))
         if judged:
             graded = metrics["judged"]["methods"].get(method, {})
-            low, high = graded.get("hypervolume_ci", [math.nan, math.nan])
-            _put(row, "hv_judged", {"estimate": graded.get("hypervolume", math.nan),
-                                    "ci_low": low, "ci_high": high})
+            _put(row, "hv_judged", _stored_interval(graded, "hypervolume"))
             _put(row, "difference_judged", graded.get(f"vs_{reference}", {}))
             _put(row, "over_optimisation", entry.get("over_optimisation", {}))
         for objective in objectives:
@@ -77,6 +93,13 @@ def _put(row: dict, column: str, interval: dict, estimate: str = "estimate") -> 
     row[column] = interval.get(estimate, math.nan)
     row[f"{column}_ci_low"] = interval.get("ci_low", math.nan)
     row[f"{column}_ci_high"] = interval.get("ci_high", math.nan)
+
+
+def _stored_interval(entry: dict, name: str) -> dict:
+    """A measure that metrics.json keeps as ``name`` and ``name_ci`` ([low, high]) as an
+    interval (NaN where the method has none)."""
+    low, high = entry.get(f"{name}_ci", [math.nan, math.nan])
+    return {"estimate": entry.get(name, math.nan), "ci_low": low, "ci_high": high}
 
 
 def _several_seeds(metrics: dict) -> bool:
@@ -107,7 +130,8 @@ def _comparison_cells(table: pd.DataFrame, metrics: dict,
                + ([f"HV across seeds [{level}]"] if seeds else [])
                + [f"HV({reference}) - HV [{level}]"]
                + ([f"HV({reference}) - HV across seeds [{level}]"] if seeds else [])
-               + [f"resamples with {reference} ahead"]
+               + [f"resamples with {reference} ahead", f"IGD+ [{level}]",
+                  f"spacing [{level}]"]
                + ([f"HV judged [{level}]", f"HV({reference}) - HV judged [{level}]",
                    f"over-optimisation [{level}]"] if judged else [])
                + [f"rho {o} [{level}]" for o in objectives]
@@ -131,6 +155,7 @@ def _comparison_cells(table: pd.DataFrame, metrics: dict,
                          row["difference_ci_high"])]
             + ([cell("difference_seeds")] if seeds else [])
             + ["" if pd.isna(share) else f"{share:.3f}"]
+            + [cell(measure) for measure in MEASURES]
             + ([cell("hv_judged"), cell("difference_judged"), cell("over_optimisation")]
                if judged else [])
             + [cell(f"rho_{o}", 2) for o in objectives]
@@ -163,7 +188,8 @@ def _comparison_note(metrics: dict, reference: str) -> str:
            "land)" if _several_seeds(metrics) else
            "; with one training seed no interval covers what another seed would give")
         + f". 'resamples with {reference} ahead' is the share of bootstrap resamples in which "
-        f"{reference}'s hypervolume is the larger (not a probability about the methods). rho: "
+        f"{reference}'s hypervolume is the larger (not a probability about the methods). "
+        + COVERAGE_NOTE + " rho: "
         "Spearman correlation across a method's preferences between w_i and mean reward i (1: "
         "the preferences order the answers as asked). range: the largest minus the smallest "
         "normalised mean reward of the objective across the preferences. angle: the mean over "

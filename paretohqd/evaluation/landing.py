@@ -1,8 +1,9 @@
 """The report's landing page (``report/workflow.rst`` includes it): what the run found, as
 reStructuredText made from metrics.json and the front plot. The front figure embedded as a data
 URI (the page is one HTML text, with no file of its own beside it), then every method's
-hypervolume with its interval, best first, its difference to the reference method, and what the
-intervals resample."""
+hypervolume with its interval, best first, its difference to the reference method, how closely
+and evenly its models cover the front of all methods (IGD+, spacing; lowest IGD+ first), and
+what the intervals resample."""
 
 from __future__ import annotations
 
@@ -11,14 +12,18 @@ import math
 import textwrap
 from typing import Sequence
 
+from paretohqd.evaluation.comparison import COVERAGE_NOTE
+from paretohqd.evaluation.coverage import MEASURES
+
 # docutils takes a directive's argument over several lines and drops the whitespace
 _URI_LINE = 76
 
 
 def landing_rst(metrics: dict, png: bytes) -> str:
-    """The landing fragment: the front figure, the hypervolume table and its note."""
+    """The landing fragment: the front figure, the hypervolume and coverage tables and their
+    notes."""
     return "\n".join([front_figure(png, metrics["objectives"]), hypervolume_table(metrics),
-                      interval_note(metrics)]) + "\n"
+                      coverage_table(metrics), interval_note(metrics), COVERAGE_NOTE]) + "\n"
 
 
 def front_figure(png: bytes, objectives: Sequence[str]) -> str:
@@ -60,9 +65,29 @@ def hypervolume_table(metrics: dict) -> str:
             + ["reference" if method == reference else
                format_interval(versus.get("estimate", math.nan), versus.get("ci_low", math.nan),
                                versus.get("ci_high", math.nan))])
-    lines = [".. list-table:: Hypervolume of each method's front, highest first",
-             "   :header-rows: 1", ""]
-    for row in [header, *rows]:
+    return list_table("Hypervolume of each method's front, highest first", [header, *rows])
+
+
+def coverage_table(metrics: dict) -> str:
+    """An rst list-table: per method, lowest IGD+ first, its IGD+ against the union front of
+    all methods and the spacing of its models, each with its interval."""
+    level = f"{metrics['bootstrap']['level']:.0%}"
+    header = ["method", f"IGD+ [{level}]", f"spacing [{level}]"]
+    ranked = sorted(metrics["methods"].items(),
+                    key=lambda item: _ascending(item[1].get("igd_plus", math.nan)))
+    rows = [[_literal(method)]
+            + [format_interval(entry.get(name, math.nan),
+                               *entry.get(f"{name}_ci", [math.nan, math.nan]))
+               for name in MEASURES]
+            for method, entry in ranked]
+    return list_table("How closely (IGD+) and how evenly (spacing) each method's models cover "
+                      "the front of all methods, lowest IGD+ first", [header, *rows])
+
+
+def list_table(title: str, rows: Sequence[Sequence[str]]) -> str:
+    """An rst list-table titled ``title`` whose first row is the header."""
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
+    for row in rows:
         lines += [f"   * - {row[0]}", *(f"     - {cell}" for cell in row[1:])]
     return "\n".join(lines) + "\n"
 
@@ -102,6 +127,11 @@ def format_interval(estimate: float, low: float, high: float, digits: int = 4) -
 def _descending(entry: dict) -> float:
     value = entry["hypervolume"]
     return math.inf if value is None or math.isnan(value) else -value
+
+
+def _ascending(value: float | None) -> float:
+    """Lowest first, an undefined value last."""
+    return math.inf if value is None or math.isnan(value) else value
 
 
 def _literal(text: str) -> str:

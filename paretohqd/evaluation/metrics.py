@@ -1,7 +1,7 @@
 """Per-method metrics of the front: hypervolume in a stated normalisation with its bootstrap
-interval and per training seed, the difference to a reference method, how well the preferences
-order and steer the answers, collapse rate and compute seconds per training seed
-(metrics.json)."""
+interval and per training seed, the difference to a reference method, how closely and evenly
+its models cover the front of all methods (IGD+ and spacing), how well the preferences order
+and steer the answers, collapse rate and compute seconds per training seed (metrics.json)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pandas as pd
 
 from paretohqd.evaluation.conditioning import conditioning_fit
 from paretohqd.evaluation.costs import benchmark_seconds
+from paretohqd.evaluation.coverage import MEASURES, coverage
 from paretohqd.evaluation.seeds import across_seeds, per_seed_hypervolumes
 from paretohqd.evaluation.steering import ray_angles, reward_ranges
 from paretohqd.evaluation.uncertainty import (
@@ -156,6 +157,29 @@ def steering(weighted: pd.DataFrame, resamples: Resamples, objectives: Sequence[
     }
 
 
+def coverage_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequence[str],
+                     low: Sequence[float], high: Sequence[float],
+                     level: float) -> dict[str, dict[str, dict]]:
+    """Per method, ``igd_plus`` and ``spacing`` (paretohqd.evaluation.coverage) of its
+    normalised points, each with its standard error and interval: every resample recomputes
+    all methods' means, their union front and the measures."""
+    points = list(zip(front["method"], front["pref_id"]))
+    estimated = coverage({method: normalised(rows[list(objectives)].to_numpy(), low, high)[None]
+                          for method, rows in front.groupby("method", sort=False)})
+    sampled = coverage({method: normalised(resamples.of_method(method, points), low, high)
+                        for method in estimated})
+    return {method: {name: summarise(estimated[method][name][0], sampled[method][name], level)
+                     for name in MEASURES}
+            for method in estimated}
+
+
+def with_interval(name: str, summary: Mapping[str, float]) -> dict:
+    """metrics.json's keys of one measure: ``name`` (the estimate), ``name_se`` and
+    ``name_ci`` ([low, high])."""
+    return {name: summary["estimate"], f"{name}_se": summary["se"],
+            f"{name}_ci": [summary["ci_low"], summary["ci_high"]]}
+
+
 def seed_metrics(per_prompt: Mapping[Point, np.ndarray], objectives: Sequence[str],
                  low: Sequence[float], high: Sequence[float], reference: Sequence[float],
                  compare_to: str, level: float) -> dict[str, dict]:
@@ -183,8 +207,9 @@ def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequenc
     """metrics.json: objectives, the training ``seeds``, the normalisation (offline data
     min/max), the reference point, the bootstrap settings and per method hypervolume (with
     ``uncertainty`` and ``seed_metrics`` from ``per_prompt``, build_front's per-seed
-    rewards), collapse rate and compute seconds per seed (its benchmark files of every
-    seed, summed, divided by the number of seeds); for the prompt-conditioned methods in
+    rewards), ``igd_plus`` and ``spacing`` with ``_se`` and ``_ci`` (``coverage_metrics``,
+    from the same resamples), collapse rate and compute seconds per seed (its benchmark files
+    of every seed, summed, divided by the number of seeds); for the prompt-conditioned methods in
     ``desired`` (their asked-for rewards, ``paretohqd.evaluation.conditioning``), how the
     rewards obtained follow them (``conditioning``)."""
     low = [stats["rewards"][o]["min"] for o in objectives]
@@ -193,14 +218,16 @@ def build_metrics(front: pd.DataFrame, resamples: Resamples, objectives: Sequenc
     methods = method_metrics(front, objectives, low, high, ref)
     intervals = uncertainty(front, resamples, objectives, low, high, ref, compare_to,
                             bootstrap.level)
+    covered = coverage_metrics(front, resamples, objectives, low, high, bootstrap.level)
     fits = conditioning_fit(front, resamples, objectives, desired or {}, bootstrap.level)
     by_seed = seed_metrics(per_prompt, objectives, low, high, ref, compare_to, bootstrap.level)
     for method, entry in methods.items():
         entry.update(by_seed[method])
         extra = dict(intervals[method])
-        hv = extra.pop("hypervolume")
-        entry.update(hypervolume_se=hv["se"], hypervolume_ci=[hv["ci_low"], hv["ci_high"]],
-                     **extra)
+        for name, summary in {"hypervolume": extra.pop("hypervolume"),
+                              **covered[method]}.items():
+            entry.update(with_interval(name, summary))
+        entry.update(extra)
         cost = costs.get(method, {"train": [], "generate": []})
         entry["train_seconds"] = benchmark_seconds(cost["train"]) / len(seeds)
         entry["generate_seconds"] = benchmark_seconds(cost["generate"]) / len(seeds)
