@@ -71,10 +71,10 @@ def test_no_reward_training_pair_is_an_offline_row():
 
 
 def test_judges_learn_from_labelled_prompts_the_reward_models_never_see():
-    """With judges on, each recipe's labelled prompts split in two (seeded, by prompt): the
-    reward model trains and tests on one part, its judge on the other; no prompt and hence no
-    (prompt, response) pair is in both, the judge's share is label_fraction of the prompts,
-    and only the reward model gains chatterbot reply pairs."""
+    """With judges on, each recipe's labelled prompts split three ways (seeded, by groups of
+    near-duplicate prompts): one test part that scores both the reward model and its judge,
+    and of the rest the reward model's and the judge's training parts (label_fraction of it);
+    no prompt is in two parts, and only the reward model gains chatterbot reply pairs."""
     prompts = build_prompt_table(load_embedded(), 0.2, max_train=None, max_test=40, seed=42,
                                  reward_fraction=0.25)
     for recipe, labels in (("pyrit_harm", harmless_labels), ("pyrit_helpful", helpful_labels)):
@@ -82,11 +82,17 @@ def test_judges_learn_from_labelled_prompts_the_reward_models_never_see():
                  for part in ("reward", "judge")}
         human = {part: pd.concat(split)[lambda f: f["origin"].str.startswith("pyrit/")]
                  for part, split in parts.items()}
-        assert not set(human["reward"]["prompt"]) & set(human["judge"]["prompt"])
+        # one common test part for both graders; train parts disjoint from it and each other
+        assert parts["reward"][1].equals(parts["judge"][1])
+        trains = {part: set(split[0]["prompt"]) for part, split in parts.items()}
+        test_prompts = set(parts["judge"][1]["prompt"])
+        assert not trains["reward"] & trains["judge"]
+        assert not (trains["reward"] | trains["judge"]) & test_prompts
         labelled = labels()
-        assert len(human["reward"]) + len(human["judge"]) == len(labelled)  # nothing lost
-        share = human["judge"]["prompt"].nunique() / labelled["prompt"].nunique()
-        assert abs(share - 0.5) < 0.01, (recipe, share)
+        assert (len(parts["reward"][0][lambda f: f["origin"].str.startswith("pyrit/")])
+                + len(parts["judge"][0]) + len(parts["judge"][1]) == len(labelled))  # none lost
+        share = len(trains["judge"]) / labelled["prompt"].nunique()
+        assert abs(share - 0.4) < 0.05, (recipe, share)  # half of the 80% not tested
         assert (pd.concat(parts["judge"])["origin"].str.startswith("pyrit/")).all()
         # the same seed splits the same way; without judges every label trains the reward model
         again = build_reward_splits(recipe, prompts, 0.2, True, 42, "judge", 0.5)

@@ -9,7 +9,6 @@ import pandas as pd
 import torch
 from datasets import Dataset
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -71,21 +70,24 @@ def _tokenize(frame: pd.DataFrame, tokenizer, max_length: int) -> Dataset:
 def build_reward_splits(recipe: str, prompts: pd.DataFrame, test_fraction: float,
                         conversation_pairs: bool, seed: int, part: str = REWARD_PART,
                         judge_fraction: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Human-labelled rows of ``recipe`` split train/test (seeded, stratified on the binary
-    label). With ``judge_fraction`` > 0 the labelled prompts are first split (split_by_prompt):
-    ``part`` ``reward`` keeps the rest, ``judge`` (an independent judge's data) the held-out
-    share. For the reward part of ``pyrit_helpful`` the train part may gain chatterbot reply
-    pairs from the ``reward`` prompts (never the ``train`` ones, whose human replies are
-    offline rows the selection would then find inflated); a judge trains on human labels only.
-    The test part holds human-labelled PyRIT rows only."""
+    """Human-labelled rows of ``recipe`` split train/test by groups of near-duplicate prompts
+    (``split_by_prompt``, seeded): the test part, a ``test_fraction`` of the groups, is the same
+    for the reward model and its judge, so both are scored on one labelled split. With
+    ``judge_fraction`` > 0 the other groups split again: ``part`` ``reward`` trains on the
+    rest, ``judge`` (an independent judge's data) on the ``judge_fraction`` share. For the
+    reward part of ``pyrit_helpful`` the train part may gain chatterbot reply pairs from the
+    ``reward`` prompts (never the ``train`` ones, whose human replies are offline rows the
+    selection would then find inflated); a judge trains on human labels only. The test part
+    holds human-labelled PyRIT rows only, of both classes."""
     if part not in (REWARD_PART, JUDGE_PART):
         raise ValueError(f"part {part!r}: expected {REWARD_PART!r} or {JUDGE_PART!r}")
-    labelled = RECIPES[recipe]()
+    train, test = split_by_prompt(RECIPES[recipe](), test_fraction, seed)
+    if len(set(binary_targets(test["label"]))) < 2:
+        raise ValueError(f"reward_training.test_fraction {test_fraction}: the test part of "
+                         f"recipe {recipe!r} ({len(test)} rows) holds one class only; raise it")
     if judge_fraction > 0:
-        kept, held_out = split_by_prompt(labelled, judge_fraction, seed)
-        labelled = held_out if part == JUDGE_PART else kept
-    train, test = train_test_split(labelled, test_size=test_fraction, random_state=seed,
-                                   stratify=binary_targets(labelled["label"]))
+        kept, held_out = split_by_prompt(train, judge_fraction, seed)
+        train = held_out if part == JUDGE_PART else kept
     if recipe == "pyrit_helpful" and conversation_pairs and part == REWARD_PART:
         reward_prompts = prompts[prompts["split"] == "reward"]
         refs = reward_prompts.assign(reference=reward_prompts["references"].map(
