@@ -282,15 +282,20 @@ def check_judges(run: Path, config: dict) -> None:
                 offline["score"].min())
             assert metrics["judged"]["normalisation"]["max"][j] == pytest.approx(
                 offline["score"].max())
-    graded = metrics["judged"]["methods"]
     for method, entry in metrics["methods"].items():
         if method == "base":
             assert "over_optimisation" not in entry
             continue
         gap = entry["over_optimisation"]
-        expected = ((entry["hypervolume"] - metrics["methods"]["base"]["hypervolume"])
-                    - (graded[method]["hypervolume"] - graded["base"]["hypervolume"]))
-        assert gap["estimate"] == pytest.approx(expected, abs=1e-9), method
+        per_objective = gap["per_objective"]
+        assert set(per_objective) == set(judged), method
+        for rates in per_objective.values():
+            assert 0 <= rates["win_rate_trained"] <= 1 and 0 <= rates["win_rate_judged"] <= 1
+            assert rates["estimate"] == pytest.approx(
+                rates["win_rate_trained"] - rates["win_rate_judged"], abs=1e-9)
+        assert gap["estimate"] == pytest.approx(
+            np.mean([r["estimate"] for r in per_objective.values()]), abs=1e-9), method
+        assert -1 <= gap["ci_low"] <= gap["ci_high"] <= 1, method
 
 
 def bootstrap_se(cells: np.ndarray) -> float:

@@ -47,14 +47,16 @@ def _write(tmp_path, name, scores_by_objective):
 
 def test_over_optimisation_by_hand(tmp_path):
     """Objectives a (judged) and b (no judge), frames [0, 1] for both gradings. Under the reward
-    models base sits at (0.2, 0.5) and m at (0.8, 0.5): HV 0.1 and 0.4, a gain of 0.3. The judge
-    scores m's answers 0.4 on a: judged HV 0.2, base 0.1 (judged as before), a gain of 0.1.
-    Over-optimisation 0.3 - 0.1 = 0.2, in every resample (each prompt scores the mean)."""
+    models base sits at (0.2, 0.5) and m at (0.8, 0.5): HV 0.1 and 0.4. The judge scores m's
+    answers 0.1 and 0.7 on a (mean 0.4: judged HV 0.2, base 0.1 as before). Win rates on a
+    against base: 1 under the reward models (0.8 > 0.2 on both prompts), 0.5 under the judge
+    (0.1 < 0.2, 0.7 > 0.2): over-optimisation 0.5, and per resample 1 minus the judged win rate
+    of the drawn prompts."""
     points = [("base", "none", 1, None), ("m", "p100_000", 1, [1.0, 0.0])]
     base = _write(tmp_path, "base", {"a": [0.2, 0.2], "b": [0.5, 0.5]})
     m = _write(tmp_path, "m", {"a": [0.8, 0.8], "b": [0.5, 0.5]})
     base_j = _write(tmp_path, "base_j", {"a": [0.2, 0.2]})
-    m_j = _write(tmp_path, "m_j", {"a": [0.4, 0.4]})
+    m_j = _write(tmp_path, "m_j", {"a": [0.1, 0.7]})
     offline_a = tmp_path / "judge_offline_a.parquet"
     write_table(pd.DataFrame({"row_id": ["x", "y"], "score": [0.0, 1.0]}), offline_a,
                 provenance={"objective": "a"})
@@ -70,7 +72,7 @@ def test_over_optimisation_by_hand(tmp_path):
     judged_front, section, _, frame = judged_grading(
         points, ["a", "b"], [base[0], m[0]], base[1] + m[1], base_j[1] + m_j[1],
         [str(offline_a)], {"a": "trained"}, stats, {}, bootstrap, 0.0, "m", [1], metrics,
-        resamples)
+        per_prompt)
     assert judged_front.set_index("method").loc["m", "a"] == pytest.approx(0.4)
     assert judged_front.set_index("method").loc["m", "b"] == pytest.approx(0.5)
     assert section["sources"] == {"a": "trained", "b": "reward model"}
@@ -79,16 +81,24 @@ def test_over_optimisation_by_hand(tmp_path):
     assert section["methods"]["base"]["vs_m"]["estimate"] == pytest.approx(0.1)
     assert "train_seconds" not in section["methods"]["m"]
     gap = metrics["methods"]["m"]["over_optimisation"]
-    assert (gap["gain_trained"], gap["gain_judged"]) == pytest.approx((0.3, 0.1))
-    assert (gap["estimate"], gap["ci_low"], gap["ci_high"]) == pytest.approx((0.2, 0.2, 0.2))
+    assert gap["per_objective"]["a"]["win_rate_trained"] == pytest.approx(1.0)
+    assert gap["per_objective"]["a"]["win_rate_judged"] == pytest.approx(0.5)
+    assert set(gap["per_objective"]) == {"a"}  # b has no judge: the same grader twice
+    draws = np.random.default_rng(0)
+    draws.integers(0, 1, size=(200, 1))  # the seed draw (one seed)
+    by_hand = 1.0 - np.array([0.0, 1.0])[draws.integers(0, 2, size=(200, 2))].mean(axis=1)
+    low, high = np.percentile(by_hand, [2.5, 97.5])
+    assert (gap["estimate"], gap["ci_low"], gap["ci_high"]) == pytest.approx((0.5, low, high))
     assert "over_optimisation" not in metrics["methods"]["base"]
 
     metrics["judged"] = section
     text = comparison_markdown(comparison_table(metrics, "m"), metrics, "m")
     assert "| HV judged [95%] | HV(m) - HV judged [95%] | over-optimisation [95%] |" in text
     # IGD+ 0 (m's point is the union front), no spacing (one point), then the judged columns
-    assert "| m | 0.4000 [0.4000, 0.4000] |  |  | 0.0000 [0.0000, 0.0000] |  | " \
-           "0.2000 [0.2000, 0.2000] |  | 0.2000 [0.2000, 0.2000] |" in text
+    judged_hv = section["methods"]["m"]["hypervolume_ci"]
+    assert (f"| m | 0.4000 [0.4000, 0.4000] |  |  | 0.0000 [0.0000, 0.0000] |  | "
+            f"0.2000 [{judged_hv[0]:.4f}, {judged_hv[1]:.4f}] |  | "
+            f"0.5000 [{low:.4f}, {high:.4f}] |") in text
     assert ("a: a judge trained on held-out labels [0, 1], b: its own reward model, no judge "
             "[0, 1]") in text
     assert np.isnan(comparison_table(metrics, "m").set_index("method").loc[

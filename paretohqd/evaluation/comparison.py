@@ -216,9 +216,11 @@ def _judged_note(metrics: dict) -> str:
         zip(metrics["objectives"], sources.values(), norm["min"], norm["max"]))
     return ("HV judged: the same answers graded by independent judges that no method trained "
             f"or selected on ({graders}; each frame is the judge's min and max over the "
-            "offline data), with the same bootstrap draw. over-optimisation: a method's "
-            "hypervolume gain over the base model under the reward models minus its gain under "
-            "the judges (positive: part of the gain does not survive an independent grader). ")
+            "offline data), with the same bootstrap draw. over-optimisation: a method's win "
+            "rate against the base model (the share of its answers that score above the base "
+            "model's answer to the same prompt, ties half) under the reward models minus under "
+            "the judges, averaged over the judged objectives: one unit for both graders "
+            "(positive: part of its wins do not survive an independent grader). ")
 
 
 _GRADERS = {"trained": "a judge trained on held-out labels", "model": "a ready judge model",

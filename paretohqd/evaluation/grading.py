@@ -62,7 +62,7 @@ def grade(params: Any, responses: Sequence[str], scores: Sequence[str],
             judged_grading(params.points, objectives, responses, scores, judged,
                            judge_offline, params.judges, stats, params.collapse, bootstrap,
                            params.reference_point, params.compute_reference, params.seeds,
-                           metrics, resamples, prompt_stream=prompt_stream))
+                           metrics, per_prompt, prompt_stream=prompt_stream))
         frames[JUDGES] = _frame(judged_frame["rewards"], objectives)
     else:
         judged_front = front.iloc[0:0]

@@ -1,6 +1,6 @@
 """The second grading: every evaluation answer scored by independent judges (scorers that no
-method trained or selected on; evaluation.judges), and how much of each method's gain under the
-training reward models survives them.
+method trained or selected on; evaluation.judges), and how much of each method's wins against
+the base model under the training reward models survive them.
 
 A judged objective is read from the judge's score tables, any other from its reward model's, so
 the two gradings differ exactly in the judged objectives. The judged hypervolume lives in the
@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from paretohqd.evaluation.front import build_front
-from paretohqd.evaluation.metrics import (Bootstrap, build_metrics, frame_hypervolume,
-                                          standard_errors)
-from paretohqd.evaluation.uncertainty import Point, Resamples, hypervolume_samples, summarise
+from paretohqd.evaluation.metrics import Bootstrap, build_metrics, standard_errors
+from paretohqd.evaluation.uncertainty import Point, Resamples, summarise
 from paretohqd.io import read_scores
 
 REWARD_MODEL = "reward model"
@@ -49,31 +49,49 @@ def judge_stats(objectives: Sequence[str], stats: Mapping, judge_offline: Mappin
     return {"rewards": rewards}
 
 
-def over_optimisation(trained: Resamples, judged: Resamples, points: Sequence[Point],
-                      estimates: Mapping[str, Mapping[str, float]],
-                      frames: Mapping[str, tuple[Sequence[float], Sequence[float]]],
-                      reference: Sequence[float], baseline: str,
-                      level: float) -> dict[str, dict[str, float]]:
-    """Per method but ``baseline``: its hypervolume gain over ``baseline`` under the reward
-    models minus that gain under the judges (positive: part of the gain does not survive an
-    independent grader), with a percentile interval from the two gradings' paired resamples
-    (drawn with the same seed, so the same prompts and seeds). ``estimates`` holds each
-    grading's hypervolumes (``trained``/``judged`` -> method -> HV), ``frames`` each
-    grading's (low, high)."""
-    samples = {name: hypervolume_samples(resamples, points,
-                                         frame_hypervolume(*frames[name], reference))
-               for name, resamples in (("trained", trained), ("judged", judged))}
+def _wins(per_prompt: Mapping[Point, np.ndarray], baseline: Point, columns: Sequence[int]
+          ) -> dict[Point, np.ndarray]:
+    """Per point but ``baseline``: 1 where its answer outscores the baseline's answer to the
+    same prompt (same seed row), 0.5 on a tie, 0 below, in the objective ``columns``."""
+    base = per_prompt[baseline][..., columns]
+    return {point: (values[..., columns] > base) + 0.5 * (values[..., columns] == base)
+            for point, values in per_prompt.items() if point != baseline}
+
+
+def over_optimisation(trained: Mapping[Point, np.ndarray], judged: Mapping[Point, np.ndarray],
+                      objectives: Sequence[str], judged_objectives: Sequence[str],
+                      baseline: str, bootstrap: Bootstrap, prompt_stream: int | None
+                      ) -> dict[str, dict]:
+    """Per method but ``baseline``, in one unit for both graders: per judged objective its win
+    rate against ``baseline`` (the share of its preferences' answers, over seeds and prompts,
+    that score above the baseline's answer to the same prompt; ties count half) under the
+    reward models (``trained``, build_front's per-prompt rewards) and under the judges
+    (``judged``), and their difference; the method's over-optimisation is that difference
+    averaged over the judged objectives (positive: part of its wins do not survive an
+    independent grader). Intervals from the same paired draws as both gradings."""
+    base_points = [point for point in trained if point[0] == baseline]
+    if len(base_points) != 1:
+        return {}
+    columns = [list(objectives).index(o) for o in judged_objectives]
+    rates = {}
+    for name, per_prompt in (("trained", trained), ("judged", judged)):
+        wins = _wins(per_prompt, base_points[0], columns)
+        rates[name] = (wins, bootstrap.draw(wins, prompt_stream))
     out = {}
-    for method in samples["trained"]:
-        if method == baseline or baseline not in samples["trained"]:
-            continue
-        gain = {name: (estimates[name][method] - estimates[name][baseline],
-                       samples[name][method] - samples[name][baseline])
-                for name in ("trained", "judged")}
-        out[method] = summarise(gain["trained"][0] - gain["judged"][0],
-                                gain["trained"][1] - gain["judged"][1], level)
-        out[method]["gain_trained"] = float(gain["trained"][0])
-        out[method]["gain_judged"] = float(gain["judged"][0])
+    for method in dict.fromkeys(point[0] for point in rates["trained"][0]):
+        estimate, samples = {}, {}
+        for name, (wins, resamples) in rates.items():
+            points = [point for point in wins if point[0] == method]
+            estimate[name] = np.mean([wins[p].mean(axis=(0, 1)) for p in points], axis=0)
+            samples[name] = np.mean([resamples.means[p] for p in points], axis=0)
+        gap, gap_samples = (estimate["trained"] - estimate["judged"],
+                            samples["trained"] - samples["judged"])
+        out[method] = summarise(float(gap.mean()), gap_samples.mean(axis=1), bootstrap.level)
+        out[method]["per_objective"] = {
+            objective: {**summarise(float(gap[j]), gap_samples[:, j], bootstrap.level),
+                        "win_rate_trained": float(estimate["trained"][j]),
+                        "win_rate_judged": float(estimate["judged"][j])}
+            for j, objective in enumerate(judged_objectives)}
     return out
 
 
@@ -91,8 +109,9 @@ def judged_grading(points: Sequence, objectives: Sequence[str], responses: Seque
                    scores: Sequence[str], judge_scores: Sequence[str],
                    judge_offline: Sequence[str], sources: Mapping[str, str], stats: Mapping,
                    collapse: dict, bootstrap: Bootstrap, reference: float, compare_to: str,
-                   seeds: Sequence[int], metrics: dict, trained_resamples: Resamples,
-                   baseline: str = "base", prompt_stream: int | None = None
+                   seeds: Sequence[int], metrics: dict,
+                   trained_per_prompt: Mapping[Point, np.ndarray], baseline: str = "base",
+                   prompt_stream: int | None = None
                    ) -> tuple[pd.DataFrame, dict, Resamples, dict]:
     """Grade every evaluated point again with the judges (``sources``: judged objective ->
     where its judge comes from; ``judge_scores`` and ``judge_offline`` in that order, as the
@@ -101,8 +120,8 @@ def judged_grading(points: Sequence, objectives: Sequence[str], responses: Seque
     intervals, per seed, differences, rank correlations and steering, as under the reward
     models), the judged resamples (prompts from ``prompt_stream``, as the reward models'
     grading drew them) and the judged frame (stats.json's shape). Adds to ``metrics`` (the
-    reward models' grading, drawn as ``trained_resamples``) each method's
-    ``over_optimisation`` against ``baseline``."""
+    reward models' grading, from ``trained_per_prompt``) each method's ``over_optimisation``
+    against ``baseline``."""
     judged = [o for o in objectives if o in sources]
     paths = judged_score_paths(len(points), objectives, judged, scores, judge_scores)
     front, per_prompt = build_front(points, objectives, responses, paths, collapse)
@@ -115,14 +134,8 @@ def judged_grading(points: Sequence, objectives: Sequence[str], responses: Seque
                "normalisation": graded["normalisation"],
                "methods": {method: {k: v for k, v in entry.items() if k not in _COST_KEYS}
                            for method, entry in graded["methods"].items()}}
-    trained = metrics["normalisation"]
-    gaps = over_optimisation(
-        trained_resamples, resamples, list(zip(front["method"], front["pref_id"])),
-        {"trained": {m: e["hypervolume"] for m, e in metrics["methods"].items()},
-         "judged": {m: e["hypervolume"] for m, e in graded["methods"].items()}},
-        {"trained": (trained["min"], trained["max"]),
-         "judged": (graded["normalisation"]["min"], graded["normalisation"]["max"])},
-        graded["reference_point"], baseline, bootstrap.level)
+    gaps = over_optimisation(trained_per_prompt, per_prompt, objectives, judged, baseline,
+                             bootstrap, prompt_stream)
     for method, gap in gaps.items():
         metrics["methods"][method]["over_optimisation"] = gap
     return front, section, resamples, frame
