@@ -1,9 +1,11 @@
 """What ParetoHqD's and RiC's recipes run, counted from the settings alone: models trained,
 training sequences, and answers their own models generate (each scored by every reward model)
-to make more training data. With mean token counts and model sizes it gives a FLOPs estimate by
-the formula the compute table uses (``paretohqd.evaluation.compute``), so that compute can be
-projected to sizes this machine cannot run (``bench/paper_scale_compute.py``). The test runs
-check the counts against what their jobs counted."""
+to make more training data. With each method's own mean token counts and the model sizes it
+gives FLOPs by the formula the compute table uses (``paretohqd.evaluation.compute``), as three
+lines (training, generation, scoring) and their total, so that compute can be projected to sizes
+this machine cannot run (``bench/paper_scale_compute.py``). FLOPs, not GPU-hours: the hours also
+depend on utilisation, which differs between the lines (generation is memory-bound). The test
+runs check the counts against what their jobs counted."""
 
 from __future__ import annotations
 
@@ -56,13 +58,38 @@ def ric_plan(config: Mapping[str, Any], train_prompts: int) -> RecipePlan:
                       answers=rounds * min(ric["online_prompts"], train_prompts))
 
 
-def plan_flops(plan: RecipePlan, policy_params: float, reward_params: Sequence[float],
-               sequence_tokens: float, answer_tokens: float) -> float:
-    """FLOPs of ``plan``: LoRA training of every sequence (``sequence_tokens`` each, 4 N T)
-    and, per generated answer (prompt and new tokens, ``answer_tokens``), one forward pass of
-    the policy and of every reward model (2 N T each)."""
+@dataclass(frozen=True)
+class TokenLengths:
+    """One method's own mean tokens per training sequence and per answer its models generate
+    for training data (prompt and new tokens; RiC's prompts carry its reward prefix)."""
+
+    sequence: float
+    answer: float
+
+
+@dataclass(frozen=True)
+class PlanFlops:
+    """FLOPs of one plan by line: LoRA ``training`` of its sequences, ``generation`` of its
+    answers by the policy, ``scoring`` of them by every reward model."""
+
+    training: float
+    generation: float
+    scoring: float
+
+    @property
+    def total(self) -> float:
+        """The three lines together."""
+        return self.training + self.generation + self.scoring
+
+
+def plan_flops(plan: RecipePlan, tokens: TokenLengths, policy_params: float,
+               reward_params: Sequence[float]) -> PlanFlops:
+    """FLOPs of ``plan`` with its method's ``tokens``: 4 N T per training sequence, 2 N T per
+    answer for the policy's forward pass and 2 N T per answer for each reward model's."""
     factor = FLOPS_PER_PARAM_TOKEN
-    train = factor["lora_train_param_tokens"] * policy_params * sequence_tokens
-    answer = answer_tokens * (factor["forward_param_tokens"] * policy_params
-                              + factor["scored_param_tokens"] * sum(reward_params))
-    return plan.sequences * train + plan.answers * answer
+    answer_tokens = plan.answers * tokens.answer
+    return PlanFlops(
+        training=factor["lora_train_param_tokens"] * policy_params * plan.sequences
+        * tokens.sequence,
+        generation=factor["forward_param_tokens"] * policy_params * answer_tokens,
+        scoring=factor["scored_param_tokens"] * sum(reward_params) * answer_tokens)
