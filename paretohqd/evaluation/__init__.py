@@ -1,1 +1,2 @@
-"""Evaluation and the summary: collapse rule, front table, hypervolume, IGD+, spacing and bootstrap metrics, comparison, plots, compute costs and the report's answers page."""
+"""Evaluation and the summary: collapse rule, front table, hypervolume, IGD+, spacing and
+bootstrap metrics, comparison, plots, compute costs and the report's answers page."""

@@ -91,8 +91,8 @@ def check_lora_targets(targets: str | list[str], model: torch.nn.Module) -> None
         if problem:
             layers = sorted({name.rsplit(".", 1)[-1] for name, module in modules.items()
                              if isinstance(module, LORA_LAYERS)})
-            raise ConfigError(f"sft.lora_target_modules = {targets}: {problem}; its layers are {layers} "
-                              f"(or use {ALL_LINEAR!r})")
+            raise ConfigError(f"sft.lora_target_modules = {targets}: {problem}; its layers "
+                              f"are {layers} (or use {ALL_LINEAR!r})")
 
 
 def lora_config(settings: TrainerSettings, model: torch.nn.Module):
