@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from paretohqd.data.heldout import (HELDOUT_SOURCES, disjoint, heldout_prompts, load_heldout)
-from paretohqd.data.similarity import near_duplicate_groups, normalise
+from paretohqd.similarity import near_duplicate_groups, normalise
 from paretohqd.data.prompts import load_embedded
 from paretohqd.evaluation.grading import Grading
 from paretohqd.evaluation.heldout import drops_markdown, hypervolume_drops, prompt_stream

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from paretohqd.config import objective_names, preference_id, preference_text
-from paretohqd.data.similarity import normalise
+from paretohqd.similarity import normalise
 from paretohqd.io import file_digest, read_provenance
 from pipeline_checks import (
     check_compute,

@@ -120,7 +120,7 @@ def test_the_judge_split_puts_no_near_duplicate_prompts_on_both_sides(recipe):
     labels: no judge prompt equals a reward-model prompt after normalisation or is a near
     duplicate of one (e.g. a double space, "how to use lethal gas" / "Describe how to use
     lethal gas" in the audit of 7387502)."""
-    from paretohqd.data.similarity import NEAR_DUPLICATE, best_matches, normalise
+    from paretohqd.similarity import NEAR_DUPLICATE, best_matches, normalise
     from paretohqd.rewards.labels import RECIPES, split_by_prompt
 
     kept, held = split_by_prompt(RECIPES[recipe](), 0.5, seed=42)

@@ -2,7 +2,7 @@
 for asking whether a method's trade-off carries beyond its training distribution.
 
 A set is made disjoint from every prompt the run learns or is tested on, and free of near
-duplicates within itself (``paretohqd.data.similarity``: exact after normalisation, or
+duplicates within itself (``paretohqd.similarity``: exact after normalisation, or
 character n-gram TF-IDF cosine at a threshold), so that its prompts are about as independent
 as the bootstrap that resamples them assumes. ``disjoint`` reports what it removed and why.
 """
@@ -18,8 +18,8 @@ import pandas as pd
 from paretohqd.assets import package_file
 from paretohqd.data.offline import sample_prompts
 from paretohqd.data.prompts import clean_text, prompt_id
-from paretohqd.data.similarity import (NEAR_DUPLICATE, best_matches, first_of_near_duplicates,
-                                       normalise)
+from paretohqd.similarity import (NEAR_DUPLICATE, best_matches, first_of_near_duplicates,
+                                  normalise)
 
 HELDOUT_SPLIT = "heldout"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from paretohqd.assets import package_file
-from paretohqd.data.similarity import near_duplicate_groups
+from paretohqd.similarity import near_duplicate_groups
 
 SCORER_EVALS = "datasets/scorer_evals"
 LABEL_COLUMNS = ["prompt", "response", "label", "origin"]
