@@ -2,7 +2,7 @@
 the run trains, labels or tests on, sampled; the removed prompts listed with their reason."""
 
 from paretohqd.data.heldout import disjoint, heldout_prompts, load_heldout
-from paretohqd.data.similarity import NEAR_DUPLICATE
+from paretohqd.similarity import NEAR_DUPLICATE
 from paretohqd.io import atomic_path, read_table, write_table
 from paretohqd.rewards.labels import RECIPES
 from paretohqd.runtime import start
