@@ -56,20 +56,26 @@ def _front(rows: list[tuple[str, str, list[float]]], objectives: list[str]) -> p
                           "n_seeds": 1} for m, p, values in rows])
 
 
-def test_metrics_use_the_reference_point_in_estimate_and_interval():
-    """Reference 0.2 in the [0, 1] box of a in [0, 4], b in [0, 8]: m's points normalise to
-    (0.5, 0.75) and (0.9, 0.25), boxes 0.3 x 0.55 and 0.7 x 0.05 overlapping in 0.3 x 0.05;
-    base's (0.1, 0.5) is below the reference on a (it would count 0.05 from the origin). Every
-    prompt scores the point's mean, so every resample's hypervolume is the estimate."""
+def _two_point_metrics(reference: float, resamples: int) -> dict:
+    """metrics.json of m's points (2, 6) and (3.6, 2) and base's (0.4, 4) in a in [0, 4], b in
+    [0, 8]; every prompt scores the point's mean, so every resample repeats the estimate."""
     objectives = ["a", "b"]
     rows = [("m", "p1", [2.0, 6.0]), ("m", "p2", [3.6, 2.0]), ("base", "none", [0.4, 4.0])]
     front = _front(rows, objectives)
     per_prompt = {(m, p): np.full((1, 2, 2), values) for m, p, values in rows}
     stats = {"rewards": {"a": {"min": 0.0, "max": 4.0}, "b": {"min": 0.0, "max": 8.0}}}
-    bootstrap = Bootstrap(resamples=50, seed=0, level=0.95)
+    bootstrap = Bootstrap(resamples=resamples, seed=0, level=0.95)
     costs = {m: {"train": [], "generate": []} for m in ("m", "base")}
-    metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.2, costs,
-                            "m", bootstrap, seeds=[0], per_prompt=per_prompt)
+    return build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, reference, costs,
+                         "m", bootstrap, seeds=[0], per_prompt=per_prompt)
+
+
+def test_metrics_use_the_reference_point_in_estimate_and_interval():
+    """Reference 0.2 in the [0, 1] box of a in [0, 4], b in [0, 8]: m's points normalise to
+    (0.5, 0.75) and (0.9, 0.25), boxes 0.3 x 0.55 and 0.7 x 0.05 overlapping in 0.3 x 0.05;
+    base's (0.1, 0.5) is below the reference on a (it would count 0.05 from the origin). Every
+    prompt scores the point's mean, so every resample's hypervolume is the estimate."""
+    metrics = _two_point_metrics(0.2, 50)
     assert metrics["reference_point"] == [0.2, 0.2]
     m, base = metrics["methods"]["m"], metrics["methods"]["base"]
     expected = 0.3 * 0.55 + 0.7 * 0.05 - 0.3 * 0.05
@@ -331,15 +337,7 @@ def test_metrics_json_carries_igd_plus_and_spacing_with_intervals():
     hypervolume: m's two points (0.5, 0.75) and (0.9, 0.25) form the union front above base's
     (0.1, 0.5) (IGD+ 0, base's the mean of 0.4 and 0.8 short on a), one tree edge (spacing 0);
     every prompt scores the point's mean, so every resample repeats the estimate."""
-    objectives = ["a", "b"]
-    rows = [("m", "p1", [2.0, 6.0]), ("m", "p2", [3.6, 2.0]), ("base", "none", [0.4, 4.0])]
-    front = _front(rows, objectives)
-    per_prompt = {(m, p): np.full((1, 2, 2), values) for m, p, values in rows}
-    stats = {"rewards": {"a": {"min": 0.0, "max": 4.0}, "b": {"min": 0.0, "max": 8.0}}}
-    bootstrap = Bootstrap(resamples=20, seed=0, level=0.95)
-    costs = {m: {"train": [], "generate": []} for m in ("m", "base")}
-    metrics = build_metrics(front, bootstrap.draw(per_prompt), objectives, stats, 0.0, costs,
-                            "m", bootstrap, seeds=[0], per_prompt=per_prompt)
+    metrics = _two_point_metrics(0.0, 20)
     m, base = metrics["methods"]["m"], metrics["methods"]["base"]
     assert (m["igd_plus"], m["igd_plus_se"], m["igd_plus_ci"]) == (0.0, 0.0, [0.0, 0.0])
     assert (m["spacing"], m["spacing_ci"]) == (0.0, [0.0, 0.0])
