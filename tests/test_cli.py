@@ -14,7 +14,7 @@ from paretohqd.serving.cli import UsageError, _choice, build_parser, front_repor
 from paretohqd.serving.model_index import INDEX, build_index
 from workflow_runner import ROOT
 
-COMMANDS = ("generate", "front", "export", "serve")
+COMMANDS = ("generate", "front", "export", "serve", "export-lora")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
@@ -360,6 +360,39 @@ def test_export_merges_the_adapters_into_the_weights(tiny_run, tmp_path, capsys)
     assert main(["export", "--results", results, "--preference", "0.5,0.5", "--merged",
                  str(out)]) == 2
     assert "exists and is not an empty folder" in capsys.readouterr().err
+
+
+@pytest.mark.e2e
+def test_export_lora_grid_is_the_servers_mix_as_plain_adapters(tiny_run, tmp_path):
+    """An interpolated grid of 11 preferences as LoRA adapters for vLLM: the tiny run's
+    trained 0,1 and 1,0 at the ends (rank 4), merges of both (rank 8) between; each loads
+    with PEFT and equals the server's mix in every LoRA update, and in the logits for an end
+    and two merges (``test_lora_export.check_export``; each merged_model takes seconds)."""
+    from paretohqd.serving.model_index import Served
+    from test_lora_export import check_export
+
+    results = str(tiny_run / "results")
+    out = tmp_path / "lora"
+    assert main(["export-lora", "--results", results, "--grid", "11", "--interpolate",
+                 "--out", str(out)]) == 0
+    base_model = Served.load(results).base_model
+    manifest = check_export(out, base_model, logits_of={"paretohqd-p000_100",
+                                                        "paretohqd-p030_070",
+                                                        "paretohqd-p050_050"})
+    assert manifest["base_model"] == str(Path(base_model).resolve())  # the run's own base
+    entries = manifest["adapters"]
+    names = [f"paretohqd-p{10 * k:03d}_{100 - 10 * k:03d}" for k in range(11)]
+    assert [e["name"] for e in entries] == names
+    for k, entry in enumerate(entries):
+        assert entry["preference"] == entry["realised_preference"] == pytest.approx(
+            [k / 10, 1 - k / 10])
+        weights = {a["pref_id"]: a["merge_weight"] for a in entry["merged"]}
+        expected = {"p000_100": 1 - k / 10, "p100_000": k / 10}
+        assert weights == pytest.approx({pid: w for pid, w in expected.items() if w > 0})
+        assert entry["rank"] == (4 if k in (0, 10) else 8)
+    assert (manifest["max_rank"], manifest["vllm_max_lora_rank"]) == (8, 8)
+    modules = [f"{name}={out / name}" for name in names]
+    assert (out / "vllm_lora_modules.txt").read_text().split() == ["--lora-modules", *modules]
 
 
 @pytest.mark.e2e

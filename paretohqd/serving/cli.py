@@ -165,6 +165,33 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"wrote {output}", file=sys.stderr)
 
 
+def cmd_export_lora(args: argparse.Namespace) -> None:
+    served = Served.load(args.results)
+    if args.grid is not None and args.grid < 2:
+        raise UsageError(f"--grid {args.grid}: must be >= 2 (points per edge of the "
+                         "preference simplex, both ends included)")
+    from paretohqd.serving.lora_export import (VLLM_ARGUMENT, LoraExportError, export_lora,
+                                               simplex_grid)
+
+    preferences = (simplex_grid(len(served.objectives), args.grid) if args.grid is not None
+                   else [parse_preference(text, served.objectives) for text in args.preference])
+    try:
+        manifest = export_lora(served, args.method, args.seed, preferences, args.interpolate,
+                               Path(args.out))
+    except LoraExportError as err:
+        raise UsageError(str(err)) from err
+    for entry in manifest["adapters"]:
+        asked, reached = entry["preference"], entry["realised_preference"]
+        if max(abs(a - b) for a, b in zip(asked, reached)) > 1e-6:
+            how = "merge" if args.interpolate else "nearest trained preference"
+            print(f"note: {entry['name']} ({_preference_text(asked)}) is served by the {how} "
+                  f"{_preference_text(reached)}", file=sys.stderr)
+    print(f"wrote {len(manifest['adapters'])} adapters (largest rank {manifest['max_rank']}) "
+          f"to {args.out}; serve them with `vllm serve {manifest['base_model']} --enable-lora "
+          f"--max-lora-rank {manifest['vllm_max_lora_rank']}` and the --lora-modules argument "
+          f"in {Path(args.out) / VLLM_ARGUMENT}", file=sys.stderr)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     check_sampling(args)
     if args.cache_size < 1:
@@ -283,6 +310,36 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--dtype", default="float32", choices=DTYPES,
                         help="dtype of the written weights (default: float32)")
     export.set_defaults(run=cmd_export)
+
+    export_lora = commands.add_parser(
+        "export-lora", help="write preferences as LoRA adapters that vLLM or TGI serve",
+        description="Write one plain LoRA adapter per preference (the trained adapter serving "
+                    "it, or with --interpolate the exact merge of its neighbours as one adapter "
+                    "of summed rank), each with its tokenizer, a manifest.json and the "
+                    "`--lora-modules name=path ...` argument of `vllm serve` "
+                    "(vllm_lora_modules.txt). Names: METHOD-pXXX_YYY, the weights in "
+                    "hundredths (paretohqd-p030_070).")
+    export_lora.add_argument("--results", default="results",
+                             help="the results folder of a finished run (default: results)")
+    which = export_lora.add_mutually_exclusive_group(required=True)
+    which.add_argument("--grid", type=int, metavar="N",
+                       help="an even grid over the preference simplex, N points per edge "
+                            "(11: every weight in steps of 0.1; 11 preferences for two "
+                            "objectives, 66 for three)")
+    which.add_argument("--preference", action="append",
+                       help="comma-separated weights, one per objective, >= 0, summing to 1 "
+                            "(repeatable)")
+    export_lora.add_argument("--method", default="paretohqd",
+                             help="a per-preference method of the run (default: paretohqd)")
+    export_lora.add_argument("--seed", type=int, default=None,
+                             help="the training seed whose adapters to use (default: the "
+                                  "first)")
+    export_lora.add_argument("--interpolate", action="store_true",
+                             help="merge the neighbouring trained adapters in proportion "
+                                  "instead of taking the nearest one")
+    export_lora.add_argument("--out", required=True,
+                             help="the folder to write (must not exist, or be empty)")
+    export_lora.set_defaults(run=cmd_export_lora)
     return parser
 
 
