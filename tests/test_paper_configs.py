@@ -12,7 +12,8 @@ tests/test_dags.py::test_dry_run_builds_the_full_dag_offline. The runs are sized
 the command line (tests/configs/paper_sizes.yaml, and the preferences cut to the middle one of
 the config's own list: the paper's 11 or 13 would only repeat the same rules, and each
 repetition costs a minute of the suite; held-out sets cut to two prompts); nothing else is
-changed.
+changed. The 3-objective run is also served (``paretohqd serve``) and its page's preference
+triangle driven in headless Chromium (tests/headless_browser.py).
 Marker ``paper``: ``make test PYTEST_ARGS='-m "not paper"'`` leaves them out.
 """
 
@@ -20,16 +21,23 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from headless_browser import browser  # noqa: F401  (the fixture, for the page's test)
 from hub_standins import build_cache
+from paretohqd.serving.model_index import Served
 from pipeline_checks import (
     check_evaluated_models,
     check_front,
@@ -194,3 +202,148 @@ def test_the_hh_configs_answer_advbench_as_a_held_out_set(paper_run):
     assert set(drops["method"]) == set(tested["methods"]) >= {"base", "paretohqd"}
     metrics = json.loads((results / "summary/heldout/advbench/metrics.json").read_text())
     assert metrics["normalisation"] == tested["normalisation"]
+
+
+@contextmanager
+def serving(results: Path, env: dict[str, str], log: Path) -> Iterator[str]:
+    """``paretohqd serve`` on ``results`` (answers of at most 8 tokens; no API key, which the
+    page cannot send), as a user starts it, until the block ends; yields its URL once
+    /v1/models answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    env.pop("PARETOHQD_API_KEY", None)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "paretohqd.serving.cli", "serve", "--results", str(results),
+             "--port", str(port), "--dtype", "float32", "--device", "cpu",
+             "--max-new-tokens", "8"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/v1/models", timeout=10).close()
+                break
+            except OSError:
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def barycentric(point: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """The weights of the triangle's ``corners`` (3 x 2) whose weighted sum is ``point``."""
+    return np.linalg.solve(np.vstack([corners.T, np.ones(3)]), np.append(point, 1.0))
+
+
+# a click's target in the page's triangle, as weights of its corners: near each corner, the
+# centroid, and beyond the first corner (outside the triangle: that corner alone)
+CLICKS = [(0.8, 0.1, 0.1), (0.1, 0.8, 0.1), (0.1, 0.1, 0.8), (1.05, -0.025, -0.025),
+          (1 / 3, 1 / 3, 1 / 3)]
+# what the test reads from the page: each click's point, and the body of each request
+RECORDER = """
+window.clicks = []; window.sent = [];
+document.getElementById("triangle").addEventListener(
+  "pointerdown", (e) => window.clicks.push([e.clientX, e.clientY]));
+const pageFetch = window.fetch;
+window.fetch = (url, init) => {
+  if (init) window.sent.push(init.body);
+  return pageFetch(url, init);
+};
+"""
+
+
+def test_the_page_answers_for_a_point_of_the_triangle(paper_run, hub_env, request, tmp_path):
+    """The 3-objective run's page in headless Chromium: the triangle (not the slider) with the
+    objectives' names whole at its corners; clicks near each corner, beyond one and at the
+    centroid show the click's barycentric weights (to the page's 0.01); the answer for the
+    centroid, its realised preference and its three rewards are the server's for the request
+    the page sent."""
+    config, results = paper_run
+    objectives = [objective["name"] for objective in config["objectives"]]
+    if len(objectives) != 3:
+        pytest.skip(f"{len(objectives)} objectives: the page shows a slider, not the triangle "
+                    "(driven on the tiny run in tests/test_serve.py)")
+    driver = request.getfixturevalue("browser")
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, 300)
+    with serving(results, hub_env, tmp_path / "serve.log") as url:
+        driver.get(url + "/")
+        wait.until(lambda d: d.find_elements(By.ID, "triangle"))
+        assert not driver.find_elements(By.ID, "slider")
+        triangle = driver.find_element(By.ID, "triangle")
+        corners = np.array([[float(v) for v in point.split(",")] for point in
+                            triangle.find_element(By.TAG_NAME, "polygon")
+                            .get_attribute("points").split()])
+        box = driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, "
+            "r.height];", triangle)
+        origin, size = np.array(box[:2]), np.array(box[2:])
+        labels = triangle.find_elements(By.TAG_NAME, "text")
+        assert [label.text for label in labels] == objectives
+        assert [float(label.get_attribute("x")) for label in labels] == list(corners[:, 0])
+        for label in labels:  # each name whole, not cut at the picture's edges
+            left, top, right, bottom = driver.execute_script(
+                "const b = arguments[0].getBBox(); return [b.x, b.y, b.x + b.width, "
+                "b.y + b.height];", label)
+            assert 0 <= left < right <= size[0] and 0 <= top < bottom <= size[1], label.text
+        about = driver.find_element(By.ID, "about").text
+        assert f"objectives {objectives[0]}, {objectives[1]} and {objectives[2]}," in about
+        driver.execute_script(RECORDER)
+        shown = []
+        for target in CLICKS:
+            offset = np.rint(np.asarray(target) @ corners - size / 2).astype(int)
+            ActionChains(driver).move_to_element_with_offset(
+                triangle, *map(int, offset)).click().perform()
+            clicked = np.array(driver.execute_script("return window.clicks.at(-1);")) - origin
+            exact = barycentric(clicked, corners)
+            assert exact == pytest.approx(target, abs=0.01)  # within a pixel of the target
+            exact = np.clip(exact, 0, None) / np.clip(exact, 0, None).sum()
+            text = driver.find_element(By.ID, "weights").text
+            names, weights = zip(*(part.split() for part in text.split(", ")))
+            weights = np.array(weights, dtype=float)
+            assert list(names) == objectives
+            assert weights.sum() == pytest.approx(1.0) and (weights >= 0).all()
+            assert weights == pytest.approx(exact, abs=0.01 + 1e-9)
+            dot = driver.find_element(By.ID, "dot")
+            assert [float(dot.get_attribute(c)) for c in ("cx", "cy")] == pytest.approx(
+                weights @ corners)
+            shown.append(weights)
+        assert shown[3] == pytest.approx([1, 0, 0])  # beyond the first corner: it alone
+
+        driver.find_element(By.ID, "prompt").send_keys("How do I keep my bike from rusting?")
+        driver.find_element(By.ID, "send").click()
+        wait.until(lambda d: d.find_element(By.ID, "realised").text != "\u2013"
+                   or d.find_element(By.ID, "error").text)
+        assert driver.find_element(By.ID, "error").text == ""
+        sent = json.loads(driver.execute_script("return window.sent.at(-1);"))
+        assert sent["preference"] == dict(zip(objectives, shown[-1]))
+        # the same request again, straight to the server: the answer the page shows
+        reply = urllib.request.Request(f"{url}/v1/chat/completions", json.dumps(sent).encode(),
+                                       {"Content-Type": "application/json"})
+        with urllib.request.urlopen(reply, timeout=300) as response:
+            body = json.load(response)
+    page_answer = driver.execute_script("return document.getElementById('answer').textContent;")
+    assert page_answer == body["choices"][0]["message"]["content"]
+    # one trained preference: it serves every point of the triangle
+    ((pref_id, trained),) = Served.load(results).trained_preferences("paretohqd").items()
+    assert [body["realised_preference"][o] for o in objectives] == pytest.approx(trained)
+    assert driver.find_element(By.ID, "realised").text == ", ".join(
+        f"{o} {w:.2f}" for o, w in zip(objectives, trained)) + f" ({pref_id} \u00d7 1.00)"
+    rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+            for row in driver.find_elements(By.CSS_SELECTOR, "#rewards tbody tr")]
+    assert [name for name, _ in rows] == objectives
+    rewards = np.array([float(value) for _, value in rows])
+    assert np.isfinite(rewards).all()
+    assert rewards == pytest.approx([body["rewards"][0][o] for o in objectives], abs=5e-4 + 1e-9)
+    shot = Path(os.environ.get("PARETOHQD_SCREENSHOT_3OBJ", tmp_path / "triangle.png"))
+    assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

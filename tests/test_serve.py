@@ -7,7 +7,6 @@ headless Chromium (Debian's chromium and chromium-driver, installed with apt-get
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +19,6 @@ import openai
 import pytest
 import torch
 
-from debian_packages import Unavailable, ensure_programs, skip_unless_ci
 from paretohqd.policy.generation import SamplingSettings
 from paretohqd.rewards.scorers import build_scorer
 from paretohqd.serving.interpolation import interpolation_weights
@@ -202,30 +200,7 @@ def test_concurrent_requests_equal_the_same_requests_one_at_a_time(client):
 
 
 # ---- the page, in headless Chromium ---------------------------------------------------------
-def chromium_missing() -> list[str]:
-    return [p for p in ("chromium", "chromedriver") if not shutil.which(p)]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    try:
-        ensure_programs(("chromium", "chromium-driver"), chromium_missing)
-    except Unavailable as reason:
-        skip_unless_ci(str(reason))
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    # no sandbox as root; no background networking on a machine without internet
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=900,1100",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    yield driver
-    driver.quit()
+from headless_browser import browser  # noqa: E402,F401  (the fixture of the test below)
 
 
 def test_the_page_answers_for_the_slider_preference(browser, base_url, tmp_path):
