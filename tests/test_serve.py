@@ -1,12 +1,15 @@
-"""``paretohqd serve`` on the tiny run, talked to with the official ``openai`` client: plain and
-streaming answers for two preferences, the realised preference against the interpolation
-weights, the rewards, bad requests answered with OpenAI's error shape (and the server still
-serving), concurrent requests equal to the same requests one at a time, and the page driven in
-headless Chromium (Debian's chromium and chromium-driver, installed with apt-get as root)."""
+"""``paretohqd serve`` on the tiny run, talked to with the official ``openai`` client: plain,
+greedy and streaming answers for two preferences, the realised preference against the
+interpolation weights, the rewards, stop sequences, fresh randomness without a seed, the calls
+ordinary clients make, bad requests answered with OpenAI's error shape (and the server still
+serving), concurrent mixed preferences drawn in one batch, the limits (API key, body size,
+queue, disconnects, a failing adapter), and the page driven in headless Chromium (Debian's
+chromium and chromium-driver, installed with apt-get as root)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,20 +20,20 @@ from pathlib import Path
 import numpy as np
 import openai
 import pytest
+import requests
 import torch
 
-from paretohqd.policy.generation import SamplingSettings
 from paretohqd.rewards.scorers import build_scorer
 from paretohqd.serving.interpolation import interpolation_weights
 from paretohqd.serving.model_index import Served
-from paretohqd.serving.models import answer
+from paretohqd.serving.models import merged_model
+from paretohqd.policy.generation import load_tokenizer, prompt_tokens, render_prompt
 from workflow_runner import ROOT
 
 pytestmark = pytest.mark.e2e
 
 PROMPT = "How do I keep my bike from rusting?"
 MAX_TOKENS = 8
-TEMPERATURE, TOP_P = 1.0, 0.9  # the server's defaults (the CLI's)
 
 
 def free_port() -> int:
@@ -44,28 +47,34 @@ def results(tiny_run) -> Path:
     return tiny_run / "results"
 
 
-@pytest.fixture(scope="module")
-def base_url(results, tmp_path_factory):
-    """``paretohqd serve`` on the tiny run, as a user starts it, until the module ends."""
+def start_server(results: Path, log: Path, *options: str, api_key: str = "unused"):
+    """``paretohqd serve`` on ``results`` as a user starts it; (process, url) once it answers."""
     port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    env.pop("PARETOHQD_API_KEY", None)
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "paretohqd.serving.cli", "serve", "--results", str(results),
-             "--port", str(port), "--dtype", "float32", "--device", "cpu",
-             "--cache-size", "2"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+             "--port", str(port), "--dtype", "float32", "--device", "cpu", *options],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    client = openai.OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    client = openai.OpenAI(base_url=f"{url}/v1", api_key=api_key, max_retries=0)
     deadline = time.monotonic() + 300
     while True:
         try:
             client.models.list()
-            break
+            return process, url
         except openai.APIConnectionError:
             assert process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def base_url(results, tmp_path_factory):
+    """The server with its defaults (but for a small adapter cache), until the module ends."""
+    process, url = start_server(results, tmp_path_factory.mktemp("serve") / "serve.log",
+                                "--adapters", "3")
     yield url
     process.terminate()
     process.wait(timeout=30)
@@ -78,10 +87,22 @@ def client(base_url) -> openai.OpenAI:
 
 
 def ask(client, preference, seed=0, n=1, interpolate=True, **extra):
+    options = {key: extra.pop(key) for key in ("temperature", "stop", "messages") if key in extra}
+    messages = options.pop("messages", [{"role": "user", "content": PROMPT}])
     return client.chat.completions.create(
-        model="paretohqd", messages=[{"role": "user", "content": PROMPT}], n=n, seed=seed,
-        max_tokens=MAX_TOKENS, extra_body={"preference": preference, "interpolate": interpolate,
-                                           **extra})
+        model="paretohqd", messages=messages, n=n, seed=seed, max_tokens=MAX_TOKENS, **options,
+        extra_body={"preference": preference, "interpolate": interpolate, **extra})
+
+
+def greedy(served: Served, chosen: list[dict], messages: list[dict]) -> str:
+    """The merged model's greedy answer, by ``generate``."""
+    tokenizer = load_tokenizer(chosen[0]["path"])
+    text = render_prompt(tokenizer, messages, served.prompt_format)
+    tokens = prompt_tokens(tokenizer, [text], served.prompt_format)[0]
+    model = merged_model(served.base_model, chosen).eval()
+    out = model.generate(torch.tensor([tokens]), max_new_tokens=MAX_TOKENS, do_sample=False,
+                         pad_token_id=tokenizer.pad_token_id)
+    return tokenizer.decode(out[0, len(tokens):], skip_special_tokens=True).strip()
 
 
 def test_models_lists_the_methods_objectives_and_trained_preferences(client, results):
@@ -93,12 +114,18 @@ def test_models_lists_the_methods_objectives_and_trained_preferences(client, res
     assert info["preferences"] == [
         w for _, w in sorted(served.trained_preferences("paretohqd").items())]
     assert info["seed"] == served.index["seeds"][0]
+    assert client.models.retrieve("paretohqd").model_extra == info
+    with pytest.raises(openai.NotFoundError) as err:
+        client.models.retrieve("nope")
+    assert err.value.response.json()["error"]["code"] == "model_not_found"
 
 
 @pytest.mark.parametrize("preference", [{"harmless": 0.3, "helpful": 0.7}, [0.8, 0.2]])
-def test_an_answer_for_a_preference_is_the_interpolated_models_and_the_clis(
+def test_a_greedy_answer_for_a_preference_is_the_interpolated_merged_models(
         client, results, preference):
-    response = ask(client, preference, seed=5)
+    messages = [{"role": "developer", "content": "Answer briefly."},
+                {"role": "user", "content": PROMPT}]
+    response = ask(client, preference, temperature=0, messages=messages)
     weights = list(preference.values()) if isinstance(preference, dict) else preference
     served = Served.load(results)
     trained = served.trained_preferences("paretohqd")
@@ -110,12 +137,10 @@ def test_an_answer_for_a_preference_is_the_interpolated_models_and_the_clis(
     assert reached == pytest.approx(weights)
     assert [extra["realised_preference"][o] for o in ("harmless", "helpful")] == \
         pytest.approx(weights)
-    # the same model and seed as `paretohqd generate --interpolate --sampling-seed 5`
+    # the served mix of adapters answers as the merged model does (developer = system)
     _, chosen = served.choose(weights, "paretohqd", None, interpolate=True)
-    settings = SamplingSettings(TEMPERATURE, TOP_P, MAX_TOKENS, batch_size=8, seed=5)
-    cli_answer = answer(served.base_model, chosen, [PROMPT], settings, served.prompt_format,
-                        torch.device("cpu"), torch.float32)[0]
-    assert response.choices[0].message.content == cli_answer
+    as_system = [{**messages[0], "role": "system"}, messages[1]]
+    assert response.choices[0].message.content == greedy(served, chosen, as_system)
     assert response.choices[0].finish_reason in ("stop", "length")
     assert 0 < response.usage.completion_tokens <= MAX_TOKENS
 
@@ -130,22 +155,56 @@ def test_two_preferences_answer_differently_and_nearest_is_the_default(client):
     assert [a["merge_weight"] for a in nearest.model_extra["adapters"]] == [1.0]
 
 
+def test_without_a_seed_each_answer_is_fresh_and_its_seed_reproduces_it(client):
+    def unseeded():
+        return client.chat.completions.create(
+            model="paretohqd", messages=[{"role": "user", "content": PROMPT}], n=2,
+            max_tokens=MAX_TOKENS, extra_body={"preference": [0.5, 0.5]})
+
+    first, second = unseeded(), unseeded()
+    assert first.model_extra["seed"] != second.model_extra["seed"]
+    texts = [[c.message.content for c in r.choices] for r in (first, second)]
+    assert texts[0] != texts[1]
+    again = ask(client, [0.5, 0.5], seed=first.model_extra["seed"], n=2, interpolate=False)
+    assert [c.message.content for c in again.choices] == texts[0]
+
+
 def test_streaming_gives_the_plain_answers_delta_by_delta(client):
     plain = ask(client, [0.4, 0.6], seed=9, n=2)
     stream = client.chat.completions.create(
         model="paretohqd", messages=[{"role": "user", "content": PROMPT}], n=2, seed=9,
         max_tokens=MAX_TOKENS, stream=True, stream_options={"include_usage": True},
         extra_body={"preference": [0.4, 0.6], "interpolate": True})
-    texts, finish, last = ["", ""], [None, None], None
+    texts, finish, usage, extension = ["", ""], [None, None], None, {}
     for chunk in stream:
         for choice in chunk.choices:
             texts[choice.index] += choice.delta.content or ""
             finish[choice.index] = choice.finish_reason or finish[choice.index]
-        last = chunk
+        usage = chunk.usage or usage
+        extension.update(chunk.model_extra or {})
     assert texts == [c.message.content for c in plain.choices]
     assert finish == [c.finish_reason for c in plain.choices]
-    assert last.model_extra["realised_preference"] == plain.model_extra["realised_preference"]
-    assert last.usage.completion_tokens == plain.usage.completion_tokens
+    assert extension["realised_preference"] == plain.model_extra["realised_preference"]
+    assert usage.completion_tokens == plain.usage.completion_tokens
+
+
+def test_the_usual_streaming_loop_reads_every_chunk(client):
+    # without stream_options every chunk has a choice: the loop that most clients write
+    stream = client.chat.completions.create(
+        model="paretohqd", messages=[{"role": "user", "content": PROMPT}], seed=4,
+        max_tokens=MAX_TOKENS, stream=True, extra_body={"preference": [0.5, 0.5]})
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+    assert text == ask(client, [0.5, 0.5], seed=4, interpolate=False).choices[0].message.content
+
+
+def test_a_stop_sequence_ends_the_answer_before_it(client):
+    full = ask(client, [0.5, 0.5], seed=3, temperature=0).choices[0].message.content
+    words = full.split()
+    assert len(words) >= 3, full
+    stop = " " + words[2]
+    cut = ask(client, [0.5, 0.5], seed=3, temperature=0, stop=[stop, "\u2603"])
+    assert cut.choices[0].message.content == full[:full.index(stop)].strip()
+    assert cut.choices[0].finish_reason == "stop"
 
 
 def test_rewards_are_the_runs_reward_models_scores(client, results):
@@ -165,14 +224,19 @@ BAD_REQUESTS = [
     ({"extra_body": {"preference": {"harmless": 1.0, "funny": 0.0}}}, "preference", "funny"),
     ({"model": "nope"}, "model", "unknown method 'nope'"),
     ({"messages": [{"role": "user", "content": "word " * 9000}]}, "messages", "context"),
-    ({"stop": ["\n"]}, "stop", "not supported"),
-    ({"temperature": 0}, "temperature", "greater than 0"),
-    ({"n": 0}, "n", "greater than or equal to 1"),
+    ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role", "developer"),
+    ({"stop": ["a", "b", "c", "d", "e"]}, "stop", "at most 4"),
+    ({"seed": 2**64}, "seed", "less than"),
+    ({"n": 17}, "n", "at most 16"),
+    ({"max_tokens": 5000}, "max_tokens", "at most 1024"),
+    ({"tools": [{"type": "function", "function": {"name": "f"}}]}, "tools", "not supported"),
+    ({"logprobs": True}, "logprobs", "not supported"),
+    ({"temperature": 2.5}, "temperature", "less than or equal to 2"),
 ]
 
 
 @pytest.mark.parametrize("change,param,words", BAD_REQUESTS,
-                         ids=[p for _, p, _ in BAD_REQUESTS])
+                         ids=[f"{p}-{i}" for i, (_, p, _) in enumerate(BAD_REQUESTS)])
 def test_bad_requests_get_openais_error_naming_the_field(client, change, param, words):
     request = {"model": "paretohqd", "messages": [{"role": "user", "content": PROMPT}],
                "max_tokens": MAX_TOKENS, **change}
@@ -186,17 +250,139 @@ def test_bad_requests_get_openais_error_naming_the_field(client, change, param, 
     assert ask(client, [0.5, 0.5]).choices[0].message.content is not None
 
 
-def test_concurrent_requests_equal_the_same_requests_one_at_a_time(client):
-    asks = [(pref, seed) for pref in ([1.0, 0.0], [0.25, 0.75]) for seed in (0, 1)]
+def metric(base_url: str, name: str) -> float:
+    """A sample's value from /metrics (0 when absent)."""
+    for line in requests.get(f"{base_url}/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
 
-    def one(args):
-        pref, seed = args
-        return ask(client, pref, seed=seed).choices[0].message.content
 
-    alone = [one(args) for args in asks]
-    with ThreadPoolExecutor(len(asks)) as pool:
-        together = list(pool.map(one, asks))
-    assert together == alone
+def test_concurrent_mixed_preferences_are_drawn_together(client, base_url):
+    preferences = [[1.0, 0.0], [0.25, 0.75], [0.6, 0.4], [0.0, 1.0], [0.9, 0.1], [0.5, 0.5]]
+    single = metric(base_url, 'paretohqd_batch_rows_per_step_bucket{le="1.0"}')
+    steps = metric(base_url, "paretohqd_batch_rows_per_step_count")
+
+    def one(preference):
+        return ask(client, preference, seed=1)
+
+    with ThreadPoolExecutor(len(preferences)) as pool:
+        responses = list(pool.map(one, preferences))
+    for preference, response in zip(preferences, responses):
+        reached = response.model_extra["realised_preference"]
+        assert [reached["harmless"], reached["helpful"]] == pytest.approx(preference)
+        assert response.choices[0].message.content is not None
+    # some steps drew several of these requests' answers at once
+    new_steps = metric(base_url, "paretohqd_batch_rows_per_step_count") - steps
+    new_single = metric(base_url, 'paretohqd_batch_rows_per_step_bucket{le="1.0"}') - single
+    assert new_steps > new_single
+    health = requests.get(f"{base_url}/health").json()
+    assert health["status"] == "ok" and health["size"] <= health["max_size"] == 3
+
+
+@pytest.fixture(scope="module")
+def limited(results, tmp_path_factory):
+    """A server on a copy of the run, with an API key and small limits: (url, results)."""
+    copy = tmp_path_factory.mktemp("limited") / "results"
+    shutil.copytree(results, copy, symlinks=True)
+    process, url = start_server(copy, copy.parent / "serve.log", "--api-key", "s3cret",
+                                "--max-queue", "1", "--max-batch-rows", "1",
+                                "--max-body-bytes", "4096", "--limit-n", "2",
+                                "--adapters", "1", api_key="s3cret")
+    yield url, copy
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def test_the_api_key_is_required_where_set(limited):
+    url, _ = limited
+    anonymous = openai.OpenAI(base_url=f"{url}/v1", api_key="wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as err:
+        anonymous.models.list()
+    assert err.value.response.json()["error"]["code"] == "invalid_api_key"
+    assert requests.get(f"{url}/metrics").status_code == 401
+    assert requests.get(f"{url}/health").json()["auth"] is True
+
+
+def test_a_body_over_the_cap_is_refused_unread(limited):
+    url, _ = limited
+    keyed = openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret", max_retries=0)
+    with pytest.raises(openai.APIStatusError) as err:
+        keyed.chat.completions.create(model="paretohqd", max_tokens=2,
+                                      messages=[{"role": "user", "content": "x" * 5000}])
+    assert err.value.status_code == 413
+    assert err.value.response.json()["error"]["param"] == "body"
+
+
+def test_a_full_queue_answers_429_and_a_gone_client_stops_its_generation(limited):
+    url, _ = limited
+    keyed = openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret", max_retries=0, timeout=300)
+    headers = {"Authorization": "Bearer s3cret"}
+
+    def long_request():
+        return keyed.chat.completions.create(
+            model="paretohqd", messages=[{"role": "user", "content": PROMPT}], max_tokens=200,
+            n=1, seed=0, extra_body={"preference": [0.5, 0.5]})
+
+    # one request runs (one row per batch), one waits; the rest find the queue full
+    with ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(long_request) for _ in range(6)]
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append(future.result().choices[0].finish_reason)
+            except openai.RateLimitError as err:
+                assert err.response.json()["error"]["code"] == "queue_full"
+                outcomes.append("429")
+    assert "429" in outcomes and any(o in ("stop", "length") for o in outcomes)
+
+    # a stream waits behind a running request; its client reads the first chunk and leaves
+    cancelled = metric_with(url, headers, 'paretohqd_requests_total{status="cancelled"}')
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(keyed.chat.completions.create, model="paretohqd", n=2,
+                              messages=[{"role": "user", "content": PROMPT}], max_tokens=200,
+                              extra_body={"preference": [0.5, 0.5]})
+        while requests.get(f"{url}/health").json()["batch_rows"] == 0 and not running.done():
+            time.sleep(0.01)
+        with requests.post(f"{url}/v1/chat/completions", headers=headers, timeout=300,
+                           stream=True, json={"model": "paretohqd", "stream": True,
+                                              "max_tokens": 200, "messages": [
+                                                  {"role": "user", "content": PROMPT}]}) as stream:
+            assert next(stream.iter_lines()).startswith(b"data: ")
+        assert running.result().choices[0].finish_reason in ("stop", "length")
+    deadline = time.monotonic() + 60
+    while metric_with(url, headers, 'paretohqd_requests_total{status="cancelled"}') == cancelled:
+        assert time.monotonic() < deadline, "the abandoned stream was not cancelled"
+        time.sleep(0.5)
+    assert requests.get(f"{url}/health").json()["queue_depth"] == 0
+
+
+def metric_with(url: str, headers: dict, name: str) -> float:
+    for line in requests.get(f"{url}/metrics", headers=headers).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_a_failure_inside_the_server_is_a_500_in_openais_shape(limited):
+    url, results = limited
+    keyed = openai.OpenAI(base_url=f"{url}/v1", api_key="s3cret", max_retries=0, timeout=300)
+
+    def harmless_or_helpful(preference):
+        return keyed.chat.completions.create(
+            model="paretohqd", messages=[{"role": "user", "content": PROMPT}], max_tokens=2,
+            extra_body={"preference": preference})
+
+    harmless_or_helpful([1.0, 0.0])  # the server holds one adapter (--adapters 1): this one
+    _, chosen = Served.load(results).choose([0.0, 1.0], "paretohqd", None, interpolate=False)
+    shutil.rmtree(chosen[0]["path"])  # the other adapter, removed under the running server
+    with pytest.raises(openai.InternalServerError) as err:
+        harmless_or_helpful([0.0, 1.0])
+    error = err.value.response.json()["error"]
+    assert err.value.status_code == 500 and error["type"] == "server_error"
+    assert error["message"].startswith("server error:")
+    # the held preference is still served
+    assert harmless_or_helpful([1.0, 0.0]).choices[0].message.content is not None
 
 
 # ---- the page, in headless Chromium ---------------------------------------------------------

@@ -49,15 +49,29 @@ class TokenCount:
 TOP_K = 50
 
 
-class NucleusSampler(LogitsProcessor):
-    """Draws the next token from the temperature / top-k / top-p distribution that
-    ``generate(do_sample=True)`` samples from, and returns scores that are 0 at the drawn token
-    and -inf elsewhere, so ``generate``'s greedy argmax takes it.
+def nucleus_draw(scores: torch.Tensor, temperature: float, top_p: float, top_k: int = TOP_K,
+                 generator: torch.Generator | None = None) -> torch.Tensor:
+    """One token per row of ``(rows, vocabulary)`` scores, drawn from the temperature / top-k /
+    top-p distribution that ``generate(do_sample=True)`` samples from: ``(rows, 1)`` token ids.
+    Draws use ``generator`` (default: torch's global one).
 
-    Why: ``generate`` sorts the whole vocabulary for top-p and draws its multinomial over it,
-    which on a CPU cost a quarter of a small model's generation time (49k-token vocabulary);
-    here both happen on the top-k tokens only. Draws use torch's global generator.
+    Why not ``generate``'s own sampling: it sorts the whole vocabulary for top-p and draws its
+    multinomial over it, which on a CPU cost a quarter of a small model's generation time (49k
+    tokens); here both happen on the top-k tokens only.
     """
+    if temperature <= 0:
+        raise ValueError(f"sampling temperature must be > 0, got {temperature}")
+    top, index = (scores.float() / temperature).topk(min(top_k, scores.shape[-1]))
+    probs = top.softmax(dim=-1)
+    # the nucleus: the most likely tokens until their mass reaches top_p (at least one)
+    probs = probs.masked_fill(probs.cumsum(dim=-1) - probs >= top_p, 0.0)
+    return index.gather(-1, torch.multinomial(probs, num_samples=1, generator=generator))
+
+
+class NucleusSampler(LogitsProcessor):
+    """``nucleus_draw`` as a logits processor: returns scores that are 0 at the drawn token and
+    -inf elsewhere, so ``generate``'s greedy argmax takes it. Draws use torch's global
+    generator."""
 
     def __init__(self, temperature: float, top_p: float, top_k: int = TOP_K) -> None:
         if temperature <= 0:
@@ -65,11 +79,7 @@ class NucleusSampler(LogitsProcessor):
         self.temperature, self.top_p, self.top_k = temperature, top_p, top_k
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        top, index = (scores.float() / self.temperature).topk(min(self.top_k, scores.shape[-1]))
-        probs = top.softmax(dim=-1)
-        # the nucleus: the most likely tokens until their mass reaches top_p (at least one)
-        probs = probs.masked_fill(probs.cumsum(dim=-1) - probs >= self.top_p, 0.0)
-        token = index.gather(-1, torch.multinomial(probs, num_samples=1))
+        token = nucleus_draw(scores, self.temperature, self.top_p, self.top_k)
         return torch.full_like(scores, float("-inf")).scatter_(-1, token, 0.0)
 
 

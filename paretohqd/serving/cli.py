@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Sequence, TextIO
@@ -192,14 +193,39 @@ def cmd_export_lora(args: argparse.Namespace) -> None:
           f"in {Path(args.out) / VLLM_ARGUMENT}", file=sys.stderr)
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def serve_limits(args: argparse.Namespace):
+    """The request limits of ``serve``'s options, checked."""
+    from paretohqd.serving.server import Limits
+
+    for flag, value in (("--adapters", args.adapters), ("--max-batch-rows", args.max_batch_rows),
+                        ("--limit-max-tokens", args.limit_max_tokens),
+                        ("--limit-n", args.limit_n), ("--max-body-bytes", args.max_body_bytes),
+                        ("--max-queue", args.max_queue)):
+        if value < 1:
+            raise UsageError(f"{flag} {value}: must be >= 1")
+    if args.limit_prompt_tokens is not None and args.limit_prompt_tokens < 1:
+        raise UsageError(f"--limit-prompt-tokens {args.limit_prompt_tokens}: must be >= 1")
+    if args.max_new_tokens > args.limit_max_tokens:
+        raise UsageError(f"--max-new-tokens {args.max_new_tokens}: above --limit-max-tokens "
+                         f"{args.limit_max_tokens}")
+    return Limits(max_tokens=args.limit_max_tokens, max_n=args.limit_n,
+                  max_prompt_tokens=args.limit_prompt_tokens,
+                  max_body_bytes=args.max_body_bytes, max_queue=args.max_queue)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     check_sampling(args)
-    if args.cache_size < 1:
-        raise UsageError(f"--cache-size {args.cache_size}: must be >= 1")
+    limits = serve_limits(args)
     served = Served.load(args.results)
     methods = args.method or sorted(served.index["methods"])
     if not methods:
         raise UsageError(f"{served.results}: the run has no per-preference method to serve")
+    if args.host not in LOOPBACK and not args.api_key:
+        print(f"warning: serving on {args.host} without an API key: anyone who can reach this "
+              "machine may use it (set --api-key or PARETOHQD_API_KEY)", file=sys.stderr)
     import uvicorn
 
     from paretohqd.devices import resolve_device, resolve_dtype
@@ -211,8 +237,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
     defaults = SamplingSettings(temperature=args.temperature, top_p=args.top_p,
                                 max_new_tokens=args.max_new_tokens, batch_size=1,
                                 seed=args.sampling_seed)
-    pool = ModelPool(served, device, resolve_dtype(args.dtype, device), args.cache_size)
-    server = Server(pool, methods, args.seed, args.interpolate, defaults)
+    pool = ModelPool(served, device, resolve_dtype(args.dtype, device), args.adapters,
+                     args.max_batch_rows, args.max_queue)
+    server = Server(pool, methods, args.seed, args.interpolate, defaults, limits, args.api_key)
     print(f"serving {methods} (training seed {server.seed}) on http://{args.host}:{args.port}/",
           file=sys.stderr)
     uvicorn.run(create_app(server), host=args.host, port=args.port, log_level="info")
@@ -284,9 +311,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--interpolate", action="store_true",
                        help="merge neighbouring trained adapters by default (a request's "
                             "`interpolate` overrides it)")
-    serve.add_argument("--cache-size", type=int, default=4,
-                       help="merged models kept in memory, least recently used out first "
-                            "(default: 4)")
+    serve.add_argument("--adapters", type=int, default=16,
+                       help="adapters kept loaded (trained ones and interpolated mixes), least "
+                            "recently used out first (default: 16)")
+    serve.add_argument("--max-batch-rows", type=int, default=32,
+                       help="answers drawn together in one batch (default: 32)")
+    serve.add_argument("--max-queue", type=int, default=64,
+                       help="requests that may wait for a batch; beyond, a 429 (default: 64)")
+    serve.add_argument("--limit-max-tokens", type=int, default=1024,
+                       help="the largest max_tokens a request may ask (default: 1024)")
+    serve.add_argument("--limit-n", type=int, default=16,
+                       help="the most answers (n) per request (default: 16)")
+    serve.add_argument("--limit-prompt-tokens", type=int, default=None,
+                       help="the longest prompt in tokens (default: the model's context less "
+                            "max_tokens)")
+    serve.add_argument("--max-body-bytes", type=int, default=1 << 20,
+                       help="the largest request body; beyond, a 413 (default: 1 MiB)")
+    serve.add_argument("--api-key", default=os.environ.get("PARETOHQD_API_KEY"),
+                       help="require 'Authorization: Bearer KEY' on /v1 and /metrics "
+                            "(default: $PARETOHQD_API_KEY; none: open)")
     _sampling_options(serve)
     serve.set_defaults(run=cmd_serve, batch_size=1)
 

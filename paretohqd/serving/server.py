@@ -3,45 +3,73 @@ chosen per request, and a page to try it.
 
     GET  /                      the page: a prompt, a slider (a triangle for three objectives)
     GET  /v1/models             every served method, its objectives and trained preferences
+    GET  /v1/models/{id}        one of them
     POST /v1/chat/completions   OpenAI's chat completions, plus ``preference``, ``interpolate``
                                 and ``score`` (the official client passes them in extra_body)
+    GET  /health                liveness, the queue and the running batch
+    GET  /metrics               Prometheus' text format (``paretohqd.serving.metrics``)
 
-Errors have OpenAI's shape (``{"error": {"message", "type", "param", "code"}}``) with status
-400 and a message naming the field. The models live in a ``ModelPool``.
+Every error has OpenAI's shape (``{"error": {"message", "type", "param", "code"}}``); a
+message names the field at fault. Requests are answered in batches (``batching.Scheduler``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import secrets
 import time
 import uuid
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any, AsyncIterator, Literal, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paretohqd.io import DataError
 from paretohqd.policy.generation import SamplingSettings
+from paretohqd.serving.batching import Cancelled, Completion, Job, QueueFull
 from paretohqd.serving.interpolation import PreferenceError, check_preference, realised
+from paretohqd.serving.metrics import CONTENT_TYPE, ServerMetrics
 from paretohqd.serving.model_pool import ModelPool
-from paretohqd.serving.streaming import DeltaStreamer
 
-MAX_N = 16  # answers per request
+INT64 = 2**63  # seeds are 64-bit signed integers, as OpenAI's
+MAX_STOPS = 4  # stop sequences per request, as OpenAI's
 # OpenAI fields accepted only at the value that changes nothing
-ONLY_DEFAULT = {"frequency_penalty", "presence_penalty", "logprobs", "stop"}
+ONLY_DEFAULT = {"frequency_penalty", "presence_penalty", "logprobs"}
+# OpenAI's chat completion fields this server refuses (a 400 names the field)
+UNSUPPORTED = ("tools", "tool_choice", "parallel_tool_calls", "functions", "function_call",
+               "response_format", "logit_bias", "logprobs (true)", "top_logprobs", "audio",
+               "modalities", "prediction", "reasoning_effort", "web_search_options", "store",
+               "metadata", "service_tier")
+OPEN_PATHS = {"/", "/health"}  # answered without the API key
+LOG = logging.getLogger("uvicorn.error")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request may ask, and how many may wait."""
+
+    max_tokens: int = 1024  # max_tokens / max_completion_tokens
+    max_n: int = 16  # answers per request
+    max_prompt_tokens: int | None = None  # None: the model's context less max_tokens
+    max_body_bytes: int = 1 << 20
+    max_queue: int = 64  # waiting requests; a 429 beyond
 
 
 class RequestError(ValueError):
     """A request the server cannot serve; ``param`` names the field."""
 
-    def __init__(self, param: str, message: str) -> None:
+    def __init__(self, param: str | None, message: str, status: int = 400,
+                 kind: str = "invalid_request_error", code: str | None = None) -> None:
         super().__init__(message)
-        self.param = param
+        self.param, self.status, self.kind, self.code = param, status, kind, code
 
 
 class TextPart(BaseModel):
@@ -50,12 +78,18 @@ class TextPart(BaseModel):
 
 
 class Message(BaseModel):
-    role: Literal["system", "user", "assistant"]
+    role: Literal["developer", "system", "user", "assistant"]
     content: str | list[TextPart]
+    name: str | None = None
 
     def text(self) -> str:
         return self.content if isinstance(self.content, str) else "".join(
             part.text for part in self.content)
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    include_usage: bool = False
 
 
 class ChatRequest(BaseModel):
@@ -66,20 +100,20 @@ class ChatRequest(BaseModel):
 
     model: str
     messages: list[Message] = Field(min_length=1)
-    temperature: float | None = Field(default=None, gt=0, le=2)
+    temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
-    n: int = Field(default=1, ge=1, le=MAX_N)
-    seed: int | None = None
+    n: int = Field(default=1, ge=1)
+    seed: int | None = Field(default=None, ge=-INT64, lt=INT64)
+    stop: str | list[str] | None = None
     stream: bool = False
-    stream_options: dict[str, bool] | None = None
+    stream_options: StreamOptions | None = None
     user: str | None = None
     # accepted at the values that change nothing
     frequency_penalty: Literal[0] | None = None
     presence_penalty: Literal[0] | None = None
     logprobs: Literal[False] | None = None
-    stop: None = None
     # the extensions
     preference: dict[str, float] | list[float] | None = None
     interpolate: bool | None = None
@@ -87,10 +121,10 @@ class ChatRequest(BaseModel):
 
 
 def openai_error(status: int, message: str, param: str | None,
-                 kind: str = "invalid_request_error") -> JSONResponse:
+                 kind: str = "invalid_request_error", code: str | None = None) -> JSONResponse:
     """OpenAI's error body."""
     return JSONResponse({"error": {"message": message, "type": kind, "param": param,
-                                   "code": None}}, status_code=status)
+                                   "code": code}}, status_code=status)
 
 
 def _field(loc: Sequence[Any]) -> str:
@@ -120,90 +154,185 @@ def resolve_preference(value: dict[str, float] | list[float] | None,
                            ) from None
 
 
+def stop_sequences(stop: str | list[str] | None) -> tuple[str, ...]:
+    """The request's stop sequences, checked."""
+    stops = [stop] if isinstance(stop, str) else list(stop or [])
+    if len(stops) > MAX_STOPS:
+        raise RequestError("stop", f"stop: {len(stops)} sequences; at most {MAX_STOPS}")
+    if any(not s for s in stops):
+        raise RequestError("stop", "stop: an empty sequence would end every answer at once")
+    return tuple(stops)
+
+
 class Server:
-    """What the routes share: the pool and the run's choices."""
+    """What the routes share: the pool, the run's choices and the limits."""
 
     def __init__(self, pool: ModelPool, methods: Sequence[str], seed: int | None,
-                 interpolate: bool, defaults: SamplingSettings) -> None:
+                 interpolate: bool, defaults: SamplingSettings, limits: Limits = Limits(),
+                 api_key: str | None = None) -> None:
         unknown = sorted(set(methods) - set(pool.served.index["methods"]))
         if unknown:
             raise DataError(f"method(s) {unknown}: not in {pool.served.results}; it has "
                             f"{sorted(pool.served.index['methods'])}")
         self.pool, self.methods, self.interpolate, self.defaults = (pool, list(methods),
                                                                     interpolate, defaults)
+        self.limits, self.api_key = limits, api_key
         self.seed = pool.served.adapters(self.methods[0], seed)[0]
         self.created = int(time.time())
+        self.metrics = ServerMetrics(self.live)
+        pool.scheduler.on_step = self.metrics.batch_rows.observe
 
     @property
     def objectives(self) -> list[str]:
         return self.pool.served.objectives
 
+    def live(self) -> dict[str, int]:
+        """The queue, the running batch and the adapter cache, now."""
+        return {"queue_depth": self.pool.scheduler.queue_depth,
+                "batch_rows": self.pool.scheduler.running_rows, **self.pool.bank.cache_info()}
+
+    def model_card(self, name: str) -> dict:
+        return {"id": name, "object": "model", "created": self.created, "owned_by": "paretohqd",
+                "objectives": self.objectives, "seed": self.seed,
+                "interpolate": self.interpolate,
+                "preferences": [w for _, w in sorted(
+                    self.pool.served.trained_preferences(name).items())]}
+
     def models(self) -> dict:
-        return {"object": "list", "data": [
-            {"id": name, "object": "model", "created": self.created, "owned_by": "paretohqd",
-             "objectives": self.objectives, "seed": self.seed,
-             "interpolate": self.interpolate,
-             "preferences": [w for _, w in sorted(
-                 self.pool.served.trained_preferences(name).items())]}
-            for name in self.methods]}
+        return {"object": "list", "data": [self.model_card(name) for name in self.methods]}
+
+    def _prompt(self, messages: Sequence[Message]) -> str | list[dict]:
+        if self.pool.served.prompt_format == "chat":
+            # a chat template knows system, user and assistant: developer is OpenAI's system
+            return [{"role": "system" if m.role == "developer" else m.role, "content": m.text()}
+                    for m in messages]
+        if len(messages) == 1 and messages[0].role == "user":
+            return messages[0].text()
+        raise RequestError("messages", "messages: this run's model reads raw text "
+                                       "(prompt_format raw), so send one user message "
+                                       "holding the whole prompt")
 
     def plan(self, request: ChatRequest) -> dict:
         """Everything a request needs before the models run, checked (``RequestError``)."""
+        limits = self.limits
         if request.model not in self.methods:
             raise RequestError("model", f"model: unknown method {request.model!r}; this server "
-                                        f"serves {self.methods}")
+                                        f"serves {self.methods}", code="model_not_found")
+        if request.n > limits.max_n:
+            raise RequestError("n", f"n: {request.n} answers; this server gives at most "
+                                    f"{limits.max_n} per request")
+        max_tokens = (request.max_completion_tokens or request.max_tokens
+                      or self.defaults.max_new_tokens)
+        if max_tokens > limits.max_tokens:
+            param = "max_completion_tokens" if request.max_completion_tokens else "max_tokens"
+            raise RequestError(param, f"{param}: {max_tokens}; this server draws at most "
+                                      f"{limits.max_tokens} tokens per answer")
+        stops = stop_sequences(request.stop)
         preference = resolve_preference(request.preference, self.objectives)
         interpolate = self.interpolate if request.interpolate is None else request.interpolate
         _, chosen = self.pool.served.choose(preference, request.model, self.seed, interpolate)
-        if self.pool.served.prompt_format == "chat":
-            prompt: str | list[dict] = [{"role": m.role, "content": m.text()}
-                                        for m in request.messages]
-        elif len(request.messages) == 1 and request.messages[0].role == "user":
-            prompt = request.messages[0].text()
-        else:
-            raise RequestError("messages", "messages: this run's model reads raw text "
-                                           "(prompt_format raw), so send one user message "
-                                           "holding the whole prompt")
-        max_tokens = (request.max_completion_tokens or request.max_tokens
-                      or self.defaults.max_new_tokens)
-        tokens = self.pool.encode(prompt)
+        tokens = self.pool.encode(self._prompt(request.messages))
         context = self.pool.context
+        if limits.max_prompt_tokens is not None and len(tokens) > limits.max_prompt_tokens:
+            raise RequestError("messages", f"messages: the prompt is {len(tokens)} tokens; "
+                                           f"this server takes at most "
+                                           f"{limits.max_prompt_tokens}")
         if context is not None and len(tokens) + max_tokens > context:
             raise RequestError("messages", f"messages: the prompt is {len(tokens)} tokens and "
                                            f"max_tokens {max_tokens}; together they exceed the "
                                            f"model's context of {context} tokens")
         users = [m.text() for m in request.messages if m.role == "user"]
-        settings = SamplingSettings(
-            temperature=request.temperature or self.defaults.temperature,
-            top_p=request.top_p or self.defaults.top_p, max_new_tokens=max_tokens,
-            batch_size=request.n, seed=self.defaults.seed if request.seed is None else request.seed)
+        seed = secrets.randbits(63) if request.seed is None else request.seed
+        job = Job(chosen=chosen, tokens=tokens, n=request.n,
+                  temperature=(self.defaults.temperature if request.temperature is None
+                               else request.temperature),
+                  top_p=request.top_p or self.defaults.top_p, max_new_tokens=max_tokens,
+                  seed=seed, stop=stops)
         adapters = [{"pref_id": a["pref_id"], "weights": a["weights"],
                      "merge_weight": a["merge_weight"]} for a in chosen]
         reached = realised([(a["pref_id"], a["merge_weight"]) for a in chosen],
                            {a["pref_id"]: a["weights"] for a in chosen})
-        key = (request.model, self.seed,
-               tuple((a["pref_id"], round(a["merge_weight"], 12)) for a in chosen))
-        return {"chosen": chosen, "tokens": tokens, "settings": settings, "key": key,
-                "scored_prompt": users[-1] if users else "",
+        return {"job": job, "scored_prompt": users[-1] if users else "",
                 "extension": {"preference": dict(zip(self.objectives, preference)),
                               "realised_preference": dict(zip(self.objectives, reached)),
                               "interpolate": interpolate, "training_seed": self.seed,
-                              "adapters": adapters}}
+                              "seed": seed, "adapters": adapters}}
 
-    def finish(self, request: ChatRequest, plan: dict, texts: Sequence[str]) -> dict:
-        """The response's extension fields, with the rewards when asked."""
+    def submit(self, job: Job):
+        try:
+            return self.pool.submit(job)
+        except QueueFull as err:
+            raise RequestError(None, f"server busy: {err}; retry later", status=429,
+                               kind="rate_limit_error", code="queue_full") from None
+
+    def finish(self, request: ChatRequest, plan: dict, answers: Sequence[Completion]) -> dict:
+        """The response's extension fields, with the rewards when asked; counts the tokens."""
+        self.metrics.prompt_tokens.inc(len(plan["job"].tokens))
+        self.metrics.completion_tokens.inc(sum(a.tokens for a in answers))
         extension = dict(plan["extension"])
         if request.score:
-            extension["rewards"] = self.pool.score(plan["scored_prompt"], texts)
+            extension["rewards"] = self.pool.score(plan["scored_prompt"],
+                                                   [a.text for a in answers])
         return extension
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` gets a 413 before it is parsed."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and int(declared) > self.max_bytes:
+            return await self._refuse(scope, receive, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send) -> None:
+        response = openai_error(413, f"body: over {self.max_bytes} bytes, the most this server "
+                                     "reads (--max-body-bytes)", "body")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def create_app(server: Server) -> FastAPI:
     """The ASGI app serving ``server``."""
     app = FastAPI(title="ParetoHqD", summary="A run's models, the preference per request")
+    metrics = server.metrics
+
+    @app.middleware("http")
+    async def authorise(request: Request, call_next):
+        if server.api_key and request.url.path not in OPEN_PATHS:
+            given = request.headers.get("authorization", "")
+            if not secrets.compare_digest(given.encode(), f"Bearer {server.api_key}".encode()):
+                return openai_error(401, "authorization: a missing or wrong API key (send "
+                                         "'Authorization: Bearer <key>')", None,
+                                    code="invalid_api_key")
+        return await call_next(request)
+
+    app.add_middleware(BodyLimit, max_bytes=server.limits.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+        metrics.requests.labels("invalid").inc()
         first = err.errors()[0]
         field = _field(first["loc"])
         message = ("not supported by this server"
@@ -212,40 +341,102 @@ def create_app(server: Server) -> FastAPI:
         return openai_error(400, f"{field}: {message}", field)
 
     @app.exception_handler(RequestError)
-    async def bad_request(_: Request, err: RequestError) -> JSONResponse:
-        return openai_error(400, str(err), err.param)
+    async def refused(_: Request, err: RequestError) -> JSONResponse:
+        metrics.requests.labels({429: "busy", 499: "cancelled", 500: "error"}.get(
+            err.status, "invalid")).inc()
+        return openai_error(err.status, str(err), err.param, err.kind, err.code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, err: StarletteHTTPException) -> JSONResponse:
+        return openai_error(err.status_code, str(err.detail), None,
+                            "not_found_error" if err.status_code == 404
+                            else "invalid_request_error")
+
+    @app.exception_handler(Exception)
+    async def failed(_: Request, err: Exception) -> JSONResponse:
+        metrics.requests.labels("error").inc()
+        return openai_error(500, f"server error: {type(err).__name__}: {err}", None,
+                            "server_error")
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> str:
         return resources.files("paretohqd.serving").joinpath("page.html").read_text("utf-8")
 
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok", "auth": bool(server.api_key), **server.live()}
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.text(), media_type=CONTENT_TYPE)
+
     @app.get("/v1/models")
     async def models() -> dict:
         return server.models()
 
+    @app.get("/v1/models/{name}")
+    async def model(name: str) -> dict:
+        if name not in server.methods:
+            raise RequestError("model", f"model: unknown method {name!r}; this server serves "
+                                        f"{server.methods}", status=404,
+                               code="model_not_found")
+        return server.model_card(name)
+
     @app.post("/v1/chat/completions")
-    async def chat(request: ChatRequest):
+    async def chat(request: ChatRequest, http: Request):
+        try:
+            return await answer(request, http)
+        except RequestError:
+            raise
+        except Exception as err:  # a fault of the server's: 500, and the server serves on
+            LOG.exception("request failed")
+            raise RequestError(None, f"server error: {type(err).__name__}: {err}",
+                               status=500, kind="server_error") from err
+
+    async def answer(request: ChatRequest, http: Request):
+        arrived = time.monotonic()
         plan = await run_in_threadpool(server.plan, request)
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        head = {"id": ident, "created": created, "model": request.model}
+        head = {"id": ident, "created": created, "model": request.model,
+                "system_fingerprint": None}
+        job = plan["job"]
         if request.stream:
-            return StreamingResponse(_events(server, request, plan, head),
-                                     media_type="text/event-stream")
-        answers = await run_in_threadpool(server.pool.complete, plan["key"], plan["chosen"],
-                                          plan["tokens"], request.n, plan["settings"])
-        extension = await run_in_threadpool(server.finish, request, plan,
-                                            [a.text for a in answers])
+            loop, deltas = asyncio.get_running_loop(), asyncio.Queue()
+            job.on_delta = lambda index, delta: loop.call_soon_threadsafe(deltas.put_nowait,
+                                                                          (index, delta))
+            future = asyncio.wrap_future(server.submit(job))
+            return StreamingResponse(_events(server, request, plan, head, arrived, future,
+                                             deltas), media_type="text/event-stream")
+        future = asyncio.wrap_future(server.submit(job))
+        answers = await _unless_gone(future, http, job)
+        extension = await run_in_threadpool(server.finish, request, plan, answers)
+        metrics.latency.observe(time.monotonic() - arrived)
+        metrics.requests.labels("ok").inc()
         return {**head, "object": "chat.completion",
                 "choices": [{"index": i, "finish_reason": a.finish_reason, "logprobs": None,
                              "message": {"role": "assistant", "content": a.text}}
                             for i, a in enumerate(answers)],
-                "usage": _usage(plan, answers), **extension}
+                "usage": _usage(job, answers), **extension}
 
     return app
 
 
-def _usage(plan: dict, answers) -> dict[str, int]:
-    prompt = len(plan["tokens"])
+async def _unless_gone(future: asyncio.Future, http: Request, job: Job) -> list[Completion]:
+    """The job's answers; cancels the job when the client disconnects first."""
+    while True:
+        done, _ = await asyncio.wait({future}, timeout=0.25)
+        if done:
+            return future.result()
+        if await http.is_disconnected():
+            job.cancel.set()
+            try:
+                return await future
+            except Cancelled:
+                raise RequestError("body", "client disconnected", status=499) from None
+
+
+def _usage(job: Job, answers: Sequence[Completion]) -> dict[str, int]:
+    prompt = len(job.tokens)
     completion = sum(a.tokens for a in answers)
     return {"prompt_tokens": prompt, "completion_tokens": completion,
             "total_tokens": prompt + completion}
@@ -255,49 +446,48 @@ def _sse(payload: dict | str) -> str:
     return f"data: {payload if isinstance(payload, str) else json.dumps(payload)}\n\n"
 
 
-async def _events(server: Server, request: ChatRequest, plan: dict,
-                  head: dict) -> AsyncIterator[str]:
-    """OpenAI's chunk stream: the role, the content deltas as drawn, each choice's finish
-    reason, then a last chunk with the extension fields (and the usage when asked), then
-    ``[DONE]``."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue()
+async def _events(server: Server, request: ChatRequest, plan: dict, head: dict,
+                  arrived: float, future: asyncio.Future,
+                  deltas: asyncio.Queue) -> AsyncIterator[str]:
+    """OpenAI's chunk stream: each answer's role, its content deltas as drawn (from
+    ``deltas``), and its finish reason (the last of these chunks also carries the extension
+    fields), then the usage chunk (``choices: []``) when ``stream_options.include_usage`` asks
+    for it, then ``[DONE]``. A client that goes away cancels the job."""
     chunk = {**head, "object": "chat.completion.chunk"}
-
-    def emit(index: int, delta: str) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, (index, delta))
-
-    def work():
-        streamer = DeltaStreamer(server.pool.tokenizer, request.n, server.pool.stop_ids, emit)
-        answers = server.pool.complete(plan["key"], plan["chosen"], plan["tokens"], request.n,
-                                       plan["settings"], streamer)
-        return answers, server.finish(request, plan, [a.text for a in answers])
-
-    task = asyncio.ensure_future(run_in_threadpool(work))
-    for i in range(request.n):
-        yield _sse({**chunk, "choices": [{"index": i, "delta": {"role": "assistant",
-                                                                "content": ""},
-                                          "finish_reason": None}]})
-    while not (task.done() and queue.empty()):
-        getter = asyncio.ensure_future(queue.get())
-        await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-        if getter.done():
-            index, delta = getter.result()
-            yield _sse({**chunk, "choices": [{"index": index, "delta": {"content": delta},
-                                              "finish_reason": None}]})
-        else:
-            getter.cancel()
+    job = plan["job"]
     try:
-        answers, extension = task.result()
-    except Exception as err:  # the status line has gone out: report in the stream
-        yield _sse({"error": {"message": str(err), "type": "server_error", "param": None,
-                              "code": None}})
-        return
-    for i, answer in enumerate(answers):
-        yield _sse({**chunk, "choices": [{"index": i, "delta": {},
-                                          "finish_reason": answer.finish_reason}]})
-    last = {**chunk, "choices": [], **extension}
-    if (request.stream_options or {}).get("include_usage"):
-        last["usage"] = _usage(plan, answers)
-    yield _sse(last)
-    yield _sse("[DONE]")
+        for i in range(request.n):
+            yield _sse({**chunk, "choices": [{"index": i, "delta": {"role": "assistant",
+                                                                    "content": ""},
+                                              "logprobs": None, "finish_reason": None}]})
+        while not (future.done() and deltas.empty()):
+            getter = asyncio.ensure_future(deltas.get())
+            await asyncio.wait({getter, future}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                index, delta = getter.result()
+                yield _sse({**chunk, "choices": [{"index": index, "delta": {"content": delta},
+                                                  "logprobs": None, "finish_reason": None}]})
+            else:
+                getter.cancel()
+        try:
+            answers = future.result()
+            extension = await run_in_threadpool(server.finish, request, plan, answers)
+        except Exception as err:  # the status line has gone out: report in the stream
+            server.metrics.requests.labels("error").inc()
+            yield _sse({"error": {"message": f"server error: {type(err).__name__}: {err}",
+                                  "type": "server_error", "param": None, "code": None}})
+            return
+        for i, answer in enumerate(answers):
+            last = i == len(answers) - 1
+            yield _sse({**chunk, "choices": [{"index": i, "delta": {}, "logprobs": None,
+                                              "finish_reason": answer.finish_reason}],
+                        **(extension if last else {})})
+        if request.stream_options and request.stream_options.include_usage:
+            yield _sse({**chunk, "choices": [], "usage": _usage(job, answers)})
+        yield _sse("[DONE]")
+        server.metrics.latency.observe(time.monotonic() - arrived)
+        server.metrics.requests.labels("ok").inc()
+    finally:
+        if not future.done():
+            job.cancel.set()
+            server.metrics.requests.labels("cancelled").inc()
