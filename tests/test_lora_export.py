@@ -10,8 +10,8 @@ from typing import Collection
 import pytest
 
 from paretohqd.serving.cli import main
-from paretohqd.serving.lora_export import (MANIFEST, VLLM_ARGUMENT, adapter_name, simplex_grid,
-                                           vllm_problems)
+from paretohqd.serving.lora_export import MANIFEST, VLLM_ARGUMENT, adapter_name, simplex_grid
+from paretohqd.serving.row_lora import unsupported_features
 from paretohqd.serving.model_index import INDEX, build_index
 
 PROMPT = "How do I boil an egg?"
@@ -46,12 +46,12 @@ def test_names_and_what_vllm_refuses():
     assert adapter_name("rewarded_soups", (1, 0, 0)) == "rewarded_soups-p100_000_000"
     clean = {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "bias": "none", "use_dora": False,
              "modules_to_save": None, "rank_pattern": {}, "alpha_pattern": {}}
-    assert vllm_problems(clean) == []
-    assert vllm_problems({**clean, "use_dora": True, "modules_to_save": ["lm_head"],
+    assert unsupported_features(clean) == []
+    assert unsupported_features({**clean, "use_dora": True, "modules_to_save": ["lm_head"],
                           "bias": "all", "rank_pattern": {"q_proj": 8}}) == [
         "DoRA (use_dora)", "modules_to_save ['lm_head']", "bias 'all'",
         "a per-layer rank_pattern"]
-    assert vllm_problems({**clean, "peft_type": "IA3"}) == ["peft_type 'IA3' is not LORA"]
+    assert unsupported_features({**clean, "peft_type": "IA3"}) == ["peft_type 'IA3' is not LORA"]
 
 
 def check_export(out: Path, base_model: str, logits_of: Collection[str] | None = None) -> dict:
@@ -74,7 +74,7 @@ def check_export(out: Path, base_model: str, logits_of: Collection[str] | None =
                for e in entries}
     for entry in entries:
         config = configs[entry["name"]]
-        assert vllm_problems(config) == [], entry["name"]
+        assert unsupported_features(config) == [], entry["name"]
         assert config["r"] == entry["rank"] <= manifest["vllm_max_lora_rank"]
         assert config["base_model_name_or_path"] == manifest["base_model"]
         assert AutoTokenizer.from_pretrained(out / entry["path"]).chat_template

@@ -1,11 +1,11 @@
 """The adapters behind ``paretohqd serve``: the base model loaded once, in the serving dtype, and
-LoRA adapters on it, never model copies.
+LoRA adapters beside it, never model copies.
 
-Each trained adapter is loaded on first use; an interpolated preference is registered as one
-more adapter, the exact weighted mix of its neighbours (PEFT's ``cat`` combination, as
-``merge_adapters`` builds it: its delta is sum_i w_i B_i A_i, a LoRA of the summed rank). The
-least recently used adapters are dropped past ``capacity``. One forward pass serves rows with
-different adapters (PEFT's ``adapter_names``), so a batch may mix every preference asked.
+Each trained adapter is loaded on first use; an interpolated preference is one more adapter,
+the exact weighted mix of its neighbours (``row_lora.mix``: PEFT's ``cat`` combination, as
+``merge_adapters`` builds it, a LoRA of the summed rank). The least recently used adapters are
+dropped past ``capacity``. One forward pass serves rows with different adapters
+(``row_lora.RowLoRA``), so a batch may mix every preference asked.
 
 Not thread-safe: one thread (the scheduler's) loads adapters and runs the model.
 """
@@ -16,12 +16,10 @@ from collections import OrderedDict
 from typing import Hashable, Sequence
 
 import torch
-from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
 from paretohqd.assets import check_model_source
-
-BASE = "__base__"  # PEFT's adapter name for a row that the base model alone answers
+from paretohqd.serving.row_lora import LoRA, RowLoRA, load_lora, mix
 
 
 def adapter_key(chosen: Sequence[dict]) -> Hashable:
@@ -41,80 +39,51 @@ class AdapterBank:
         self.device, self.dtype, self.capacity = device, dtype, capacity
         self.base = AutoModelForCausalLM.from_pretrained(
             check_model_source(base_model, "base model"), dtype=dtype).to(device).eval()
-        self.model: PeftModel | None = None  # the base wrapped once the first adapter loads
-        self._names: OrderedDict[Hashable, str] = OrderedDict()  # least recently used first
-        self._serial = 0
+        self.rows = RowLoRA(self.base)
+        self._held: OrderedDict[Hashable, LoRA] = OrderedDict()  # least recently used first
         self.hits = self.misses = 0
 
-    def forward_model(self):
-        """The model a batch runs: the PEFT wrapper once an adapter is loaded, else the base."""
-        return self.model if self.model is not None else self.base
-
-    def _new_name(self) -> str:
-        self._serial += 1
-        return f"a{self._serial}"
-
-    def _load(self, path: str) -> str:
-        name = self._new_name()
-        if self.model is None:
-            self.model = PeftModel.from_pretrained(self.base, path, adapter_name=name)
-        else:
-            self.model.load_adapter(path, adapter_name=name)
-        self.model.eval()  # a new adapter's dropout would otherwise draw at random
-        return name
-
-    def adapter(self, chosen: Sequence[dict], pinned: set[str] = frozenset()) -> str:
-        """The name of the adapter serving ``chosen``, loading or mixing it when it is not held;
-        then drops the least recently used adapters beyond ``capacity`` (never ``pinned``
-        ones, nor the one returned). No adapters: ``BASE``, the base model alone."""
+    def adapter(self, chosen: Sequence[dict], pinned: set[int] = frozenset()) -> LoRA | None:
+        """The adapter serving ``chosen``, loaded or mixed when it is not held (None: no
+        adapters, the base model alone); then drops the least recently used adapters beyond
+        ``capacity``, never those whose ``id`` is in ``pinned``, nor the one returned."""
         if not chosen:
-            return BASE
+            return None
         key = adapter_key(chosen)
-        if key in self._names:
+        if key in self._held:
             self.hits += 1
-            self._names.move_to_end(key)
-            return self._names[key]
+            self._held.move_to_end(key)
+            return self._held[key]
         self.misses += 1
         if len(chosen) == 1 and float(chosen[0]["merge_weight"]) == 1.0:
-            name = self._load(chosen[0]["path"])
+            lora = load_lora(chosen[0]["path"], self.dtype, self.device)
         else:
-            parts: list[str] = []
+            parts: list[LoRA] = []
             for a in chosen:  # each part stays pinned until the mix is made
-                parts.append(self.adapter([{**a, "merge_weight": 1.0}], pinned | set(parts)))
-            name = self._new_name()
-            self.model.add_weighted_adapter(parts, [float(a["merge_weight"]) for a in chosen],
-                                            adapter_name=name, combination_type="cat")
-            self.model.eval()
-        self._names[key] = name
-        self._evict(pinned | {name})
-        return name
+                parts.append(self.adapter([{**a, "merge_weight": 1.0}],
+                                          set(pinned) | {id(p) for p in parts}))
+            lora = mix(parts, [float(a["merge_weight"]) for a in chosen])
+        self.rows.wrap(list(lora.layers))
+        self._held[key] = lora
+        self.trim(set(pinned) | {id(lora)})
+        return lora
 
-    def trim(self, pinned: set[str] = frozenset()) -> None:
-        """Drop the least recently used adapters beyond ``capacity``, but ``pinned`` ones (a
-        batch may have pinned more than ``capacity``)."""
-        self._evict(set(pinned))
-
-    def _evict(self, keep: set[str]) -> None:
-        for key in list(self._names):
-            if len(self._names) <= self.capacity:
+    def trim(self, pinned: set[int] = frozenset()) -> None:
+        """Drop the least recently used adapters beyond ``capacity``, but those whose ``id`` is
+        in ``pinned`` (a batch may pin more than ``capacity``)."""
+        for key in list(self._held):
+            if len(self._held) <= self.capacity:
                 return
-            name = self._names[key]
-            if name not in keep:
-                self.model.delete_adapter(name)
-                del self._names[key]
+            lora = self._held[key]
+            if id(lora) not in pinned:
+                self.rows.forget(lora)
+                del self._held[key]
 
-    def adapter_bytes(self) -> dict[str, int]:
-        """The bytes of each held adapter's weights, by name."""
-        sizes = dict.fromkeys(self._names.values(), 0)
-        if self.model is not None:
-            for param_name, param in self.model.named_parameters():
-                for part in param_name.split("."):
-                    if part in sizes:
-                        sizes[part] += param.numel() * param.element_size()
-                        break
-        return sizes
+    def adapter_bytes(self) -> list[int]:
+        """The bytes of each held adapter's weights, least recently used first."""
+        return [lora.nbytes() for lora in self._held.values()]
 
     def cache_info(self) -> dict[str, int]:
         """Hits, misses, and the adapters held now and at most."""
-        return {"hits": self.hits, "misses": self.misses, "size": len(self._names),
+        return {"hits": self.hits, "misses": self.misses, "size": len(self._held),
                 "max_size": self.capacity}

@@ -26,6 +26,7 @@ from transformers import DynamicCache
 
 from paretohqd.policy.generation import nucleus_draw
 from paretohqd.serving.adapter_bank import AdapterBank
+from paretohqd.serving.row_lora import LoRA
 from paretohqd.serving.streaming import AnswerText
 
 STOP = "stop"  # the model ended its answer, or a stop sequence did
@@ -78,7 +79,7 @@ class Row:
 
     job: Job
     index: int
-    adapter: str
+    adapter: LoRA | None  # None: the base model alone
     generator: torch.Generator
     text: AnswerText
     drawn: int = 0
@@ -153,7 +154,7 @@ class Scheduler:
                 room -= job.n
         return taken
 
-    def _rows(self, jobs: Sequence[Job], pinned: set[str]) -> list[Row]:
+    def _rows(self, jobs: Sequence[Job], pinned: set[int]) -> list[Row]:
         rows: list[Row] = []
         device = self.bank.device
         for job in jobs:
@@ -164,13 +165,13 @@ class Scheduler:
             except Exception as err:  # noqa: BLE001 - this job fails, the batch goes on
                 job.future.set_exception(err)
                 continue
-            pinned.add(adapter)
+            pinned.add(id(adapter))
             rows += [Row(job, i, adapter, row_generator(job.seed, i, device),
                          AnswerText(self.tokenizer, job.stop)) for i in range(job.n)]
         return rows
 
     def _run_batch(self) -> None:
-        pinned: set[str] = set()
+        pinned: set[int] = set()
         batch = Batch(self.bank, self.pad_token_id)
         try:
             batch.add(self._rows(self._take(self.max_batch_rows), pinned))
@@ -182,7 +183,7 @@ class Scheduler:
                     self.on_step(len(batch.rows))
                 ended = [row for row, done in zip(batch.rows, finished) if done]
                 batch.keep([not done for done in finished])
-                pinned = {row.adapter for row in batch.rows}
+                pinned = {id(row.adapter) for row in batch.rows}
                 self.bank.trim(pinned)  # adapters beyond the cap that no running row uses
                 self._resolve(ended)
                 if batch.rows:
@@ -264,11 +265,10 @@ class Batch:
         self.logits: torch.Tensor | None = None  # (rows, vocabulary): the next token's scores
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor,
-                 cache: DynamicCache, adapters: list[str]) -> torch.Tensor:
-        model = self.bank.forward_model()
-        extra = {"adapter_names": adapters} if self.bank.model is not None else {}
-        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=cache,
-                    use_cache=True, logits_to_keep=1, **extra)
+                 cache: DynamicCache, rows: Sequence[Row]) -> torch.Tensor:
+        self.bank.rows.use([r.adapter for r in rows])
+        out = self.bank.base(input_ids=ids, attention_mask=mask, position_ids=positions,
+                             cache=cache, use_cache=True, logits_to_keep=1)
         return out.logits[:, -1].float()
 
     @torch.inference_mode()
@@ -284,7 +284,7 @@ class Batch:
                              for r in rows], device=device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.bank.base.config)
-        logits = self._forward(ids, mask, positions, cache, [r.adapter for r in rows])
+        logits = self._forward(ids, mask, positions, cache, rows)
         positions = positions[:, -1:] + 1
         if self.cache is None:
             self.cache, self.mask, self.positions, self.logits = cache, mask, positions, logits
@@ -333,6 +333,5 @@ class Batch:
         """Run each row's last drawn token through the model: the next scores."""
         ids = torch.tensor([[r.text.tokens[-1]] for r in self.rows], device=self.mask.device)
         self.mask = torch.cat([self.mask, self.mask.new_ones(len(self.rows), 1)], dim=1)
-        self.logits = self._forward(ids, self.mask, self.positions, self.cache,
-                                    [r.adapter for r in self.rows])
+        self.logits = self._forward(ids, self.mask, self.positions, self.cache, self.rows)
         self.positions = self.positions + 1

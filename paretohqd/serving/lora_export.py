@@ -28,6 +28,7 @@ from paretohqd.assets import check_model_source
 from paretohqd.config import preference_id
 from paretohqd.io import atomic_dir, read_json
 from paretohqd.policy.merging import SOUP
+from paretohqd.serving.row_lora import unsupported_features
 from paretohqd.serving.interpolation import realised
 from paretohqd.serving.model_index import Served
 
@@ -68,25 +69,6 @@ def adapter_name(method: str, preference: Sequence[float]) -> str:
     return f"{method}-{preference_id(preference)}"
 
 
-def vllm_problems(config: dict[str, Any]) -> list[str]:
-    """What in an ``adapter_config.json`` keeps vLLM (or TGI) from serving it as PEFT does:
-    vLLM refuses DoRA, ``modules_to_save`` and biases; both use one ``r`` and ``lora_alpha``
-    for every layer, so a per-layer pattern would be scaled otherwise."""
-    problems = []
-    if config.get("peft_type") != "LORA":
-        problems.append(f"peft_type {config.get('peft_type')!r} is not LORA")
-    if config.get("use_dora"):
-        problems.append("DoRA (use_dora)")
-    if config.get("modules_to_save"):
-        problems.append(f"modules_to_save {config['modules_to_save']}")
-    if config.get("bias", "none") != "none":
-        problems.append(f"bias {config['bias']!r}")
-    for key in ("rank_pattern", "alpha_pattern"):
-        if config.get(key):
-            problems.append(f"a per-layer {key}")
-    return problems
-
-
 def _base_model_reference(served: Served) -> str:
     """The base model as ``vllm serve`` names it: the run's own folder as an absolute path, or
     the hub name (or folder) the config gave."""
@@ -104,7 +86,7 @@ def _trained_configs(plans: Sequence[dict]) -> dict[str, dict[str, Any]]:
             if path in configs:
                 continue
             config = read_json(Path(path) / ADAPTER_CONFIG)
-            problems = vllm_problems(config)
+            problems = unsupported_features(config)
             if problems:
                 raise LoraExportError(f"{Path(path) / ADAPTER_CONFIG}: {'; '.join(problems)}: "
                                       "vLLM cannot serve this adapter as PEFT does")
