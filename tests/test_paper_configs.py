@@ -259,6 +259,7 @@ window.fetch = (url, init) => {
 """
 
 
+@pytest.mark.parametrize("paper_run", ["hh_rlhf_3obj"], indirect=True)  # the 3-objective run
 def test_the_page_answers_for_a_point_of_the_triangle(paper_run, hub_env, request, tmp_path):
     """The 3-objective run's page in headless Chromium: the triangle (not the slider) with the
     objectives' names whole at its corners; clicks near each corner, beyond one and at the
@@ -267,9 +268,7 @@ def test_the_page_answers_for_a_point_of_the_triangle(paper_run, hub_env, reques
     the page sent."""
     config, results = paper_run
     objectives = [objective["name"] for objective in config["objectives"]]
-    if len(objectives) != 3:
-        pytest.skip(f"{len(objectives)} objectives: the page shows a slider, not the triangle "
-                    "(driven on the tiny run in tests/test_serve.py)")
+    assert len(objectives) == 3, objectives  # two: a slider, driven in tests/test_serve.py
     driver = request.getfixturevalue("browser")
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
