@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -54,6 +55,21 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+@contextmanager
+def atomic_new_dir(path: str | Path) -> Iterator[Path]:
+    """``atomic_dir``, and on failure also remove the parent folders it made for ``path``:
+    a failure leaves nothing there."""
+    made = [folder for folder in Path(path).absolute().parents if not folder.exists()]
+    try:
+        with atomic_dir(path) as tmp:
+            yield tmp
+    except BaseException:
+        for folder in made:  # innermost first; atomic_dir has removed its temporary folder
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def write_table(frame: pd.DataFrame, path: str | Path,

@@ -11,7 +11,6 @@ one adapter folder per preference (with its tokenizer), ``MANIFEST`` and ``VLLM_
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
@@ -26,7 +25,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from paretohqd.assets import check_model_source
 from paretohqd.config import preference_id
-from paretohqd.io import atomic_dir, read_json
+from paretohqd.io import atomic_new_dir, read_json
 from paretohqd.policy.merging import SOUP
 from paretohqd.serving.row_lora import unsupported_features
 from paretohqd.serving.interpolation import realised
@@ -211,27 +210,20 @@ def export_lora(served: Served, method: str, seed: int | None,
                     for a in plan["merged"]})
     peft, names = _trained_model(served.base_model, mixes) if mixes else (None, {})
     tokenizers: dict[str, Any] = {}
-    made = [folder for folder in root.parents if not folder.exists()]
-    try:
-        with atomic_dir(output) as tmp:
-            for plan in plans:
-                folder = tmp / plan["name"]
-                merged = plan["merged"]
-                if len(merged) == 1:  # merge weight 1: the trained adapter itself
-                    _copy_adapter(merged[0]["path"], configs[merged[0]["path"]], base, folder)
-                else:
-                    _save_merge(peft, names, merged, base, folder)
-                source = merged[0]["path"]
-                if source not in tokenizers:
-                    tokenizers[source] = AutoTokenizer.from_pretrained(source)
-                tokenizers[source].save_pretrained(folder)
-            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n",
-                                        encoding="utf-8")
-            (tmp / VLLM_ARGUMENT).write_text(manifest["vllm_lora_modules"] + "\n",
-                                             encoding="utf-8")
-    except BaseException:
-        for folder in made:  # innermost first; atomic_dir has removed its temporary folder
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
+    with atomic_new_dir(output) as tmp:
+        for plan in plans:
+            folder = tmp / plan["name"]
+            merged = plan["merged"]
+            if len(merged) == 1:  # merge weight 1: the trained adapter itself
+                _copy_adapter(merged[0]["path"], configs[merged[0]["path"]], base, folder)
+            else:
+                _save_merge(peft, names, merged, base, folder)
+            source = merged[0]["path"]
+            if source not in tokenizers:
+                tokenizers[source] = AutoTokenizer.from_pretrained(source)
+            tokenizers[source].save_pretrained(folder)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n",
+                                    encoding="utf-8")
+        (tmp / VLLM_ARGUMENT).write_text(manifest["vllm_lora_modules"] + "\n",
+                                         encoding="utf-8")
     return manifest

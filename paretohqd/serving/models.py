@@ -3,7 +3,6 @@ into the base model, answering prompts or written out as a stand-alone model."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Sequence
@@ -13,7 +12,7 @@ from transformers import AutoTokenizer, PreTrainedModel
 
 from paretohqd.assets import check_model_source
 from paretohqd.policy.generation import SamplingSettings, load_tokenizer, sample_responses
-from paretohqd.io import atomic_dir
+from paretohqd.io import atomic_new_dir
 from paretohqd.policy.merging import merge_adapters
 
 EXPORT_INFO = "paretohqd_export.json"  # what an exported model is, beside its weights
@@ -45,15 +44,7 @@ def export_merged(base_model: str, chosen: Sequence[dict], output: Path, dtype: 
     atomically: a failure leaves nothing there, not even the folders made to hold it."""
     model = merged_model(base_model, chosen).to(dtype)
     tokenizer = AutoTokenizer.from_pretrained(chosen[0]["path"])
-    made = [folder for folder in output.absolute().parents if not folder.exists()]
-    try:
-        with atomic_dir(output) as tmp:
-            model.save_pretrained(tmp)
-            tokenizer.save_pretrained(tmp)
-            (tmp / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n",
-                                           encoding="utf-8")
-    except BaseException:
-        for folder in made:  # innermost first; atomic_dir has removed its temporary folder
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
+    with atomic_new_dir(output) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
