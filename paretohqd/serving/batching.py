@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import collections
 import threading
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -69,7 +68,6 @@ class Job:
     on_delta: Callable[[int, str], None] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
     future: Future = field(default_factory=Future)
-    queued_at: float = field(default_factory=time.monotonic)
     finished: list["Row"] = field(default_factory=list)  # its rows that have ended
 
 
