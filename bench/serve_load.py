@@ -12,7 +12,8 @@ interpolated between the trained ones (``interpolate``), seeded, one answer of a
 
 The memory of a cached preference, from the shapes (PEFT on the meta device, nothing loaded):
 a merged copy of the model (what the server cached before batching) against a LoRA adapter
-(what it caches now: a trained adapter, or a mix of two neighbours at the summed rank), for the
+(what it caches now: a trained adapter; an interpolated preference blends its neighbours' and
+holds no weights of its own), for the
 run's base model and LoRA settings and for Llama-2-7B at the paper configs' (r 64, q_proj and
 v_proj; config/hh_rlhf.yaml).
 
@@ -112,8 +113,7 @@ def load(client: openai.OpenAI, clients: int, args: argparse.Namespace) -> dict:
 
 def preference_memory(model_config, lora: dict, dtype_bytes: int = 2) -> dict[str, float]:
     """MB per cached preference: a merged model copy in ``dtype_bytes`` per weight, and a LoRA
-    adapter (float32, as PEFT keeps one beside a half-precision model) alone and as a mix of two
-    (the summed rank)."""
+    adapter (float32, as PEFT keeps one beside a half-precision model)."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -124,8 +124,7 @@ def preference_memory(model_config, lora: dict, dtype_bytes: int = 2) -> dict[st
         peft = get_peft_model(model, LoraConfig(r=lora["r"],
                                                 target_modules=lora["target_modules"]))
     adapter = sum(p.numel() for name, p in peft.named_parameters() if "lora_" in name)
-    return {"model_copy_mb": weights * dtype_bytes / 1e6, "adapter_mb": adapter * 4 / 1e6,
-            "mix_of_two_mb": 2 * adapter * 4 / 1e6}
+    return {"model_copy_mb": weights * dtype_bytes / 1e6, "adapter_mb": adapter * 4 / 1e6}
 
 
 def memory_rows(results: Path) -> list[str]:
@@ -144,8 +143,7 @@ def memory_rows(results: Path) -> list[str]:
             ("Llama-2-7B, LoRA r 64 on q_proj, v_proj (paper configs)",
              LlamaConfig(**LLAMA_2_7B), PAPER_LORA)):
         mb = preference_memory(config, lora)
-        rows.append(f"| {label} | {mb['model_copy_mb']:,.0f} | {mb['adapter_mb']:,.1f} | "
-                    f"{mb['mix_of_two_mb']:,.1f} |")
+        rows.append(f"| {label} | {mb['model_copy_mb']:,.0f} | {mb['adapter_mb']:,.1f} |")
     return rows
 
 
@@ -180,8 +178,8 @@ def main() -> None:
         print(f"| {row['clients']} | {row['requests']} | {row['requests_per_s']:.2f} | "
               f"{row['tokens_per_s']:.1f} | {row['p50_s']:.2f} | {row['p99_s']:.2f} |")
     print("\nMemory per cached preference (MB; a model copy in bf16, adapters in float32):\n")
-    print("| model | merged model copy | LoRA adapter | mix of two adapters |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| model | merged model copy | trained LoRA adapter |")
+    print("| --- | ---: | ---: |")
     print("\n".join(memory_rows(args.results)))
     if args.json:
         args.json.write_text(json.dumps({"commit": commit, "cpu": cpu_name(), "rows": rows},

@@ -1,6 +1,7 @@
 """The server's batched generation on a tiny real Llama with real LoRA adapters: a batch that
-mixes adapters, interpolated mixes, the base model, prompt lengths and rows that join late
-computes every row as its own merged model alone; greedy answers are the merged model's
+mixes adapters, interpolated blends, the base model, prompt lengths, rows that join late and
+prompts that take a shared prefix's keys and values from the prefix cache computes every row as
+its own merged model alone; greedy answers are the merged model's
 ``generate``; seeded answers do not depend on their batch mates; stop sequences, lengths,
 cancellation, the queue's cap and the adapter cache."""
 
@@ -24,6 +25,7 @@ from paretohqd.serving.batching import (
     row_generator,
 )
 from paretohqd.serving.model_pool import stop_token_ids
+from paretohqd.serving.prefix_cache import PrefixCache
 from paretohqd.serving.models import merged_model
 from paretohqd.serving.streaming import AnswerText, held_back
 
@@ -70,23 +72,29 @@ def alone_logits(model, tokens: list[int]) -> torch.Tensor:
         return model(input_ids=torch.tensor([tokens])).logits[0, -1]
 
 
+@pytest.mark.parametrize("with_prefix", [False, True], ids=["whole-prompts", "prefix-cache"])
 def test_a_mixed_batch_computes_every_row_as_its_merged_model_alone(
-        base, adapters, tokenizer):
+        base, adapters, tokenizer, with_prefix):
     bank = AdapterBank(base, CPU, torch.float32, capacity=8)
     asks = [chosen((adapters[0], 1.0)), chosen((adapters[1], 0.3), (adapters[2], 0.7)), None,
             chosen((adapters[0], 0.5), (adapters[1], 0.5))]
-    prompts = [prompt(tokenizer, text) for text in
-               ("Hello there, how are you today?", "Hi", "A longer prompt than the second one",
-                "Tell me a story")]
+    # with a prefix cache, rows 0, 1 and 3 begin with its tokens (a template's system prompt),
+    # row 2 does not: it runs whole beside them
+    system = tokenizer("You are kind and brief.", add_special_tokens=False)["input_ids"]
+    prefix = PrefixCache(system) if with_prefix else None
+    texts = ("Hello there, how are you today?", "Hi", "A longer prompt than the second one",
+             "Tell me a story")
+    prompts = [(system if with_prefix and i != 2 else []) + prompt(tokenizer, text)
+               for i, text in enumerate(texts)]
     names = [None if ask is None else bank.adapter(ask) for ask in asks]
     references = [AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32)
                   if ask is None else merged_model(base, ask) for ask in asks]
 
-    def row(i: int) -> Row:
-        job = Job(asks[i] or [], prompts[i], 1, 0.0, 1.0, 8, 0)
+    def row(i: int, tokens: list[int] | None = None) -> Row:
+        job = Job(asks[i] or [], tokens or prompts[i], 1, 0.0, 1.0, 8, 0)
         return Row(job, 0, names[i], row_generator(0, 0, CPU), AnswerText(tokenizer))
 
-    batch = Batch(bank, tokenizer.pad_token_id)
+    batch = Batch(bank, tokenizer.pad_token_id, prefix)
     batch.add([row(0), row(1), row(2)])
     drawn = [list(p) for p in prompts]
     for step in range(4):
@@ -103,6 +111,13 @@ def test_a_mixed_batch_computes_every_row_as_its_merged_model_alone(
             r.text.push(token)
             drawn[k].append(token)
         batch.step()
+    if with_prefix:  # the prefix ran once per blend: rows 0, 1, 3
+        assert (prefix.hits, prefix.misses) == (0, 3)
+        # a later row of a held blend takes its prefix from the cache, computed as alone
+        late = system + prompt(tokenizer, "Another question")
+        batch.add([row(1, late)])
+        assert (prefix.hits, prefix.misses) == (1, 3)
+        assert torch.allclose(batch.logits[-1], alone_logits(references[1], late), atol=1e-5)
 
 
 def test_greedy_answers_are_the_merged_models_generate_and_seeded_ones_ignore_batch_mates(
@@ -190,17 +205,34 @@ def test_the_queue_refuses_past_its_cap(base, adapters, tokenizer):
     assert scheduler.queue_depth == 0
 
 
-def test_the_bank_holds_adapters_not_models_and_drops_the_least_recently_used(base, adapters):
-    bank = AdapterBank(base, CPU, torch.float32, capacity=3)
+def test_the_bank_holds_trained_adapters_not_models_and_drops_the_least_recently_used(
+        base, adapters):
+    bank = AdapterBank(base, CPU, torch.float32, capacity=2)
     first = bank.adapter(chosen((adapters[0], 1.0)))
-    mix = bank.adapter(chosen((adapters[1], 0.4), (adapters[2], 0.6)))
-    # the mix loaded its two parts: four adapters asked for, three held, the oldest dropped
-    assert bank.cache_info() == {"hits": 0, "misses": 4, "size": 3, "max_size": 3}
-    assert bank.adapter(chosen((adapters[1], 0.4), (adapters[2], 0.6))) is mix
-    assert bank.cache_info()["hits"] == 1
-    assert bank.adapter(chosen((adapters[0], 1.0))) is not first  # dropped: loaded again
-    # the mix is a LoRA of the summed rank (2 + 4): six rank-1 updates per layer
-    rank_one = bank.adapter(chosen((adapters[1], 1.0))).nbytes() / 2
-    assert mix.nbytes() == pytest.approx(6 * rank_one)
+    blend = bank.adapter(chosen((adapters[1], 0.4), (adapters[2], 0.6)))
+    # the interpolated preference loaded its two trained adapters: three held at most two, the
+    # oldest dropped
+    assert bank.cache_info() == {"hits": 0, "misses": 3, "size": 2, "max_size": 2}
+    assert [weight for _, weight in blend.parts] == [0.4, 0.6]
+    other = bank.adapter(chosen((adapters[2], 0.5), (adapters[1], 0.5)))
+    # another preference between the same two: the same adapters, no weights of its own
+    assert {id(a) for a in other.adapters()} == {id(a) for a in blend.adapters()}
+    assert bank.cache_info() == {"hits": 2, "misses": 3, "size": 2, "max_size": 2}
+    again = bank.adapter(chosen((adapters[0], 1.0)))
+    assert again.adapters()[0] is not first.adapters()[0]  # dropped: loaded again
     base_bytes = sum(p.numel() * p.element_size() for p in bank.base.parameters())
-    assert mix.nbytes() < base_bytes / 10
+    assert len(bank.adapter_bytes()) == 2 and sum(bank.adapter_bytes()) < base_bytes / 10
+
+
+def test_the_prefix_cache_covers_prompts_that_extend_it_and_drops_the_least_recently_used():
+    cache = PrefixCache([1, 2, 3], capacity=2)
+    assert cache.covers([1, 2, 3, 4])
+    assert not cache.covers([1, 2, 3])  # nothing of its own after the prefix
+    assert not cache.covers([1, 2, 4, 5]) and not PrefixCache([]).covers([1, 2])
+    first = [(torch.zeros(1), torch.zeros(1))]
+    cache.put("a", first)
+    cache.put("b", [])
+    assert cache.get("a") is first  # "a" used last: "b" goes when "c" comes
+    cache.put("c", [])
+    assert cache.get("b") is None and cache.get("a") is first
+    assert (cache.hits, cache.misses) == (2, 1)

@@ -1,10 +1,11 @@
 """The adapters behind ``paretohqd serve``: the base model loaded once, in the serving dtype, and
 LoRA adapters beside it, never model copies.
 
-Each trained adapter is loaded on first use; an interpolated preference is one more adapter,
-the exact weighted mix of its neighbours (``row_lora.mix``: PEFT's ``cat`` combination, as
-``merge_adapters`` builds it, a LoRA of the summed rank). The least recently used adapters are
-dropped past ``capacity``. One forward pass serves rows with different adapters
+Each trained adapter is loaded on first use and the least recently used are dropped past
+``capacity``. A preference is a ``Blend`` of trained adapters at merge weights: its nearest
+trained adapter at weight 1, or its interpolating neighbours at theirs (the exact update of
+PEFT's ``cat`` combination, as ``merge_adapters`` builds it), so an interpolated preference
+holds no weights of its own. One forward pass serves rows with different blends
 (``row_lora.RowLoRA``), so a batch may mix every preference asked.
 
 Not thread-safe: one thread (the scheduler's) loads adapters and runs the model.
@@ -13,24 +14,18 @@ Not thread-safe: one thread (the scheduler's) loads adapters and runs the model.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Hashable, Sequence
+from typing import Sequence
 
 import torch
 from transformers import AutoModelForCausalLM
 
 from paretohqd.assets import check_model_source
-from paretohqd.serving.row_lora import LoRA, RowLoRA, load_lora, mix
-
-
-def adapter_key(chosen: Sequence[dict]) -> Hashable:
-    """What identifies the adapter serving ``chosen`` (``Served.choose``'s entries): its
-    trained adapters' paths and merge weights."""
-    return tuple(sorted((a["path"], round(float(a["merge_weight"]), 12)) for a in chosen))
+from paretohqd.serving.row_lora import Blend, LoRA, RowLoRA, load_lora
 
 
 class AdapterBank:
-    """The base model with the adapters that requests name, ``capacity`` at most (besides
-    those a running batch pins)."""
+    """The base model with the trained adapters that requests name, ``capacity`` at most
+    (besides those a running batch pins)."""
 
     def __init__(self, base_model: str, device: torch.device, dtype: torch.dtype,
                  capacity: int = 16) -> None:
@@ -40,32 +35,33 @@ class AdapterBank:
         self.base = AutoModelForCausalLM.from_pretrained(
             check_model_source(base_model, "base model"), dtype=dtype).to(device).eval()
         self.rows = RowLoRA(self.base)
-        self._held: OrderedDict[Hashable, LoRA] = OrderedDict()  # least recently used first
+        self._held: OrderedDict[str, LoRA] = OrderedDict()  # least recently used first
         self.hits = self.misses = 0
 
-    def adapter(self, chosen: Sequence[dict], pinned: set[int] = frozenset()) -> LoRA | None:
-        """The adapter serving ``chosen``, loaded or mixed when it is not held (None: no
-        adapters, the base model alone); then drops the least recently used adapters beyond
-        ``capacity``, never those whose ``id`` is in ``pinned``, nor the one returned."""
+    def adapter(self, chosen: Sequence[dict], pinned: set[int] = frozenset()) -> Blend | None:
+        """The blend serving ``chosen`` (None: no adapters, the base model alone), its trained
+        adapters loaded when they are not held; then drops the least recently used adapters
+        beyond ``capacity``, never those whose ``id`` is in ``pinned``, nor the blend's."""
         if not chosen:
             return None
-        key = adapter_key(chosen)
-        if key in self._held:
+        parts: list[tuple[LoRA, float]] = []
+        for a in chosen:
+            lora = self._trained(a["path"])
+            parts.append((lora, float(a["merge_weight"])))
+        self.trim(set(pinned) | {id(lora) for lora, _ in parts})
+        key = tuple(sorted((a["path"], weight) for a, (_, weight) in zip(chosen, parts)))
+        return Blend(tuple(parts), key)
+
+    def _trained(self, path: str) -> LoRA:
+        """The trained adapter at ``path``, loaded on first use."""
+        if path in self._held:
             self.hits += 1
-            self._held.move_to_end(key)
-            return self._held[key]
+            self._held.move_to_end(path)
+            return self._held[path]
         self.misses += 1
-        if len(chosen) == 1 and float(chosen[0]["merge_weight"]) == 1.0:
-            lora = load_lora(chosen[0]["path"], self.dtype, self.device)
-        else:
-            parts: list[LoRA] = []
-            for a in chosen:  # each part stays pinned until the mix is made
-                parts.append(self.adapter([{**a, "merge_weight": 1.0}],
-                                          set(pinned) | {id(p) for p in parts}))
-            lora = mix(parts, [float(a["merge_weight"]) for a in chosen])
+        lora = load_lora(path, self.dtype, self.device)
         self.rows.wrap(list(lora.layers))
-        self._held[key] = lora
-        self.trim(set(pinned) | {id(lora)})
+        self._held[path] = lora
         return lora
 
     def trim(self, pinned: set[int] = frozenset()) -> None:

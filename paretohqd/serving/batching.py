@@ -1,7 +1,7 @@
 """Batched generation for ``paretohqd serve``: a scheduler thread gathers the waiting requests
 into one batch whatever their preferences, and draws every answer of the batch together.
 
-Each row of a batch is one answer of one request, with its own adapter (``AdapterBank``), its
+Each row of a batch is one answer of one request, with its own blend of adapters (``AdapterBank``), its
 own random generator (seeded from the request's seed and the answer's index, so an answer does
 not depend on which rows share its batch), temperature (0: greedy), top-p, stop sequences and
 length. Rows leave the batch as they finish (their cache rows dropped); requests that arrive
@@ -25,7 +25,8 @@ from transformers import DynamicCache
 
 from paretohqd.policy.generation import nucleus_draw
 from paretohqd.serving.adapter_bank import AdapterBank
-from paretohqd.serving.row_lora import LoRA
+from paretohqd.serving.prefix_cache import PrefixCache
+from paretohqd.serving.row_lora import Blend
 from paretohqd.serving.streaming import AnswerText
 
 STOP = "stop"  # the model ended its answer, or a stop sequence did
@@ -77,7 +78,7 @@ class Row:
 
     job: Job
     index: int
-    adapter: LoRA | None  # None: the base model alone
+    adapter: Blend | None  # None: the base model alone
     generator: torch.Generator
     text: AnswerText
     drawn: int = 0
@@ -89,15 +90,22 @@ def row_generator(seed: int, index: int, device: torch.device) -> torch.Generato
     return torch.Generator(device=device).manual_seed((seed * SEED_MIX + index) % 2**64)
 
 
+def pinned_by(blend: Blend | None) -> set[int]:
+    """The ids of the adapters a row of ``blend`` needs held."""
+    return set() if blend is None else {id(lora) for lora in blend.adapters()}
+
+
 class Scheduler:
     """Gathers jobs into batches of at most ``max_batch_rows`` answers and draws them on a
     thread of its own (``start=False``: only when ``drain`` is called); ``max_queue`` jobs may
-    wait (``submit`` raises ``QueueFull`` beyond)."""
+    wait (``submit`` raises ``QueueFull`` beyond). Prompts that begin with ``prefix``'s tokens
+    take their keys and values from it."""
 
     def __init__(self, bank: AdapterBank, tokenizer, stop_ids: set[int], pad_token_id: int,
                  max_batch_rows: int = 32, max_queue: int = 64,
-                 on_step: Callable[[int], None] | None = None, start: bool = True) -> None:
-        self.bank, self.tokenizer, self.stop_ids = bank, tokenizer, stop_ids
+                 on_step: Callable[[int], None] | None = None, start: bool = True,
+                 prefix: PrefixCache | None = None) -> None:
+        self.bank, self.tokenizer, self.stop_ids, self.prefix = bank, tokenizer, stop_ids, prefix
         self.pad_token_id, self.max_batch_rows, self.max_queue = (pad_token_id, max_batch_rows,
                                                                   max_queue)
         self.on_step = on_step  # called with the batch's row count after each step
@@ -163,14 +171,14 @@ class Scheduler:
             except Exception as err:  # noqa: BLE001 - this job fails, the batch goes on
                 job.future.set_exception(err)
                 continue
-            pinned.add(id(adapter))
+            pinned |= pinned_by(adapter)
             rows += [Row(job, i, adapter, row_generator(job.seed, i, device),
                          AnswerText(self.tokenizer, job.stop)) for i in range(job.n)]
         return rows
 
     def _run_batch(self) -> None:
         pinned: set[int] = set()
-        batch = Batch(self.bank, self.pad_token_id)
+        batch = Batch(self.bank, self.pad_token_id, self.prefix)
         try:
             batch.add(self._rows(self._take(self.max_batch_rows), pinned))
             while batch.rows:
@@ -181,7 +189,7 @@ class Scheduler:
                     self.on_step(len(batch.rows))
                 ended = [row for row, done in zip(batch.rows, finished) if done]
                 batch.keep([not done for done in finished])
-                pinned = {id(row.adapter) for row in batch.rows}
+                pinned = {i for row in batch.rows for i in pinned_by(row.adapter)}
                 self.bank.trim(pinned)  # adapters beyond the cap that no running row uses
                 self._resolve(ended)
                 if batch.rows:
@@ -253,8 +261,9 @@ class Batch:
     """The rows being drawn together and their model state: a key/value cache row, attention
     mask and next position per row (left-padded to a common length)."""
 
-    def __init__(self, bank: AdapterBank, pad_token_id: int) -> None:
-        self.bank, self.pad_token_id = bank, pad_token_id
+    def __init__(self, bank: AdapterBank, pad_token_id: int,
+                 prefix: PrefixCache | None = None) -> None:
+        self.bank, self.pad_token_id, self.prefix = bank, pad_token_id, prefix
         self.rows: list[Row] = []
         self.all_rows: list[Row] = []
         self.cache: DynamicCache | None = None
@@ -271,17 +280,29 @@ class Batch:
 
     @torch.inference_mode()
     def add(self, rows: Sequence[Row]) -> None:
-        """Run the new rows' prompts through the model and append them to the batch."""
-        if not rows:
-            return
+        """Run the new rows' prompts through the model and append them to the batch (those
+        that begin with the prefix cache's tokens from its keys and values)."""
+        covered = [self.prefix is not None and self.prefix.covers(r.job.tokens) for r in rows]
+        whole = [r for r, c in zip(rows, covered) if not c]
+        prefixed = [r for r, c in zip(rows, covered) if c]
+        if whole:
+            self._add(whole, 0)
+        if prefixed:
+            self._add(prefixed, len(self.prefix.tokens))
+
+    def _add(self, rows: Sequence[Row], shared: int) -> None:
+        """Append ``rows``, whose first ``shared`` tokens come from the prefix cache: laid out
+        as [shared prefix][left padding][rest of the prompt], the padding masked, positions
+        following the mask."""
         device = self.bank.device
-        width = max(len(r.job.tokens) for r in rows)
-        ids = torch.tensor([[self.pad_token_id] * (width - len(r.job.tokens)) + list(r.job.tokens)
-                            for r in rows], device=device)
-        mask = torch.tensor([[0] * (width - len(r.job.tokens)) + [1] * len(r.job.tokens)
-                             for r in rows], device=device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=self.bank.base.config)
+        rest = [list(r.job.tokens[shared:]) for r in rows]
+        width = max(len(tokens) for tokens in rest)
+        ids = torch.tensor([[self.pad_token_id] * (width - len(t)) + t for t in rest],
+                           device=device)
+        mask = torch.tensor([[1] * shared + [0] * (width - len(t)) + [1] * len(t) for t in rest],
+                            device=device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
+        cache = self._prefix_cache(rows) if shared else DynamicCache(config=self.bank.base.config)
         logits = self._forward(ids, mask, positions, cache, rows)
         positions = positions[:, -1:] + 1
         if self.cache is None:
@@ -290,6 +311,27 @@ class Batch:
             self._append(cache, mask, positions, logits)
         self.rows += rows
         self.all_rows += rows
+
+    def _prefix_cache(self, rows: Sequence[Row]) -> DynamicCache:
+        """A cache holding each row's keys and values of the shared prefix (computed for the
+        blends the prefix cache does not hold)."""
+        held = []
+        for row in rows:
+            key = None if row.adapter is None else row.adapter.key
+            keys_values = self.prefix.get(key)
+            if keys_values is None:
+                tokens = self.prefix.tokens
+                one = DynamicCache(config=self.bank.base.config)
+                self._forward(torch.tensor([tokens], device=self.bank.device),
+                              torch.ones(1, len(tokens), dtype=torch.long, device=self.bank.device),
+                              torch.arange(len(tokens), device=self.bank.device)[None], one, [row])
+                keys_values = [(layer.keys, layer.values) for layer in one.layers]
+                self.prefix.put(key, keys_values)
+            held.append(keys_values)
+        cache = DynamicCache(config=self.bank.base.config)
+        for i in range(len(held[0])):
+            cache.update(torch.cat([kv[i][0] for kv in held]), torch.cat([kv[i][1] for kv in held]), i)
+        return cache
 
     def _append(self, cache: DynamicCache, mask: torch.Tensor, positions: torch.Tensor,
                 logits: torch.Tensor) -> None:

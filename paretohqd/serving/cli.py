@@ -312,8 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="merge neighbouring trained adapters by default (a request's "
                             "`interpolate` overrides it)")
     serve.add_argument("--adapters", type=int, default=16,
-                       help="adapters kept loaded (trained ones and interpolated mixes), least "
-                            "recently used out first (default: 16)")
+                       help="trained adapters kept loaded (an interpolated preference blends its "
+                            "neighbours'), least recently used out first (default: 16)")
     serve.add_argument("--max-batch-rows", type=int, default=32,
                        help="answers drawn together in one batch (default: 32)")
     serve.add_argument("--max-queue", type=int, default=64,

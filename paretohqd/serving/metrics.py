@@ -27,12 +27,12 @@ class _Live(Collector):
                                 value=now["queue_depth"])
         yield GaugeMetricFamily("paretohqd_batch_rows", "answers being drawn in the batch",
                                 value=now["batch_rows"])
-        yield GaugeMetricFamily("paretohqd_adapters_held", "adapters held by the server",
+        yield GaugeMetricFamily("paretohqd_adapters_held", "trained adapters held by the server",
                                 value=now["size"])
-        yield CounterMetricFamily("paretohqd_adapter_cache_hits", "requests whose adapter "
-                                  "was held", value=now["hits"])
-        yield CounterMetricFamily("paretohqd_adapter_cache_misses", "adapters loaded or "
-                                  "mixed", value=now["misses"])
+        yield CounterMetricFamily("paretohqd_adapter_cache_hits", "trained adapters a "
+                                  "request needed that were held", value=now["hits"])
+        yield CounterMetricFamily("paretohqd_adapter_cache_misses", "trained adapters "
+                                  "loaded", value=now["misses"])
 
 
 class ServerMetrics:

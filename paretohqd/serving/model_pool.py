@@ -9,11 +9,17 @@ from typing import Any, Sequence
 
 import torch
 
-from paretohqd.policy.generation import load_tokenizer, prompt_tokens, render_prompt
+from paretohqd.policy.generation import (
+    load_tokenizer,
+    prompt_tokens,
+    render_prompt,
+    shared_prefix_length,
+)
 from paretohqd.rewards.scorers import build_scorer
 from paretohqd.serving.adapter_bank import AdapterBank
 from paretohqd.serving.batching import Job, Scheduler
 from paretohqd.serving.model_index import Served
+from paretohqd.serving.prefix_cache import PrefixCache
 
 
 def stop_token_ids(model, tokenizer) -> set[int]:
@@ -36,12 +42,18 @@ class ModelPool:
         self.tokenizer = load_tokenizer(str(served.results / first["adapter"]))
         self.stop_ids = stop_token_ids(self.bank.base, self.tokenizer)
         self.context = getattr(self.bank.base.config, "max_position_embeddings", None)
+        self._tokenizing = threading.Lock()
         self.scheduler = Scheduler(self.bank, self.tokenizer, self.stop_ids,
                                    self.tokenizer.pad_token_id, max_batch_rows, max_queue,
-                                   start=start)
+                                   start=start, prefix=PrefixCache(self.template_prefix()))
         self._scorers: dict[str, Any] | None = None
-        self._tokenizing = threading.Lock()
         self._scoring = threading.Lock()
+
+    def template_prefix(self) -> list[int]:
+        """The tokens that every one-turn prompt begins with (a chat template's default system
+        prompt and user header; none for raw prompts beyond what the tokenizer adds)."""
+        probes = [self.encode(text) for text in ("a", "b")]
+        return probes[0][:shared_prefix_length(probes)]
 
     def encode(self, prompt: str | Sequence[dict]) -> list[int]:
         """The prompt's tokens as the model reads them (``render_prompt``, the run's format)."""

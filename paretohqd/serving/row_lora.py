@@ -1,17 +1,20 @@
 """LoRA adapters applied row by row in one batch: every row of a forward pass gets its own
-adapter's update, with one pair of matrix products per layer whatever the number of adapters.
+blend of adapters' updates, with one pair of matrix products per layer whatever the number of
+adapters or blends.
 
 Why not PEFT's ``adapter_names``: it loops over the batch's adapters in every LoRA layer and
 indexes their rows; on a CPU that made a 16-row step with one adapter 3.5x slower than the
 merged model and with five adapters 6.6x. Here each wrapped linear layer holds the batch's
-distinct adapters side by side, A = [A_1; ...; A_U] (summed rank R) and B = [s_1 B_1, ...,
-s_U B_U], and a mask keeps for each row the rank slice of its own adapter:
+distinct trained adapters side by side, A = [A_1; ...; A_U] (summed rank R) and B = [s_1 B_1,
+..., s_U B_U], and a mask gives each row the weight of each adapter on that adapter's rank
+slice:
 
     y = W x + B (m_row * (A x))
 
-Exact: a row's update is s_u B_u A_u x, what PEFT computes for its adapter. An interpolated
-preference is one more adapter, the concatenation of its neighbours at their merge weights
-(``mix``: PEFT's ``cat`` combination, sum_i w_i s_i B_i A_i).
+Exact: a row blending adapters u at weights w_u gets sum_u w_u s_u B_u A_u x, the update of
+PEFT's ``cat`` combination of those adapters (an interpolated preference); a trained
+preference is one adapter at weight 1. An interpolated preference therefore costs no weights of
+its own, and R counts each trained adapter once however many blends use it.
 """
 
 from __future__ import annotations
@@ -86,16 +89,17 @@ def load_lora(path: str | Path, dtype: torch.dtype, device: torch.device) -> LoR
     return LoRA(layers)
 
 
-def mix(adapters: Sequence[LoRA], weights: Sequence[float]) -> LoRA:
-    """The weighted sum of adapters' updates as one adapter of the summed rank."""
-    modules = sorted({m for adapter in adapters for m in adapter.layers})
-    layers = {}
-    for module in modules:
-        parts = [(adapter.layers[module], w) for adapter, w in zip(adapters, weights)
-                 if module in adapter.layers]
-        layers[module] = (torch.cat([a for (a, _), _ in parts]),
-                          torch.cat([b * w for (_, b), w in parts], dim=1))
-    return LoRA(layers)
+@dataclass(frozen=True)
+class Blend:
+    """What one row adds to the base model: trained adapters at merge weights (a trained
+    preference: its adapter at weight 1). ``key`` names it (its adapters' paths and weights)."""
+
+    parts: tuple[tuple[LoRA, float], ...]
+    key: tuple[tuple[str, float], ...]
+
+    def adapters(self) -> list[LoRA]:
+        """Its adapters."""
+        return [lora for lora, _ in self.parts]
 
 
 class RowLoRALinear(nn.Module):
@@ -107,7 +111,7 @@ class RowLoRALinear(nn.Module):
         self.a: torch.Tensor | None = None  # (R, in): the stacked adapters' A
         self.b: torch.Tensor | None = None  # (out, R)
         self.slots: torch.Tensor | None = None  # (R,): which stacked adapter a column is of
-        self.mask: torch.Tensor | None = None  # (rows, 1, R): 1 on a row's own slice
+        self.mask: torch.Tensor | None = None  # (rows, 1, R): a row's weight of each column
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.base(x)
@@ -117,7 +121,7 @@ class RowLoRALinear(nn.Module):
 
 
 class RowLoRA:
-    """A model whose linear layers take a LoRA update per row.
+    """A model whose linear layers take a blend of LoRA updates per row.
 
     The adapters stacked in the layers change only when a row needs one that is not stacked:
     an adapter whose rows have left stays (its columns masked off) until then, so rows leaving
@@ -155,20 +159,23 @@ class RowLoRA:
             layer.slots = torch.cat([torch.full((a.layers[name][0].shape[0],), slot,
                                                 device=layer.a.device) for slot, a in present])
 
-    def use(self, rows: Sequence[LoRA | None]) -> None:
-        """Give each row of the next forward passes its adapter (None: the base model)."""
-        distinct = list({id(a): a for a in rows if a is not None}.values())
+    def use(self, rows: Sequence[Blend | None]) -> None:
+        """Give each row of the next forward passes its blend (None: the base model)."""
+        distinct = list({id(a): a for blend in rows if blend is not None
+                         for a in blend.adapters()}.values())
         stacked = {id(a) for a in self.stacked}
         if any(id(a) not in stacked for a in distinct):
             self._stack(distinct)
         slot_of = {id(a): slot for slot, a in enumerate(self.stacked)}
-        device = next(self.model.parameters()).device
-        row_slots = torch.tensor([-1 if a is None else slot_of[id(a)] for a in rows],
-                                 device=device)
+        weights = torch.zeros(len(rows), max(len(self.stacked), 1))  # (rows, adapters)
+        for row, blend in enumerate(rows):
+            for lora, weight in blend.parts if blend is not None else ():
+                weights[row, slot_of[id(lora)]] += weight
+        model = next(self.model.parameters())
+        weights = weights.to(device=model.device, dtype=model.dtype)
         for layer in self.wrapped.values():
             if layer.a is not None:
-                layer.mask = (row_slots[:, None] == layer.slots[None, :]).to(
-                    layer.a.dtype)[:, None, :]
+                layer.mask = weights[:, layer.slots][:, None, :]
 
     def forget(self, adapter: LoRA) -> None:
         """Unstack ``adapter`` (it is being dropped) at the next ``use``."""
