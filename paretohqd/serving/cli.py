@@ -4,6 +4,7 @@
     paretohqd front --results results
     paretohqd export --results results --preference 0.3,0.7 --merged my-model
     paretohqd serve --results results --port 8000
+    paretohqd export-lora --results results --grid 11 --interpolate --out front-lora
 
 Everything comes from ``results/models/index.json`` (written by the workflow's
 ``model_index`` rule) and ``results/summary/``; the workflow itself is never read. torch and

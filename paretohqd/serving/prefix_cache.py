@@ -1,8 +1,8 @@
 """The key/value cache of the prompt template's shared beginning, per blend of adapters.
 
 A chat template puts the same tokens before every conversation (the default's system prompt
-and the user turn's header: 30 of a short prompt's 41 tokens), and a prompt's first pass is a
-fifth of a 16-row batch's time on a CPU. Their keys and values depend on the row's adapters
+and the user turn's header: 24 of the serving benchmark's 44 prompt tokens), and a prompt's
+first pass was a fifth of a 16-row batch's time on a CPU. Their keys and values depend on the row's adapters
 (LoRA changes every layer), so the cache holds them per blend, computed by the first row of
 that blend and reused by every later one; a prompt that does not begin with the shared tokens
 (its own system message) runs whole.
