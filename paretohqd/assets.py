@@ -51,13 +51,21 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}
 
 
+def is_hub_name(source: str | None) -> bool:
+    """Whether a model source names a hub repository (``org/name`` or ``name``): not a
+    ``package:`` model, not an existing folder, not a path."""
+    if not source or source.startswith("package:") or Path(source).exists():
+        return False
+    return not source.startswith(("/", ".", "~")) and source.count("/") <= 1
+
+
 def check_model_source(source: str, role: str = "model") -> str:
     """Resolve ``source`` like :func:`resolve_model_source` and fail early, naming it, when it
     is a missing folder, or a hub name absent from the local cache while HF_HUB_OFFLINE is set."""
     resolved = resolve_model_source(source)
     if Path(resolved).exists():
         return resolved
-    if resolved.startswith(("/", ".", "~")) or resolved.count("/") > 1:
+    if not is_hub_name(resolved):
         raise ModelSourceError(f"{role} {source!r}: folder {resolved} does not exist")
     if _offline():
         from huggingface_hub import try_to_load_from_cache

@@ -315,13 +315,14 @@ def write_advbench(hub_cache: Path, datasets_cache: Path, corpus: list[str],
     _prepare(datasets_cache, "walledai/AdvBench", "default", {"train": [str(path)]})
 
 
-# prompt sources (prompts.source) and the hub datasets of held-out sets, by name
-DATASETS = {"hh_rlhf": write_hh_rlhf, "summarize_from_feedback": write_summarize_from_feedback,
+# the hub datasets of the prompt sources and held-out sets, by repository
+DATASETS = {"Anthropic/hh-rlhf": write_hh_rlhf,
+            "openai/summarize_from_feedback": write_summarize_from_feedback,
             "walledai/AdvBench": write_advbench}
 
 
-def build_cache(home: Path, model_names: set[str], prompt_sources: set[str]) -> dict[str, str]:
-    """Write the stand-ins of ``model_names`` and the datasets of ``prompt_sources`` under
+def build_cache(home: Path, model_names: set[str], datasets: set[str]) -> dict[str, str]:
+    """Write the stand-ins of ``model_names`` and of the hub ``datasets`` under
     ``home``; return the environment that points Hugging Face's libraries at them, offline."""
     unknown = sorted(model_names - STANDINS.keys())
     if unknown:
@@ -330,8 +331,8 @@ def build_cache(home: Path, model_names: set[str], prompt_sources: set[str]) -> 
     corpus = _corpus()
     for name in sorted(model_names):
         write_model(hub_cache, name, corpus)
-    for source in sorted(prompt_sources):
-        DATASETS[source](hub_cache, datasets_cache, corpus)
+    for dataset in sorted(datasets):
+        DATASETS[dataset](hub_cache, datasets_cache, corpus)
     return {"HF_HOME": str(home), "HF_HUB_CACHE": str(hub_cache),
             "HF_DATASETS_CACHE": str(datasets_cache), "HF_HUB_OFFLINE": "1",
             "HF_DATASETS_OFFLINE": "1"}

@@ -37,6 +37,7 @@ import yaml
 
 from headless_browser import browser  # noqa: F401  (the fixture, for the page's test)
 from hub_standins import build_cache
+from paretohqd.data.prefetch import DATASET, MODEL, hub_assets
 from paretohqd.serving.model_index import Served
 from pipeline_checks import (
     check_evaluated_models,
@@ -54,27 +55,15 @@ SIZES = ROOT / "tests/configs/paper_sizes.yaml"
 PAPER_CONFIGS = ["hh_rlhf_3obj", "reddit_tldr"]
 
 
-def hub_needs(config: dict) -> tuple[set[str], set[str]]:
-    """The hub models, and the hub prompt source and held-out datasets, a config names."""
-    evaluation = config.get("evaluation", {})
-    models = {config["base_model"]["source"]}
-    models |= {objective["model"] for objective in config["objectives"]}
-    models |= {judge["model"] for judge in evaluation.get("judges", {}).get("models", {}).values()}
-    heldout = {spec["dataset"] for spec in evaluation.get("heldout_sets", [])
-               if spec["source"] == "hub"}
-    return models, {config["prompts"]["source"]} | heldout
-
-
 @pytest.fixture(scope="module")
 def hub_env(tmp_path_factory) -> dict[str, str]:
-    """One stand-in cache with what the paper configs run here name."""
-    models, sources = set(), set()
-    for name in PAPER_CONFIGS:
-        config_models, config_sources = hub_needs(
-            yaml.safe_load((ROOT / f"config/{name}.yaml").read_text()))
-        models |= config_models
-        sources |= config_sources
-    return build_cache(tmp_path_factory.mktemp("hf"), models, sources)
+    """One stand-in cache with what `paretohqd prefetch` fetches for the paper configs run here
+    (``hub_assets``): the runs offline from it show that the list misses nothing."""
+    assets = [asset for name in PAPER_CONFIGS
+              for asset in hub_assets(run_config(ROOT / f"config/{name}.yaml"))]
+    return build_cache(tmp_path_factory.mktemp("hf"),
+                       {a.repo_id for a in assets if a.kind == MODEL},
+                       {a.repo_id for a in assets if a.kind == DATASET})
 
 
 @pytest.fixture(scope="module", params=PAPER_CONFIGS)

@@ -81,7 +81,16 @@ def _split_dialogue(text: str) -> tuple[str, str]:
     return text[:cut + len(marker)], text[cut + len(marker):].strip()
 
 
-def load_hh_rlhf(name: str = "Anthropic/hh-rlhf", test_every: int = 4) -> pd.DataFrame:
+# the hub datasets of the prompt sources: (repository, configuration, splits read)
+HUB_PROMPT_SOURCES: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
+    "hh_rlhf": ("Anthropic/hh-rlhf", None, ("train", "test")),
+    "summarize_from_feedback": ("openai/summarize_from_feedback", "comparisons",
+                                ("train", "validation")),
+}
+
+
+def load_hh_rlhf(name: str = HUB_PROMPT_SOURCES["hh_rlhf"][0],
+                 test_every: int = 4) -> pd.DataFrame:
     """Anthropic hh-rlhf: raw ``Human:/Assistant:`` prompts. Train prompts carry the chosen and
     rejected responses as references (the paper scores every one); test prompts are every
     ``test_every``-th example of the test split, as in the paper."""
@@ -111,7 +120,7 @@ def _group_by_prompt(frame: pd.DataFrame) -> pd.DataFrame:
 SUMMARY_INSTRUCTION = "Generate a one-sentence summary of this post."
 
 
-def load_summarize_from_feedback(name: str = "openai/summarize_from_feedback",
+def load_summarize_from_feedback(name: str = HUB_PROMPT_SOURCES["summarize_from_feedback"][0],
                                  min_chars: int = 100, max_chars: int = 1200) -> pd.DataFrame:
     """Reddit posts of 100-1200 characters with the instruction; train posts carry their
     human-compared summaries as references; the validation split gives the test posts."""
@@ -119,7 +128,8 @@ def load_summarize_from_feedback(name: str = "openai/summarize_from_feedback",
 
     records = []
     for split, hub_split in (("train", "train"), ("test", "validation")):
-        for row in load_dataset(name, "comparisons", split=hub_split):
+        for row in load_dataset(name, HUB_PROMPT_SOURCES["summarize_from_feedback"][1],
+                                split=hub_split):
             post = row["info"]["post"] or ""
             if not min_chars <= len(post) <= max_chars:
                 continue

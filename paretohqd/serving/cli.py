@@ -1,14 +1,17 @@
-"""``paretohqd``: a finished run's models for any preference, from the terminal.
+"""``paretohqd``: a finished run's models for any preference, from the terminal (and the hub
+assets a run needs, fetched ahead of it).
 
     paretohqd generate --results results --preference 0.3,0.7 "How do I boil an egg?"
     paretohqd front --results results
     paretohqd export --results results --preference 0.3,0.7 --merged my-model
     paretohqd serve --results results --port 8000
     paretohqd export-lora --results results --grid 11 --interpolate --out front-lora
+    paretohqd prefetch --configfile config/hh_rlhf.yaml
 
-Everything comes from ``results/models/index.json`` (written by the workflow's
-``model_index`` rule) and ``results/summary/``; the workflow itself is never read. torch and
-transformers are imported inside the commands that need them, so ``--help`` is fast.
+Everything but ``prefetch`` (which reads the configs) comes from ``results/models/index.json``
+(written by the workflow's ``model_index`` rule) and ``results/summary/``; the workflow itself
+is never read. torch and transformers are imported inside the commands that need them, so
+``--help`` is fast.
 """
 
 from __future__ import annotations
@@ -274,6 +277,39 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
                              "taking the nearest one")
 
 
+def cmd_prefetch(args: argparse.Namespace) -> None:
+    from paretohqd.config import load_config
+    from paretohqd.data.prefetch import (DATASET, MODEL, PrefetchError, fetch, hub_assets,
+                                         verify_offline)
+
+    workflow = Path(args.workflow_dir)
+    base, schema = workflow / "config/config.yaml", workflow / "schemas/config.schema.yaml"
+    for path in (base, schema, *map(Path, args.configfile)):
+        if not path.is_file():
+            raise UsageError(f"{path}: not found (run from the workflow's folder, or give "
+                             "--workflow-dir)")
+    assets = hub_assets(load_config([base, *args.configfile], schema))
+    if not assets:
+        print("the config names no hub models or datasets: nothing to fetch", file=sys.stderr)
+        return
+    try:
+        if not args.verify_only:
+            records = fetch(assets, log=lambda line: print(line, file=sys.stderr))
+            record = Path(args.record)
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps({"configfiles": [str(base), *args.configfile],
+                                          "assets": records}, indent=2) + "\n")
+            print(f"revisions recorded in {record}", file=sys.stderr)
+        problems = verify_offline(assets)
+    except PrefetchError as err:
+        raise UsageError(str(err)) from err
+    if problems:
+        raise UsageError("\n".join(problems))
+    kinds = [a.kind for a in assets]
+    print(f"{kinds.count(MODEL)} models and {kinds.count(DATASET)} datasets load with the hub "
+          "unreachable (HF_HUB_OFFLINE=1)", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="paretohqd", description="A finished ParetoHqD run's models for any preference.")
@@ -384,6 +420,26 @@ def build_parser() -> argparse.ArgumentParser:
     export_lora.add_argument("--out", required=True,
                              help="the folder to write (must not exist, or be empty)")
     export_lora.set_defaults(run=cmd_export_lora)
+
+    prefetch = commands.add_parser(
+        "prefetch", help="download what a config needs from the hub, then check it offline",
+        description="Download every hub model (base, reward models, judges, the reward-"
+                    "training checkpoint when one is trained) and hub dataset (prompts, "
+                    "held-out sets) that config/config.yaml with the --configfile overlays "
+                    "names, into the Hugging Face cache (HF_HOME / HF_HUB_CACHE: point them "
+                    "where the compute nodes read), record their revisions, then load each one "
+                    "in a fresh process with HF_HUB_OFFLINE=1. Runs on a login node: no "
+                    "Snakemake, no GPU.")
+    prefetch.add_argument("--configfile", nargs="+", default=[],
+                          help="the overlays the run will use, as snakemake's --configfile")
+    prefetch.add_argument("--workflow-dir", default=".",
+                          help="the workflow's folder (config/, schemas/; default: .)")
+    prefetch.add_argument("--record", default="results/prefetch.json",
+                          help="where to record what was fetched and its revisions (default: "
+                               "results/prefetch.json)")
+    prefetch.add_argument("--verify-only", action="store_true",
+                          help="only check that everything loads offline (nothing fetched)")
+    prefetch.set_defaults(run=cmd_prefetch)
     return parser
 
 
