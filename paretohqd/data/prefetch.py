@@ -105,7 +105,9 @@ def _fetch_model(asset: HubAsset) -> None:
     snapshot_download(asset.repo_id, ignore_patterns=ignore)
 
 
-def _fetch_dataset(asset: HubAsset) -> None:
+def _load_dataset(asset: HubAsset) -> None:
+    """Every split of ``asset`` the workflow reads, through ``load_dataset`` as the workflow
+    does: online it downloads and prepares them, offline it reads what was prepared."""
     from datasets import load_dataset
 
     for split in asset.splits:
@@ -129,7 +131,7 @@ def fetch(assets: Sequence[HubAsset], log=print) -> list[dict[str, Any]]:
     for asset in assets:
         log(f"fetching {asset.kind} {asset.repo_id} ({', '.join(asset.roles)})")
         try:
-            (_fetch_model if asset.kind == MODEL else _fetch_dataset)(asset)
+            (_fetch_model if asset.kind == MODEL else _load_dataset)(asset)
         except GatedRepoError as err:
             raise _gated(err, asset) from err
         except RepositoryNotFoundError as err:
@@ -159,10 +161,7 @@ def verify_offline(assets: Sequence[HubAsset]) -> list[str]:
 
 def _load_offline(asset: HubAsset) -> None:
     if asset.kind == DATASET:
-        from datasets import load_dataset
-
-        for split in asset.splits:
-            load_dataset(asset.repo_id, asset.config_name, split=split)
+        _load_dataset(asset)
         return
     from huggingface_hub import try_to_load_from_cache
     from transformers import AutoConfig, AutoTokenizer
