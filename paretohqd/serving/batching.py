@@ -1,10 +1,10 @@
 """Batched generation for ``paretohqd serve``: a scheduler thread gathers the waiting requests
 into one batch whatever their preferences, and draws every answer of the batch together.
 
-Each row of a batch is one answer of one request, with its own blend of adapters (``AdapterBank``), its
-own random generator (seeded from the request's seed and the answer's index, so an answer does
-not depend on which rows share its batch), temperature (0: greedy), top-p, stop sequences and
-length. Rows leave the batch as they finish (their cache rows dropped); requests that arrive
+Each row of a batch is one answer of one request, with its own blend of adapters
+(``AdapterBank``), its own random generator (seeded from the request's seed and the answer's
+index, so an answer does not depend on which rows share its batch), temperature (0: greedy),
+top-p, stop sequences and length. Rows leave the batch as they finish (their cache rows dropped); requests that arrive
 while a batch runs join it between two steps (their prompts run through the model and their
 cache rows are appended). What batching changes: the arithmetic of a row's forward pass
 (padding, the matrix shapes) differs slightly with its batch, so a seeded answer is
@@ -259,7 +259,7 @@ class Scheduler:
 
 class Batch:
     """The rows being drawn together and their model state: a key/value cache row, attention
-    mask and next position per row (left-padded to a common length)."""
+    mask and next position per row (padded to a common length, the padding masked)."""
 
     def __init__(self, bank: AdapterBank, pad_token_id: int,
                  prefix: PrefixCache | None = None) -> None:
